@@ -1,0 +1,3 @@
+from agbotkit.cli import main
+
+raise SystemExit(main())

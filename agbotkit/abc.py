@@ -1,0 +1,101 @@
+"""Plugin contracts: what a component (and later a venue, policy, strategy) must provide.
+
+A plugin is a class registered under an entry-point group (see :mod:`agbotkit.plugins`).
+The built-in components are registered and loaded exactly the same way.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+
+import attrs
+import trio
+
+from agbotkit.bus import Bus
+from agbotkit.model.metrics import Metric, MetricType, labels_key
+from agbotkit.topics import METRICS
+
+__all__ = ["Component", "ComponentContext", "NoOptions", "wall_clock_ms"]
+
+
+def wall_clock_ms() -> int:
+    """Now, as integer Unix epoch milliseconds."""
+    return time.time_ns() // 1_000_000
+
+
+@attrs.frozen
+class NoOptions:
+    """The options class of a component that takes none."""
+
+
+@attrs.frozen
+class ComponentContext:
+    """What the supervisor hands every component.
+
+    Attributes:
+        name: the component's name in the stack.
+        bus: the process's bus; the only way components talk to each other.
+        stack_dir: the stack file's folder (relative paths already resolve against it).
+        now_ms: the wall clock, as Unix epoch milliseconds (replaceable in tests).
+    """
+
+    name: str
+    bus: Bus
+    stack_dir: Path = attrs.field(factory=Path.cwd)
+    now_ms: Callable[[], int] = wall_clock_ms
+
+    @property
+    def logger(self) -> logging.Logger:
+        """A logger named after the component."""
+        return logging.getLogger(f"agbotkit.component.{self.name}")
+
+    def metric(
+        self,
+        name: str,
+        value: float,
+        metric_type: MetricType = MetricType.GAUGE,
+        labels: Mapping[str, str] | None = None,
+    ) -> None:
+        """Publish one metric sample now (lossy topic: never blocks the caller)."""
+        if self.bus.closed:
+            return  # the stack is stopping; samples after that have nowhere to go
+        sample = Metric(self.now_ms(), metric_type, name, value, labels_key(labels))
+        self.bus.publish_nowait(METRICS, sample)
+
+
+ConfigT = TypeVar("ConfigT")
+
+
+class Component(abc.ABC, Generic[ConfigT]):
+    """A long-running part of a stack (entry-point group ``agbotkit.components``).
+
+    Subclasses set :attr:`Config` to an attrs class describing their options; the stack
+    file's keys for the component are structured into it, extra keys refused.
+
+    Attributes:
+        Config: the options class.
+        name: the component's name in the stack.
+        config: the validated options.
+        context: bus, clock and paths from the supervisor.
+    """
+
+    Config: ClassVar[type[Any]] = NoOptions
+
+    def __init__(self, config: ConfigT, context: ComponentContext) -> None:
+        self.config = config
+        self.context = context
+        self.name = context.name
+
+    @abc.abstractmethod
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run until cancelled; call ``task_status.started()`` once really ready.
+
+        Stopping is cancellation: a component that must flush does it in a shielded
+        ``finally`` bounded by its own deadline. Raising means failure; the supervisor
+        applies the restart policy.
+        """

@@ -1,0 +1,1 @@
+"""Pure domain values: attrs classes, no trio, no I/O."""

@@ -1,0 +1,100 @@
+"""Turning a stack file into a plan: each entry's plugin class and validated options.
+
+``agbotkit check`` stops here; ``agbotkit run`` hands the plan to the supervisor. So
+everything ``run`` would refuse because of the files is found by ``check``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from agbotkit.abc import Component
+from agbotkit.config import ComponentSpec, StackFile, load_stack, structure
+from agbotkit.errors import ConfigError, ConfigIssue, PluginError
+from agbotkit.plugins import PluginRegistry
+
+__all__ = ["PlannedComponent", "StackPlan", "plan_file", "plan_stack"]
+
+COMPONENTS_GROUP = "agbotkit.components"
+
+
+@attrs.frozen
+class PlannedComponent:
+    """A stack entry ready to be started.
+
+    Attributes:
+        spec: the entry from the stack file.
+        component_class: the plugin class its ``kind`` names.
+        config: its options, structured into ``component_class.Config``.
+        start_timeout_s: how long it has to report ready.
+    """
+
+    spec: ComponentSpec
+    component_class: type[Component[Any]]
+    config: Any
+    start_timeout_s: float
+
+    @property
+    def name(self) -> str:
+        """The component's name in the stack."""
+        return self.spec.name
+
+
+@attrs.frozen
+class StackPlan:
+    """A fully validated stack: settings plus components in start order."""
+
+    stack: StackFile
+    components: tuple[PlannedComponent, ...]
+
+    @property
+    def stack_dir(self) -> Path:
+        """The folder of the stack file."""
+        return self.stack.document.base_dir
+
+
+def plan_file(path: str | Path, registry: PluginRegistry | None = None) -> StackPlan:
+    """Load, validate and plan the stack file at ``path``.
+
+    Raises:
+        ConfigError: every problem in the file or in any component's options.
+    """
+    return plan_stack(load_stack(path), registry or PluginRegistry())
+
+
+def plan_stack(stack: StackFile, registry: PluginRegistry) -> StackPlan:
+    """Resolve every entry's ``kind`` and validate its options."""
+    document = stack.document
+    issues: list[ConfigIssue] = []
+    planned: list[PlannedComponent] = []
+    for spec in stack.components:
+        path = ("components", spec.name)
+        try:
+            cls = registry.load(COMPONENTS_GROUP, spec.kind)
+        except PluginError as exc:
+            issues.append(document.issue((*path, "kind"), _plugin_message(exc, registry)))
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, Component)):
+            issues.append(document.issue((*path, "kind"), f"plugin {spec.kind!r} is not a "
+                                         "subclass of agbotkit.abc.Component"))
+            continue
+        try:
+            config = structure(document, cls.Config, path, data=spec.options)
+        except ConfigError as exc:
+            issues.extend(exc.issues)
+            continue
+        timeout = spec.start_timeout_s or stack.settings.start_timeout_s
+        planned.append(PlannedComponent(spec, cls, config, timeout))
+    if issues:
+        raise ConfigError(issues)
+    return StackPlan(stack, tuple(planned))
+
+
+def _plugin_message(exc: PluginError, registry: PluginRegistry) -> str:
+    if "no such plugin" in str(exc):
+        known = ", ".join(registry.names(COMPONENTS_GROUP)) or "none installed"
+        return f"unknown component kind {exc.name!r} (installed: {known})"
+    return str(exc)
