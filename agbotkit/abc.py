@@ -7,9 +7,10 @@ The built-in components are registered and loaded exactly the same way.
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -48,6 +49,27 @@ class ComponentContext:
     bus: Bus
     stack_dir: Path = attrs.field(factory=Path.cwd)
     now_ms: Callable[[], int] = wall_clock_ms
+    _drains: set[trio.CancelScope] = attrs.field(factory=set, init=False, eq=False, repr=False)
+
+    @contextlib.contextmanager
+    def draining(self, timeout_s: float) -> Iterator[trio.CancelScope]:
+        """Shield clean-up (a final flush) from the stop, for at most ``timeout_s``.
+
+        Use it in a ``finally`` or cancellation handler. The supervisor cancels the scope
+        when the stack's grace period runs out or a second signal forces the stop.
+        """
+        scope = trio.CancelScope(shield=True, deadline=trio.current_time() + timeout_s)
+        self._drains.add(scope)
+        try:
+            with scope:
+                yield scope
+        finally:
+            self._drains.discard(scope)
+
+    def cancel_drains(self) -> None:
+        """Cut every clean-up started with :meth:`draining` short (forced stop)."""
+        for scope in list(self._drains):
+            scope.cancel()
 
     @property
     def logger(self) -> logging.Logger:

@@ -18,6 +18,7 @@ __all__ = [
     "MalformedFrameError",
     "PluginError",
     "RestartLimitError",
+    "ShutdownTimeoutError",
 ]
 
 
@@ -108,6 +109,16 @@ class RestartLimitError(AgbotkitError):
         super().__init__(
             f"component {component!r} failed again after {restarts} restarts in {window_s:g} s"
         )
+
+
+class ShutdownTimeoutError(AgbotkitError):
+    """Raised when components did not stop within the stack's grace period."""
+
+    def __init__(self, components: Sequence[str], grace_s: float) -> None:
+        self.components = list(components)
+        self.grace_s = grace_s
+        names = ", ".join(repr(name) for name in components)
+        super().__init__(f"components {names} did not stop within the {grace_s:g} s grace period")
 
 
 class ForcedStopError(AgbotkitError):

@@ -62,6 +62,25 @@ class PluginRegistry:
             self._found = _scan()
         return self._found
 
+    def register(self, group: str, name: str, obj: Any, distribution: str = "<registered>") -> None:
+        """Offer ``obj`` as plugin ``name`` of ``group`` without an installed distribution.
+
+        For programs that embed agbotkit and for tests; the same duplicate rule applies.
+
+        Raises:
+            PluginError: the group is unknown, or the name is already taken.
+        """
+        if group not in GROUPS:
+            raise PluginError(group, name, f"unknown group (known: {', '.join(GROUPS)})")
+        found = self.discover()
+        other = found[group].get(name)
+        if other is not None:
+            raise PluginError(group, name, f"already offered by {other.distribution} "
+                              f"{other.version} ({other.value})")
+        value = f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', repr(obj))}"
+        found[group][name] = PluginInfo(group, name, value, distribution, "")
+        self._loaded[(group, name)] = obj
+
     def infos(self) -> Iterator[PluginInfo]:
         """Every discovered plugin, by group then name."""
         found = self.discover()

@@ -32,6 +32,7 @@ from agbotkit.errors import (
     ComponentStartError,
     ForcedStopError,
     RestartLimitError,
+    ShutdownTimeoutError,
 )
 from agbotkit.model.components import ComponentState, ComponentStateChanged
 from agbotkit.model.metrics import MetricType
@@ -53,6 +54,8 @@ class _Slot:
     state: ComponentState = ComponentState.STARTING
     scope: trio.CancelScope = attrs.field(factory=trio.CancelScope)
     done: trio.Event = attrs.field(factory=trio.Event)
+    context: ComponentContext | None = None
+    ever_ready: bool = False
 
 
 class Supervisor:
@@ -103,8 +106,14 @@ class Supervisor:
         """Stop at once: cancel every component now."""
         self._forced = True
         self._stop.set()
+        self._cancel_drains()
         if self._stack_scope is not None:
             self._stack_scope.cancel()
+
+    def _cancel_drains(self) -> None:
+        for slot in self._slots:
+            if slot.context is not None:
+                slot.context.cancel_drains()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Start every component, report started, run until stopped.
@@ -122,6 +131,8 @@ class Supervisor:
                 with trio.CancelScope() as startup:
                     nursery.start_soon(self._cancel_on_stop, startup)
                     for planned in self.plan.components:
+                        if self._stop.is_set():
+                            break
                         await self._start(nursery, planned)
                 if not self._stop.is_set():
                     LOGGER.info("stack %r ready: %d components", self.plan.stack.settings.name,
@@ -152,15 +163,13 @@ class Supervisor:
 
     async def _supervise(self, slot: _Slot, *, task_status: trio.TaskStatus[None]) -> None:
         name = slot.planned.name
-        started = False
         try:
             with slot.scope:
                 while True:
                     try:
-                        await self._run_once(slot, task_status if not started else None)
-                        started = True
+                        await self._run_once(slot, None if slot.ever_ready else task_status)
                     except Exception as exc:  # Cancelled is a BaseException: it passes
-                        if not started:
+                        if not slot.ever_ready:
                             self._set_state(slot, ComponentState.FAILED, _describe(exc))
                             raise _as_start_error(name, exc) from exc
                         if not await self._recover(slot, exc):
@@ -182,6 +191,7 @@ class Supervisor:
         planned = slot.planned
         self._set_state(slot, ComponentState.STARTING)
         context = ComponentContext(planned.name, self.bus, self.plan.stack_dir, self._now_ms)
+        slot.context = context
         component: Component[Any] = planned.component_class(planned.config, context)
         async with trio.open_nursery() as nursery:
             try:
@@ -193,6 +203,7 @@ class Supervisor:
                 ) from None
             self._set_state(slot, ComponentState.READY)
             if task_status is not None:
+                slot.ever_ready = True
                 task_status.started()
 
     async def _recover(self, slot: _Slot, exc: Exception) -> bool:
@@ -238,7 +249,10 @@ class Supervisor:
                     await slot.done.wait()
         if grace_scope.cancelled_caught:
             late = [s.planned.name for s in self._slots if not s.done.is_set()]
-            LOGGER.error("components %s did not stop within the %g s grace period", late, grace)
+            self._fail(ShutdownTimeoutError(late, grace))
+            self._cancel_drains()
+            for slot in self._slots:  # their drains are cancelled: they end now
+                await slot.done.wait()
 
     async def _watch_signals(self, *, task_status: trio.TaskStatus[None]) -> None:
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:

@@ -1,0 +1,501 @@
+"""Fixed-capacity time series ring buffers (numpy), no allocation after creation.
+
+A :class:`TimeSeries` keeps the newest ``capacity`` points of one series in two
+preallocated numpy arrays (``int64`` timestamps in milliseconds, ``float64`` values); the
+oldest point gives way when it is full. A :class:`SeriesStore` keeps many series keyed by
+``(metric name, labels)``, with a hard cap on how many, so a label explosion cannot eat memory.
+
+Policies, chosen once here:
+
+* **Order.** Timestamps never go backwards: an append older than the newest stored point
+  raises :class:`OutOfOrderError`; equal timestamps are allowed and kept in arrival order.
+  Stored timestamps are therefore sorted, which lets :meth:`TimeSeries.query_range` use
+  binary search on the (at most two) contiguous runs of the ring. :class:`SeriesStore`,
+  fed from the wire, does not raise on such a point: it counts and drops it.
+* **Downsampling.** When more than ``max_points`` points fall in a range, the ``count``
+  points are split into ``max_points`` consecutive buckets of near-equal size (bucket ``k``
+  holds points ``[k * count // max_points, (k + 1) * count // max_points)``) and the newest
+  point of each bucket is kept. The result is evenly spaced, always ends with the newest
+  point of the range and never repeats a point.
+* **Output arrays.** Queries return a :class:`Points` pair. By default they allocate exact
+  size arrays; pass ``out_ts`` / ``out_values`` (1-D ``int64`` / ``float64``) to have the
+  points written there instead, and get back views of the filled prefix. An output array
+  must have room for the most points the call could return whatever the data (so a too
+  small array fails on the first call, not once the series fills up).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from collections.abc import Mapping
+from typing import Any, NamedTuple, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from agbotkit.errors import AgbotkitError
+from agbotkit.model.metrics import Labels, Metric
+
+__all__ = ["OutOfOrderError", "Points", "SeriesStore", "TimeSeries", "TimeSeriesError"]
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+
+TimestampArray = npt.NDArray[np.int64]
+ValueArray = npt.NDArray[np.float64]
+_Scalar = TypeVar("_Scalar", bound=np.generic)
+
+
+class TimeSeriesError(AgbotkitError, ValueError):
+    """Raised when a time series or series store is given an invalid argument."""
+
+
+class OutOfOrderError(TimeSeriesError):
+    """Raised when an append is older than the newest point already stored.
+
+    Attributes:
+        timestamp_ms: the refused timestamp.
+        newest_ms: the newest timestamp stored.
+    """
+
+    def __init__(self, timestamp_ms: int, newest_ms: int) -> None:
+        self.timestamp_ms = timestamp_ms
+        self.newest_ms = newest_ms
+        super().__init__(
+            f"timestamp_ms {timestamp_ms} is older than the newest stored point ({newest_ms}); "
+            "appends must not go back in time"
+        )
+
+
+class Points(NamedTuple):
+    """Points returned by a query, as two arrays of the same length.
+
+    Attributes:
+        timestamps: Unix epoch milliseconds (``int64``).
+        values: the values (``float64``).
+    """
+
+    timestamps: TimestampArray
+    values: ValueArray
+
+
+def _count(value: object, name: str, minimum: int) -> int:
+    """Return ``value`` as a Python int >= ``minimum``, or raise :class:`TimeSeriesError`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TimeSeriesError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    count = operator.index(value)
+    if count < minimum:
+        raise TimeSeriesError(f"{name} must be >= {minimum}, got {count}")
+    return count
+
+
+def _timestamp(value: object, name: str) -> int:
+    """Return ``value`` as a Python int timestamp, or raise :class:`TimeSeriesError`."""
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+        if not math.isfinite(value):
+            raise TimeSeriesError(f"{name} must be a finite integer, got {value!r}")
+        raise TimeSeriesError(
+            f"{name} must be an integer (milliseconds), got {type(value).__name__} {value!r}"
+        )
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TimeSeriesError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    return operator.index(value)
+
+
+def _value(value: object) -> float:
+    """Return ``value`` as a Python float, or raise :class:`TimeSeriesError`."""
+    if not isinstance(value, numbers.Real):
+        raise TimeSeriesError(f"value must be a real number, got {type(value).__name__} {value!r}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise TimeSeriesError(f"value {value!r} does not fit a float64") from None
+
+
+def _out(
+    out: npt.NDArray[_Scalar] | None, dtype: type[_Scalar], room: int, name: str
+) -> npt.NDArray[_Scalar] | None:
+    """Check a caller-provided output array; return it, or ``None`` when none was given."""
+    if out is None:
+        return None
+    if not isinstance(out, np.ndarray) or out.dtype != dtype or out.ndim != 1:
+        raise TimeSeriesError(f"{name} must be a 1-D numpy array of {np.dtype(dtype).name}")
+    if out.shape[0] < room:
+        raise TimeSeriesError(
+            f"{name} has room for {out.shape[0]} points, this query needs room for {room}"
+        )
+    return out
+
+
+class TimeSeries:
+    """A ring buffer of the newest ``capacity`` points of one series.
+
+    ``append`` is the hot path: it allocates nothing and touches only Python ints besides
+    the two array writes. See the module docstring for the order and downsampling rules.
+
+    Args:
+        capacity: how many points to keep, at least 1.
+
+    Raises:
+        TimeSeriesError: if ``capacity`` is not an integer >= 1.
+    """
+
+    __slots__ = ("_capacity", "_head", "_last_ts", "_len", "_ts", "_values")
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = _count(capacity, "capacity", 1)
+        # empty + fill rather than zeros: calloc'd pages would be faulted in on first write,
+        # during appends; filling commits the memory now.
+        self._ts: TimestampArray = np.empty(self._capacity, dtype=np.int64)
+        self._ts.fill(0)
+        self._values: ValueArray = np.empty(self._capacity, dtype=np.float64)
+        self._values.fill(0.0)
+        self._head = 0  # physical index the next append writes to
+        self._len = 0
+        self._last_ts = _INT64_MIN  # newest stored timestamp; INT64_MIN while empty
+
+    @property
+    def capacity(self) -> int:
+        """How many points the series keeps."""
+        return self._capacity
+
+    @property
+    def last_timestamp_ms(self) -> int | None:
+        """The newest stored timestamp, or ``None`` while the series is empty."""
+        return self._last_ts if self._len else None
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __repr__(self) -> str:
+        return f"TimeSeries(capacity={self._capacity}, len={self._len})"
+
+    def append(self, timestamp_ms: int, value: float) -> None:
+        """Append one point, evicting the oldest when full.
+
+        Args:
+            timestamp_ms: Unix epoch milliseconds; not older than the newest stored point.
+            value: the value (NaN is stored as is).
+
+        Raises:
+            OutOfOrderError: if ``timestamp_ms`` is older than the newest stored point.
+            TimeSeriesError: if ``timestamp_ms`` is not a finite integer fitting int64, or
+                ``value`` is not a real number.
+        """
+        # The common case (Python int and float) skips every isinstance check.
+        if type(timestamp_ms) is not int:
+            timestamp_ms = _timestamp(timestamp_ms, "timestamp_ms")
+        if timestamp_ms < self._last_ts or timestamp_ms > _INT64_MAX:
+            self._refuse(timestamp_ms)
+        if type(value) is not float:
+            value = _value(value)
+        head = self._head
+        self._ts[head] = timestamp_ms
+        self._values[head] = value
+        self._last_ts = timestamp_ms
+        head += 1
+        self._head = 0 if head == self._capacity else head
+        if self._len != self._capacity:
+            self._len += 1
+
+    def _refuse(self, timestamp_ms: int) -> None:
+        if timestamp_ms < _INT64_MIN or timestamp_ms > _INT64_MAX:
+            raise TimeSeriesError(f"timestamp_ms {timestamp_ms} does not fit a signed 64-bit int")
+        raise OutOfOrderError(timestamp_ms, self._last_ts)
+
+    def append_many(self, timestamps: npt.ArrayLike, values: npt.ArrayLike) -> None:
+        """Append a batch of points, as if appended one by one (but all or nothing).
+
+        When the batch holds more than ``capacity`` points only its last ``capacity`` are
+        kept. The batch is validated in full before anything is stored.
+
+        Args:
+            timestamps: 1-D integer array, sorted non-decreasing, its first element not
+                older than the newest stored point.
+            values: 1-D array of the same length, converted to float64.
+
+        Raises:
+            OutOfOrderError: if the batch starts before the newest stored point.
+            TimeSeriesError: if the arrays are not 1-D of the same length, the timestamps
+                are not integers fitting int64 or are not sorted.
+        """
+        ts = np.asarray(timestamps)
+        vals = np.asarray(values, dtype=np.float64)
+        if ts.ndim != 1 or vals.ndim != 1:
+            raise TimeSeriesError("timestamps and values must be 1-D arrays")
+        n = ts.shape[0]
+        if vals.shape[0] != n:
+            raise TimeSeriesError(
+                f"timestamps and values differ in length ({n} != {vals.shape[0]})"
+            )
+        if n == 0:
+            return
+        if ts.dtype.kind not in "iu":
+            raise TimeSeriesError(
+                f"timestamps must be an integer array (milliseconds), got dtype {ts.dtype}"
+            )
+        if ts.dtype != np.int64:
+            if ts.dtype.kind == "u" and int(ts.max()) > _INT64_MAX:
+                raise TimeSeriesError("timestamps do not fit a signed 64-bit int")
+            ts = ts.astype(np.int64)
+        if n > 1 and bool((ts[1:] < ts[:-1]).any()):
+            raise TimeSeriesError("timestamps must be sorted non-decreasing")
+        first = int(ts[0])
+        if first < self._last_ts:
+            raise OutOfOrderError(first, self._last_ts)
+        keep = min(n, self._capacity)
+        src_ts, src_vals = ts[n - keep :], vals[n - keep :]
+        head = self._head
+        split = min(keep, self._capacity - head)  # what fits before the end of the arrays
+        self._ts[head : head + split] = src_ts[:split]
+        self._values[head : head + split] = src_vals[:split]
+        self._ts[: keep - split] = src_ts[split:]
+        self._values[: keep - split] = src_vals[split:]
+        self._head = (head + keep) % self._capacity
+        self._len = min(self._len + keep, self._capacity)
+        self._last_ts = int(ts[-1])
+
+    def query_last(
+        self,
+        n: int,
+        *,
+        out_ts: TimestampArray | None = None,
+        out_values: ValueArray | None = None,
+    ) -> Points:
+        """Return the newest ``min(n, len(self))`` points, newest first.
+
+        Args:
+            n: how many points at most; 0 gives empty arrays.
+            out_ts: optional array to write the timestamps into, with room for
+                ``min(n, capacity)`` points.
+            out_values: optional array to write the values into, likewise.
+
+        Returns:
+            The points; views of the filled prefix of ``out_ts`` / ``out_values`` when given.
+
+        Raises:
+            TimeSeriesError: if ``n`` is not an integer >= 0 or an output array is unfit.
+        """
+        n = _count(n, "n", 0)
+        room = min(n, self._capacity)
+        dst_ts = _out(out_ts, np.int64, room, "out_ts")
+        dst_vals = _out(out_values, np.float64, room, "out_values")
+        k = min(n, self._len)
+        dst_ts = np.empty(k, dtype=np.int64) if dst_ts is None else dst_ts[:k]
+        dst_vals = np.empty(k, dtype=np.float64) if dst_vals is None else dst_vals[:k]
+        self._copy(self._len - k, self._len, self._ts, dst_ts, newest_first=True)
+        self._copy(self._len - k, self._len, self._values, dst_vals, newest_first=True)
+        return Points(dst_ts, dst_vals)
+
+    def query_range(
+        self,
+        start_ms: int,
+        end_ms: int,
+        max_points: int,
+        *,
+        out_ts: TimestampArray | None = None,
+        out_values: ValueArray | None = None,
+    ) -> Points:
+        """Return the points with ``start_ms <= timestamp <= end_ms``, oldest first.
+
+        Finds the range by binary search. When more than ``max_points`` points fall in it,
+        they are downsampled to exactly ``max_points`` (module docstring: the newest point of
+        each of ``max_points`` equal buckets).
+
+        Args:
+            start_ms: first timestamp of the range, inclusive.
+            end_ms: last timestamp of the range, inclusive; not before ``start_ms``.
+            max_points: the most points to return, at least 1.
+            out_ts: optional array to write the timestamps into, with room for
+                ``min(max_points, capacity)`` points.
+            out_values: optional array to write the values into, likewise.
+
+        Returns:
+            The points; views of the filled prefix of ``out_ts`` / ``out_values`` when given.
+
+        Raises:
+            TimeSeriesError: if a bound is not a finite integer, ``start_ms > end_ms``,
+                ``max_points`` is not an integer >= 1, or an output array is unfit.
+        """
+        if type(start_ms) is not int:
+            start_ms = _timestamp(start_ms, "start_ms")
+        if type(end_ms) is not int:
+            end_ms = _timestamp(end_ms, "end_ms")
+        if start_ms > end_ms:
+            raise TimeSeriesError(f"start_ms {start_ms} is after end_ms {end_ms}")
+        max_points = _count(max_points, "max_points", 1)
+        room = min(max_points, self._capacity)
+        dst_ts = _out(out_ts, np.int64, room, "out_ts")
+        dst_vals = _out(out_values, np.float64, room, "out_values")
+        # Bounds beyond int64 match everything on that side; clamp so numpy can compare.
+        start_ms = max(start_ms, _INT64_MIN)
+        end_ms = min(end_ms, _INT64_MAX)
+        oldest, run_a = self._runs()
+        run_1 = self._ts[oldest : oldest + run_a]
+        # Every point of the first run is <= every point of the second, so a count over the
+        # whole ring is the sum of the counts over the two sorted runs.
+        lo = int(run_1.searchsorted(start_ms, "left"))
+        hi = int(run_1.searchsorted(end_ms, "right"))
+        if self._len > run_a:
+            run_2 = self._ts[: self._len - run_a]
+            lo += int(run_2.searchsorted(start_ms, "left"))
+            hi += int(run_2.searchsorted(end_ms, "right"))
+        count = hi - lo
+        k = min(count, max_points)
+        dst_ts = np.empty(k, dtype=np.int64) if dst_ts is None else dst_ts[:k]
+        dst_vals = np.empty(k, dtype=np.float64) if dst_vals is None else dst_vals[:k]
+        if count <= max_points:
+            self._copy(lo, hi, self._ts, dst_ts, newest_first=False)
+            self._copy(lo, hi, self._values, dst_vals, newest_first=False)
+        else:
+            # Newest point of each bucket; each bucket holds >= 1 point as count > max_points.
+            picks = np.arange(1, max_points + 1, dtype=np.int64)
+            picks *= count
+            picks //= max_points
+            picks += oldest + lo - 1  # logical -> physical; mode="wrap" folds the ring
+            np.take(self._ts, picks, out=dst_ts, mode="wrap")
+            np.take(self._values, picks, out=dst_vals, mode="wrap")
+        return Points(dst_ts, dst_vals)
+
+    def _runs(self) -> tuple[int, int]:
+        """Return ``(oldest, run_a)``: where the oldest point is, and the first run's length.
+
+        Logical index ``i`` (0 = oldest) lives at physical ``(oldest + i) % capacity``; the
+        first run is physical ``[oldest, oldest + run_a)``, the second ``[0, len - run_a)``.
+        """
+        if self._len < self._capacity:
+            return 0, self._len
+        return self._head, self._capacity - self._head
+
+    def _copy(
+        self, lo: int, hi: int, src: npt.NDArray[Any], dst: npt.NDArray[Any], *, newest_first: bool
+    ) -> None:
+        """Copy logical points ``[lo, hi)`` of ``src`` into ``dst``, in either order."""
+        oldest, run_a = self._runs()
+        a_lo, a_hi = oldest + min(lo, run_a), oldest + min(hi, run_a)
+        b_lo, b_hi = max(lo, run_a) - run_a, max(hi, run_a) - run_a
+        if newest_first:
+            nb = b_hi - b_lo
+            dst[:nb] = src[b_lo:b_hi][::-1]
+            dst[nb:] = src[a_lo:a_hi][::-1]
+        else:
+            na = a_hi - a_lo
+            dst[:na] = src[a_lo:a_hi]
+            dst[na:] = src[b_lo:b_hi]
+
+
+class SeriesStore:
+    """Many :class:`TimeSeries`, keyed by ``(metric name, labels)``, at most ``max_series``.
+
+    Memory is bounded by ``max_series * capacity_per_series`` points: a sample for a new
+    series beyond the cap is refused and counted, never stored. Samples from the wire may
+    arrive out of order; the store drops and counts them rather than raising.
+
+    Args:
+        capacity_per_series: capacity of each series, at least 1.
+        max_series: the most series kept, at least 1.
+
+    Attributes:
+        refused_series: appends refused because they would have created a series beyond
+            ``max_series`` (each refused append counts).
+        rejected_points: appends dropped because older than their series' newest point.
+
+    Raises:
+        TimeSeriesError: if an argument is not an integer >= 1.
+    """
+
+    def __init__(self, capacity_per_series: int, max_series: int) -> None:
+        self._capacity = _count(capacity_per_series, "capacity_per_series", 1)
+        self._max_series = _count(max_series, "max_series", 1)
+        self._by_name: dict[str, dict[Labels, TimeSeries]] = {}
+        self._len = 0
+        self.refused_series = 0
+        self.rejected_points = 0
+
+    @property
+    def capacity_per_series(self) -> int:
+        """Capacity of each series."""
+        return self._capacity
+
+    @property
+    def max_series(self) -> int:
+        """The most series the store keeps."""
+        return self._max_series
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __repr__(self) -> str:
+        return (
+            f"SeriesStore(capacity_per_series={self._capacity}, max_series={self._max_series}, "
+            f"len={self._len})"
+        )
+
+    def append(self, name: str, labels: Labels, timestamp_ms: int, value: float) -> bool:
+        """Append one sample to its series, creating the series if there is room.
+
+        Args:
+            name: the metric name.
+            labels: the series labels as built by :func:`agbotkit.model.labels_key`.
+            timestamp_ms: Unix epoch milliseconds.
+            value: the sample value.
+
+        Returns:
+            ``True`` if stored; ``False`` if refused (series cap reached, counted in
+            :attr:`refused_series`) or out of order (counted in :attr:`rejected_points`).
+
+        Raises:
+            TimeSeriesError: if ``timestamp_ms`` or ``value`` is invalid (see
+                :meth:`TimeSeries.append`); nothing is created then.
+        """
+        by_labels = self._by_name.get(name)
+        series = None if by_labels is None else by_labels.get(labels)
+        if series is None:
+            if self._len >= self._max_series:
+                self.refused_series += 1
+                return False
+            series = TimeSeries(self._capacity)
+            series.append(timestamp_ms, value)  # an invalid sample raises before we keep it
+            if by_labels is None:
+                by_labels = self._by_name[name] = {}
+            by_labels[labels] = series
+            self._len += 1
+            return True
+        try:
+            series.append(timestamp_ms, value)
+        except OutOfOrderError:
+            self.rejected_points += 1
+            return False
+        return True
+
+    def append_metric(self, metric: Metric) -> bool:
+        """Append a :class:`~agbotkit.model.metrics.Metric` sample; see :meth:`append`."""
+        return self.append(metric.name, metric.labels, metric.timestamp_ms, metric.value)
+
+    def get(self, name: str, labels: Labels) -> TimeSeries | None:
+        """Return the series of ``(name, labels)``, or ``None`` if there is none."""
+        by_labels = self._by_name.get(name)
+        return None if by_labels is None else by_labels.get(labels)
+
+    def series_keys(self) -> list[tuple[str, Labels]]:
+        """Return every ``(name, labels)`` key, in creation order within each name."""
+        return [(name, labels) for name, by_labels in self._by_name.items() for labels in by_labels]
+
+    def find(
+        self, name: str, label_filter: Mapping[str, str] | None = None
+    ) -> list[tuple[Labels, TimeSeries]]:
+        """Return the series of metric ``name`` whose labels include all of ``label_filter``.
+
+        Args:
+            name: the metric name.
+            label_filter: labels every returned series must carry with these values; empty
+                or ``None`` matches every series of ``name``.
+
+        Returns:
+            ``(labels, series)`` pairs, in creation order.
+        """
+        wanted = set((label_filter or {}).items())
+        by_labels = self._by_name.get(name, {})
+        return [(labels, series) for labels, series in by_labels.items() if wanted <= set(labels)]

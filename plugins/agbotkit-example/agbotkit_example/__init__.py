@@ -1,0 +1,1 @@
+"""An example agbotkit plugin package (see README.md)."""
