@@ -12,8 +12,9 @@ Closing the bus closes every subscription's channel, which ends each subscriber'
 
 from __future__ import annotations
 
+import contextlib
 import enum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 import trio
@@ -88,7 +89,7 @@ class Subscription(Generic[T]):
 
     def close(self) -> None:
         """Stop receiving; messages published afterwards no longer reach this subscriber."""
-        self._bus._unsubscribe(self)  # noqa: SLF001 - the bus and its subscriptions are one unit
+        self._bus._unsubscribe(self)
         self._send.close()
         self._receive.close()
 
@@ -114,18 +115,17 @@ class Subscription(Generic[T]):
 
     async def _deliver(self, message: T) -> None:
         if not self._offer(message):
-            try:
+            with contextlib.suppress(trio.BrokenResourceError):  # the subscriber left
                 await self._send.send(message)
-            except trio.BrokenResourceError:
-                pass
 
 
 class Bus:
     """Typed fan-out: every message published on a topic reaches all its subscriptions."""
 
     def __init__(self) -> None:
-        # Tuples, replaced on change, so publishing iterates without copying.
-        self._subscriptions: dict[Topic[object], tuple[Subscription[object], ...]] = {}
+        # Keyed by topic name; tuples, replaced on change, so publishing iterates without
+        # copying. Each subscription's type matches its topic's (subscribe() ties them).
+        self._subscriptions: dict[str, tuple[Subscription[Any], ...]] = {}
         self._closed = False
 
     @property
@@ -140,13 +140,12 @@ class Bus:
         if self._closed:
             raise BusClosedError(f"the bus is closed; cannot subscribe to {topic.name!r}")
         subscription = Subscription(self, topic, buffer, overflow)
-        key: Topic[object] = topic  # type: ignore[assignment]  # keyed by name only
-        self._subscriptions[key] = (*self._subscriptions.get(key, ()), subscription)  # type: ignore[arg-type]
+        self._subscriptions[topic.name] = (*self._subscriptions.get(topic.name, ()), subscription)
         return subscription
 
     def subscriber_count(self, topic: Topic[T]) -> int:
         """How many subscriptions ``topic`` has now."""
-        return len(self._subscriptions.get(topic, ()))  # type: ignore[call-overload]
+        return len(self._subscriptions.get(topic.name, ()))
 
     def publish_nowait(self, topic: Topic[T], message: T) -> None:
         """Publish without waiting (from sync code, or for lossy topics).
@@ -159,8 +158,8 @@ class Bus:
         if self._closed:
             raise BusClosedError(f"the bus is closed; cannot publish on {topic.name!r}")
         full = False
-        for subscription in self._subscriptions.get(topic, ()):  # type: ignore[call-overload]
-            if not subscription._offer(message):  # noqa: SLF001
+        for subscription in self._subscriptions.get(topic.name, ()):
+            if not subscription._offer(message):
                 full = True
         if full:
             raise BusFullError(f"a 'block' subscriber of {topic.name!r} is full")
@@ -169,8 +168,8 @@ class Bus:
         """Publish, waiting for room at every ``block`` subscriber (never drops for them)."""
         if self._closed:
             raise BusClosedError(f"the bus is closed; cannot publish on {topic.name!r}")
-        for subscription in self._subscriptions.get(topic, ()):  # type: ignore[call-overload]
-            await subscription._deliver(message)  # noqa: SLF001
+        for subscription in self._subscriptions.get(topic.name, ()):
+            await subscription._deliver(message)
         await trio.lowlevel.checkpoint()
 
     def close(self) -> None:
@@ -178,11 +177,11 @@ class Bus:
         self._closed = True
         for subscriptions in self._subscriptions.values():
             for subscription in subscriptions:
-                subscription._send.close()  # noqa: SLF001
+                subscription._send.close()
         self._subscriptions.clear()
 
     def _unsubscribe(self, subscription: Subscription[T]) -> None:
-        key: Topic[object] = subscription.topic  # type: ignore[assignment]
+        key = subscription.topic.name
         remaining = tuple(s for s in self._subscriptions.get(key, ()) if s is not subscription)
         if remaining:
             self._subscriptions[key] = remaining

@@ -78,8 +78,12 @@ def plan_stack(stack: StackFile, registry: PluginRegistry) -> StackPlan:
             issues.append(document.issue((*path, "kind"), _plugin_message(exc, registry)))
             continue
         if not (isinstance(cls, type) and issubclass(cls, Component)):
-            issues.append(document.issue((*path, "kind"), f"plugin {spec.kind!r} is not a "
-                                         "subclass of agbotkit.abc.Component"))
+            issues.append(
+                document.issue(
+                    (*path, "kind"),
+                    f"plugin {spec.kind!r} is not a subclass of agbotkit.abc.Component",
+                )
+            )
             continue
         try:
             config = structure(document, cls.Config, path, data=spec.options)

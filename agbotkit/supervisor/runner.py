@@ -135,8 +135,11 @@ class Supervisor:
                             break
                         await self._start(nursery, planned)
                 if not self._stop.is_set():
-                    LOGGER.info("stack %r ready: %d components", self.plan.stack.settings.name,
-                                len(self._slots))
+                    LOGGER.info(
+                        "stack %r ready: %d components",
+                        self.plan.stack.settings.name,
+                        len(self._slots),
+                    )
                     task_status.started()
                 await self._stop.wait()
                 await self._stop_in_reverse_order()
@@ -146,7 +149,9 @@ class Supervisor:
         finally:
             self.bus.close()
         if self._forced:
-            raise ForcedStopError("stopped at once by a second signal, without waiting for components")
+            raise ForcedStopError(
+                "stopped at once by a second signal, without waiting for components"
+            )
 
     async def _start(self, nursery: trio.Nursery, planned: PlannedComponent) -> None:
         slot = _Slot(planned, RestartBudget(planned.spec.restart, self._rng))
@@ -155,7 +160,7 @@ class Supervisor:
             await nursery.start(self._supervise, slot)
         except* ComponentStartError as group:
             # Stop what already runs, gracefully, then report why the stack did not start.
-            self._fail(group.exceptions[0])  # type: ignore[arg-type]
+            self._fail(group.exceptions[0])
 
     async def _cancel_on_stop(self, scope: trio.CancelScope) -> None:
         await self._stop.wait()
@@ -218,8 +223,13 @@ class Supervisor:
                 limit = RestartLimitError(planned.name, restart.max_restarts, restart.window_s)
                 self._fail(limit, exc)
                 return False
-            LOGGER.warning("component %r failed (%s); restart %d in %.2f s", planned.name, reason,
-                           slot.budget.total, delay)
+            LOGGER.warning(
+                "component %r failed (%s); restart %d in %.2f s",
+                planned.name,
+                reason,
+                slot.budget.total,
+                delay,
+            )
             self._set_state(slot, ComponentState.RESTARTING, reason)
             await trio.sleep(delay)
             return True
@@ -227,8 +237,9 @@ class Supervisor:
         if planned.spec.critical:
             self._fail(ComponentFailedError(planned.name, reason), exc)
         else:
-            LOGGER.error("component %r failed and stays down (restart: never): %s",
-                         planned.name, reason)
+            LOGGER.error(
+                "component %r failed and stays down (restart: never): %s", planned.name, reason
+            )
         return False
 
     def _fail(self, error: Exception, cause: Exception | None = None) -> None:
@@ -261,8 +272,10 @@ class Supervisor:
             async for signum in signals:
                 count += 1
                 if count == 1:
-                    LOGGER.info("%s received: stopping (send it again to stop at once)",
-                                signal.Signals(signum).name)
+                    LOGGER.info(
+                        "%s received: stopping (send it again to stop at once)",
+                        signal.Signals(signum).name,
+                    )
                     self.request_stop()
                 else:
                     LOGGER.warning("second signal: stopping at once")
@@ -276,14 +289,20 @@ class Supervisor:
         planned = slot.planned
         if self.bus.closed:
             return
-        event = ComponentStateChanged(planned.name, planned.spec.kind, state, self._now_ms(),
-                                      slot.budget.total, reason)
+        event = ComponentStateChanged(
+            planned.name, planned.spec.kind, state, self._now_ms(), slot.budget.total, reason
+        )
         self.bus.publish_nowait(COMPONENT_STATES, event)
         labels = {"component": planned.name, "kind": planned.spec.kind}
-        self._metrics.metric("agbotkit.component.up", 1.0 if state is ComponentState.READY else 0.0,
-                             MetricType.GAUGE, labels)
-        self._metrics.metric("agbotkit.component.restarts", float(slot.budget.total),
-                             MetricType.COUNTER, labels)
+        self._metrics.metric(
+            "agbotkit.component.up",
+            1.0 if state is ComponentState.READY else 0.0,
+            MetricType.GAUGE,
+            labels,
+        )
+        self._metrics.metric(
+            "agbotkit.component.restarts", float(slot.budget.total), MetricType.COUNTER, labels
+        )
 
 
 def _describe(exc: BaseException) -> str:

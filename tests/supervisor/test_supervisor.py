@@ -118,8 +118,11 @@ async def test_component_that_never_becomes_ready_is_an_error_naming_it(
           never_started: {kind: probe}
     """)
     with pytest.RaisesGroup(
-        pytest.RaisesExc(ComponentStartError, match=r"^component 'stuck' did not report ready "
-                         r"within 7 s$")
+        pytest.RaisesExc(
+            ComponentStartError,
+            match=r"^component 'stuck' did not report ready "
+            r"within 7 s$",
+        )
     ):
         await supervisor.run()
     assert trio.current_time() == pytest.approx(7)
@@ -127,8 +130,9 @@ async def test_component_that_never_becomes_ready_is_an_error_naming_it(
 
 
 async def test_start_timeout_not_reached_when_ready_in_time(autojump_clock: trio.abc.Clock) -> None:
-    supervisor = make_supervisor("components: {slow: {kind: probe, ready_after_s: 6.9, "
-                                 "start_timeout_s: 7}}")
+    supervisor = make_supervisor(
+        "components: {slow: {kind: probe, ready_after_s: 6.9, start_timeout_s: 7}}"
+    )
     async with trio.open_nursery() as nursery:
         await nursery.start(supervisor.run)
         assert supervisor.states == {"slow": ComponentState.READY}
@@ -138,8 +142,10 @@ async def test_start_timeout_not_reached_when_ready_in_time(autojump_clock: trio
 async def test_failure_before_ready_stops_the_start(autojump_clock: trio.abc.Clock) -> None:
     supervisor = make_supervisor("components: {bad: {kind: probe, fail_before_ready: true}}")
     with pytest.RaisesGroup(
-        pytest.RaisesExc(ComponentStartError, match="'bad' failed before it was ready: "
-                         "ValueError: broken before ready")
+        pytest.RaisesExc(
+            ComponentStartError,
+            match="'bad' failed before it was ready: ValueError: broken before ready",
+        )
     ):
         await supervisor.run()
 
@@ -160,7 +166,7 @@ async def test_crash_restarts_with_exponential_backoff_and_jitter(
     metrics = supervisor.bus.subscribe(METRICS, buffer=1000)
     async with trio.open_nursery() as nursery:
         await nursery.start(supervisor.run)
-        while Probe.lives.get("flaky", 0) < 4:
+        while Probe.lives.get("flaky", 0) < 4:  # noqa: ASYNC110 - polls a log; autojump clock
             await trio.sleep(1)
         await trio.testing.wait_all_tasks_blocked()
         supervisor.request_stop()
@@ -205,7 +211,7 @@ async def test_failures_outside_the_window_do_not_count(autojump_clock: trio.abc
     """)
     async with trio.open_nursery() as nursery:
         await nursery.start(supervisor.run)
-        while Probe.lives.get("slowfail", 0) < 5:
+        while Probe.lives.get("slowfail", 0) < 5:  # noqa: ASYNC110 - polls a log; autojump clock
             await trio.sleep(10)
         supervisor.request_stop()
     assert Probe.lives["slowfail"] == 5  # four failures, each alone in its window
@@ -242,16 +248,19 @@ async def test_non_critical_failure_stays_down_and_the_rest_runs(
     async with trio.open_nursery() as nursery:
         await nursery.start(supervisor.run)
         await trio.sleep(10)
-        assert supervisor.states == {"steady": ComponentState.READY,
-                                     "optional": ComponentState.FAILED}
+        assert supervisor.states == {
+            "steady": ComponentState.READY,
+            "optional": ComponentState.FAILED,
+        }
         assert not supervisor.ready
         supervisor.request_stop()
     assert Probe.lives["optional"] == 1
 
 
 async def test_sigterm_stops_gracefully_in_reverse_order(autojump_clock: trio.abc.Clock) -> None:
-    supervisor = make_supervisor(THREE.replace("ready_after_s: 1}", "ready_after_s: 1, "
-                                               "drain_s: 2}"), handle_signals=True)
+    supervisor = make_supervisor(
+        THREE.replace("ready_after_s: 1}", "ready_after_s: 1, drain_s: 2}"), handle_signals=True
+    )
     async with trio.open_nursery() as nursery:
         await nursery.start(supervisor.run)
         began = trio.current_time()
@@ -271,8 +280,10 @@ async def test_drain_longer_than_grace_is_cut_and_reported(autojump_clock: trio.
     # Started in a nursery, so the supervisor's group arrives inside the nursery's group.
     with pytest.RaisesGroup(
         pytest.RaisesGroup(
-            pytest.RaisesExc(ShutdownTimeoutError,
-                             match=r"^components 'slowpoke' did not stop within the 3 s grace")
+            pytest.RaisesExc(
+                ShutdownTimeoutError,
+                match=r"^components 'slowpoke' did not stop within the 3 s grace",
+            )
         )
     ):
         async with trio.open_nursery() as nursery:
@@ -284,11 +295,14 @@ async def test_drain_longer_than_grace_is_cut_and_reported(autojump_clock: trio.
 
 
 async def test_second_signal_stops_at_once(autojump_clock: trio.abc.Clock) -> None:
-    supervisor = make_supervisor("""
+    supervisor = make_supervisor(
+        """
         stack: {shutdown_grace_s: 30}
         components:
           slowpoke: {kind: probe, drain_s: 60}
-    """, handle_signals=True)
+    """,
+        handle_signals=True,
+    )
     began = 0.0
     with pytest.RaisesGroup(pytest.RaisesExc(ForcedStopError, match="second signal")):
         async with trio.open_nursery() as nursery:
@@ -310,11 +324,14 @@ async def test_stack_stops_by_itself_when_every_component_finished() -> None:
     class OneShot(Component[NoOptions]):
         Config = NoOptions
 
-        async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        async def run(
+            self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+        ) -> None:
             task_status.started()
 
-    supervisor = Supervisor(plan_from_yaml("components: {once: {kind: oneshot}}",
-                                           {"oneshot": OneShot}))
+    supervisor = Supervisor(
+        plan_from_yaml("components: {once: {kind: oneshot}}", {"oneshot": OneShot})
+    )
     await supervisor.run()
     assert supervisor.states == {"once": ComponentState.STOPPED}
 
