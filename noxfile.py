@@ -19,8 +19,13 @@ def tests(session: nox.Session) -> None:
     """Install agbotkit (as a wheel, like a user) with the example plugin and run every test."""
     session.install(".[test]", EXAMPLE_PLUGIN)
     session.run(
-        "pytest", "--cov=agbotkit", "--cov-report=term:skip-covered", "--cov-report=xml",
-        "tests", f"{EXAMPLE_PLUGIN}/tests", *session.posargs,
+        "pytest",
+        "--cov=agbotkit",
+        "--cov-report=term:skip-covered",
+        "--cov-report=xml",
+        "tests",
+        f"{EXAMPLE_PLUGIN}/tests",
+        *session.posargs,
     )
 
 

@@ -35,12 +35,26 @@ def build_parser() -> argparse.ArgumentParser:
         prog="agbotkit", description="Run and inspect agbotkit trading-bot stacks."
     )
     parser.add_argument("--version", action="version", version=f"agbotkit {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_const", const="DEBUG", dest="log_level",
-                        help="log at DEBUG level (same as --log-level debug)")
-    parser.add_argument("--log-level", type=str.upper,
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default: info")
-    parser.add_argument("--log-format", default="text", choices=["text", "json"],
-                        help="text for people, json lines for log collectors")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_const",
+        const="DEBUG",
+        dest="log_level",
+        help="log at DEBUG level (same as --log-level debug)",
+    )
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="default: info",
+    )
+    parser.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="text for people, json lines for log collectors",
+    )
     parser.set_defaults(log_level="INFO")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -112,7 +126,9 @@ def _plugins() -> int:
     rows += [(i.group, i.name, i.distribution, i.version) for i in infos]
     widths = [max(len(row[col]) for row in rows) for col in range(4)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
     return EXIT_OK
 
 

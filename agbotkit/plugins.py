@@ -75,8 +75,11 @@ class PluginRegistry:
         found = self.discover()
         other = found[group].get(name)
         if other is not None:
-            raise PluginError(group, name, f"already offered by {other.distribution} "
-                              f"{other.version} ({other.value})")
+            raise PluginError(
+                group,
+                name,
+                f"already offered by {other.distribution} {other.version} ({other.value})",
+            )
         value = f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', repr(obj))}"
         found[group][name] = PluginInfo(group, name, value, distribution, "")
         self._loaded[(group, name)] = obj
@@ -109,7 +112,8 @@ class PluginRegistry:
             loaded = metadata.EntryPoint(info.name, info.value, info.group).load()
         except Exception as exc:  # any import-time error of third-party code
             raise PluginError(
-                group, name,
+                group,
+                name,
                 f"failed to import {info.value} from {info.distribution} {info.version}: "
                 f"{type(exc).__name__}: {exc}",
             ) from exc
@@ -134,7 +138,8 @@ def _scan() -> dict[str, dict[str, PluginInfo]]:
             other = found[entry.group].get(entry.name)
             if other is not None:
                 raise PluginError(
-                    entry.group, entry.name,
+                    entry.group,
+                    entry.name,
                     f"offered by two distributions: {other.distribution} {other.version} "
                     f"({other.value}) and {info.distribution} {info.version} ({info.value})",
                 )

@@ -121,7 +121,7 @@ def _structure_tuple(value: Any, cls: Any) -> Any:
     # which cattrs would otherwise split into characters.
     if not isinstance(value, list | tuple):
         raise _expect("a list", value)
-    return CONVERTER._structure_tuple(value, cls)  # noqa: SLF001 - cattrs' own tuple hook
+    return CONVERTER._structure_tuple(value, cls)
 
 
 def _make_converter() -> cattrs.Converter:
@@ -144,9 +144,7 @@ def _make_converter() -> cattrs.Converter:
 CONVERTER = _make_converter()
 
 
-def structure(
-    document: YamlDocument, cls: type[T], path: FieldPath = (), data: Any = None
-) -> T:
+def structure(document: YamlDocument, cls: type[T], path: FieldPath = (), data: Any = None) -> T:
     """Structure the value at ``path`` of ``document`` (or ``data``) into ``cls``.
 
     Raises:
@@ -181,14 +179,17 @@ def _walk(exc: BaseException, path: FieldPath) -> Iterator[tuple[FieldPath, Base
         yield path, exc
 
 
-def _issue(document: YamlDocument, root: FieldPath, sub: FieldPath, exc: BaseException) -> ConfigIssue:
+def _issue(
+    document: YamlDocument, root: FieldPath, sub: FieldPath, exc: BaseException
+) -> ConfigIssue:
     if isinstance(exc, ForbiddenExtraKeysError):
         extra = sorted(exc.extra_fields)
         field_path = (*root, *sub, extra[0])
         names = ", ".join(repr(name) for name in extra)
         allowed = ", ".join(sorted(_field_names(exc.cl)))
-        return document.issue(field_path, f"unknown field{'s' if len(extra) > 1 else ''} {names} "
-                              f"(allowed: {allowed})")
+        return document.issue(
+            field_path, f"unknown field{'s' if len(extra) > 1 else ''} {names} (allowed: {allowed})"
+        )
     field_path = (*root, *sub)
     if isinstance(exc, KeyError):
         return document.issue(field_path, "required field is missing")
@@ -197,9 +198,13 @@ def _issue(document: YamlDocument, root: FieldPath, sub: FieldPath, exc: BaseExc
     if isinstance(exc, _TypeMismatch):
         return document.issue(field_path, str(exc))
     if isinstance(exc, AttributeError) and "items" in str(exc):
-        return document.issue(field_path, f"expected a mapping, got {_value_text(document, field_path)}")
+        return document.issue(
+            field_path, f"expected a mapping, got {_value_text(document, field_path)}"
+        )
     if isinstance(exc, TypeError | ValueError):
-        return document.issue(field_path, f"invalid value {_value_text(document, field_path)}: {exc}")
+        return document.issue(
+            field_path, f"invalid value {_value_text(document, field_path)}: {exc}"
+        )
     return document.issue(field_path, f"invalid value: {exc}")
 
 
@@ -217,4 +222,3 @@ def _field_names(cls: type) -> list[str]:
 def issues_for(document: YamlDocument, path: FieldPath, message: str) -> ConfigError:
     """A one-issue :class:`ConfigError` at ``path`` (for checks cattrs cannot make)."""
     return ConfigError([document.issue(path, message)])
-

@@ -49,7 +49,11 @@ class YamlDocument:
     """
 
     def __init__(
-        self, text: str, file: str = "<string>", *, base_dir: Path | None = None,
+        self,
+        text: str,
+        file: str = "<string>",
+        *,
+        base_dir: Path | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.file = file
@@ -63,7 +67,9 @@ class YamlDocument:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else None
             problem = exc.problem or exc.context or "invalid YAML"
-            raise ConfigError([ConfigIssue(file, line, "", f"YAML syntax error: {problem}")]) from None
+            raise ConfigError(
+                [ConfigIssue(file, line, "", f"YAML syntax error: {problem}")]
+            ) from None
         except YAMLError as exc:  # errors without a position (rare): still name the file
             raise ConfigError([ConfigIssue(file, None, "", f"YAML error: {exc}")]) from None
         self.data: Any = self._to_plain(self._root, ())
@@ -71,13 +77,17 @@ class YamlDocument:
             raise ConfigError(self._issues)
 
     @classmethod
-    def from_file(cls, path: str | Path, *, environ: Mapping[str, str] | None = None) -> YamlDocument:
+    def from_file(
+        cls, path: str | Path, *, environ: Mapping[str, str] | None = None
+    ) -> YamlDocument:
         """Read and parse ``path``; a missing or unreadable file is a :class:`ConfigError`."""
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ConfigError([ConfigIssue(str(path), None, "", f"cannot read: {exc.strerror}")]) from None
+            raise ConfigError(
+                [ConfigIssue(str(path), None, "", f"cannot read: {exc.strerror}")]
+            ) from None
         return cls(text, str(path), base_dir=path.resolve().parent, environ=environ)
 
     def line_of(self, path: FieldPath) -> int | None:
@@ -150,8 +160,11 @@ class YamlDocument:
         result = _ENV_REF.sub(substitute, text)
         for name in missing:
             self._issues.append(
-                self.issue(path, f"environment variable {name!r} is not set "
-                           f"(write ${{{name}:-default}} to give a default)")
+                self.issue(
+                    path,
+                    f"environment variable {name!r} is not set "
+                    f"(write ${{{name}:-default}} to give a default)",
+                )
             )
         whole = _ENV_REF.fullmatch(text)
         if whole is not None and not whole.group(1):

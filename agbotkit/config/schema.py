@@ -9,7 +9,7 @@ import attrs
 
 from agbotkit.config.checks import at_least, greater_than
 
-__all__ = ["ComponentSpec", "RestartConfig", "RestartPolicy", "StackSettings", "COMPONENT_KEYS"]
+__all__ = ["COMPONENT_KEYS", "ComponentSpec", "RestartConfig", "RestartPolicy", "StackSettings"]
 
 
 class RestartPolicy(enum.StrEnum):

@@ -50,7 +50,9 @@ def parse_stack(document: YamlDocument) -> StackFile:
     issues: list[ConfigIssue] = []
     for key in data:
         if key not in _TOP_LEVEL_KEYS:
-            issues.append(document.issue((key,), f"unknown section (allowed: {', '.join(_TOP_LEVEL_KEYS)})"))
+            issues.append(
+                document.issue((key,), f"unknown section (allowed: {', '.join(_TOP_LEVEL_KEYS)})")
+            )
     settings = StackSettings()
     if data.get("stack") is not None:
         try:
@@ -60,8 +62,12 @@ def parse_stack(document: YamlDocument) -> StackFile:
     components: list[ComponentSpec] = []
     entries = data.get("components")
     if not isinstance(entries, dict) or not entries:
-        issues.append(document.issue(("components",), "expected a mapping of component name to "
-                                     "its settings, with at least one component"))
+        issues.append(
+            document.issue(
+                ("components",),
+                "expected a mapping of component name to its settings, with at least one component",
+            )
+        )
     else:
         for name, entry in entries.items():
             try:
@@ -106,9 +112,10 @@ def _start_order(document: YamlDocument, specs: list[ComponentSpec]) -> list[Com
         if state.get(spec.name) == "done":
             return
         if state.get(spec.name) == "visiting":
-            cycle = " -> ".join((*chain[chain.index(spec.name):], spec.name))
-            raise ConfigError([document.issue(("components", spec.name, "needs"),
-                                              f"dependency cycle: {cycle}")])
+            cycle = " -> ".join((*chain[chain.index(spec.name) :], spec.name))
+            raise ConfigError(
+                [document.issue(("components", spec.name, "needs"), f"dependency cycle: {cycle}")]
+            )
         state[spec.name] = "visiting"
         for need in spec.needs:
             visit(by_name[need], (*chain, spec.name))

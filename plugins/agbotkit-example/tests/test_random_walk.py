@@ -29,7 +29,9 @@ def test_registered_under_its_own_distribution() -> None:
     assert infos["heartbeat"].distribution == "agbotkit"
 
 
-async def test_runs_in_a_stack_and_publishes_its_walk(tmp_path: Path, autojump_clock: object) -> None:
+async def test_runs_in_a_stack_and_publishes_its_walk(
+    tmp_path: Path, autojump_clock: object
+) -> None:
     stack = tmp_path / "stack.yaml"
     stack.write_text(textwrap.dedent(STACK))
     supervisor = Supervisor(plan_file(stack))
