@@ -1,0 +1,197 @@
+"""Policy files: YAML or JSON text -> validated policies, or a ConfigError naming file:line.
+
+A policy file::
+
+    policies:
+      - type: PositionLimit        # an entry-point name in agbotkit.risk_policies
+        max_position: 1000         # the rest is the policy's Config
+      - type: PositionLimit
+        market_id: "0xabc"
+        max_position: 200
+      - type: KillSwitch
+        max_daily_loss_usd: 500
+
+Every problem is reported, each with file, line and field path, e.g.
+``policies.yaml:7: policies[2].max_position: expected a value >= 0, got -5.0``. JSON files
+get the same messages: JSON is YAML, so the line numbers carry over.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from agbotkit.config.converter import structure
+from agbotkit.config.document import YamlDocument
+from agbotkit.errors import ConfigError, ConfigIssue, PluginError
+from agbotkit.plugins import PluginRegistry
+from agbotkit.risk.policy import RiskPolicy
+
+__all__ = [
+    "POLICY_GROUP",
+    "find_duplicates",
+    "load_policy_file",
+    "parse_policies",
+    "parse_policies_json",
+    "parse_policies_yaml",
+]
+
+#: The entry-point group a policy file's ``type:`` names.
+POLICY_GROUP = "agbotkit.risk_policies"
+
+_TOP_LEVEL_KEYS = ("policies",)
+_registry: PluginRegistry | None = None
+
+
+def _default_registry() -> PluginRegistry:
+    # One lazily built registry per process: scanning the installed entry points is slow.
+    global _registry
+    if _registry is None:
+        _registry = PluginRegistry()
+    return _registry
+
+
+def load_policy_file(
+    path: str | Path,
+    *,
+    registry: PluginRegistry | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[RiskPolicy[Any], ...]:
+    """Read and validate the policy file at ``path`` (``.json`` is parsed as JSON first).
+
+    Raises:
+        ConfigError: unreadable file, syntax error or invalid policies, each with file,
+            line and field.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            [ConfigIssue(str(path), None, "", f"cannot read: {exc.strerror}")]
+        ) from None
+    base_dir = path.resolve().parent
+    if path.suffix.lower() == ".json":
+        _check_json(text, str(path))
+    document = YamlDocument(text, str(path), base_dir=base_dir, environ=environ)
+    return parse_policies(document, registry=registry)
+
+
+def parse_policies_yaml(
+    text: str, file: str = "<string>", *, registry: PluginRegistry | None = None
+) -> tuple[RiskPolicy[Any], ...]:
+    """Validate policy-file text in YAML (or JSON, which is YAML)."""
+    return parse_policies(YamlDocument(text, file), registry=registry)
+
+
+def parse_policies_json(
+    text: str, file: str = "<string>", *, registry: PluginRegistry | None = None
+) -> tuple[RiskPolicy[Any], ...]:
+    """Validate policy-file text that must be JSON (a JSON syntax error says so)."""
+    _check_json(text, file)
+    return parse_policies(YamlDocument(text, file), registry=registry)
+
+
+def _check_json(text: str, file: str) -> None:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    file, exc.lineno, "", f"JSON syntax error: {exc.msg} (column {exc.colno})"
+                )
+            ]
+        ) from None
+
+
+def parse_policies(
+    document: YamlDocument, *, registry: PluginRegistry | None = None
+) -> tuple[RiskPolicy[Any], ...]:
+    """Validate a parsed policy document into policies, in file order.
+
+    Raises:
+        ConfigError: listing every problem (unknown type, bad or missing field, unknown
+            key, duplicate entry), each with file, line and field path.
+    """
+    registry = registry if registry is not None else _default_registry()
+    data = document.data
+    if not isinstance(data, dict):
+        raise ConfigError([document.issue((), "a policy file must be a mapping with 'policies:'")])
+    issues = [
+        document.issue((key,), f"unknown section (allowed: {', '.join(_TOP_LEVEL_KEYS)})")
+        for key in data
+        if key not in _TOP_LEVEL_KEYS
+    ]
+    entries = data.get("policies")
+    if not isinstance(entries, list):
+        issues.append(
+            document.issue(("policies",), "expected a list of policies, each with 'type:'")
+        )
+        raise ConfigError(issues)
+    policies: list[tuple[int, RiskPolicy[Any]]] = []
+    for index, entry in enumerate(entries):
+        try:
+            policies.append((index, _policy(document, registry, index, entry)))
+        except ConfigError as exc:
+            issues.extend(exc.issues)
+    for index, earlier, message in find_duplicates(policies):
+        where = document.line_of(("policies", earlier))
+        issues.append(document.issue(("policies", index), f"{message} (first at line {where})"))
+    if issues:
+        # In file order, as a user reads and fixes them (duplicates are found last).
+        issues.sort(key=lambda issue: issue.line if issue.line is not None else 0)
+        raise ConfigError(issues)
+    return tuple(policy for _, policy in policies)
+
+
+def _policy(
+    document: YamlDocument, registry: PluginRegistry, index: int, entry: Any
+) -> RiskPolicy[Any]:
+    path = ("policies", index)
+    installed = ", ".join(registry.names(POLICY_GROUP)) or "none"
+    if not isinstance(entry, dict):
+        raise ConfigError([document.issue(path, "expected a mapping with at least 'type:'")])
+    type_name = entry.get("type")
+    if type_name is None:
+        message = f"required field is missing (installed policies: {installed})"
+        raise ConfigError([document.issue((*path, "type"), message)])
+    if not isinstance(type_name, str):
+        message = f"expected a policy name, got {type_name!r} (installed policies: {installed})"
+        raise ConfigError([document.issue((*path, "type"), message)])
+    try:
+        cls = registry.load(POLICY_GROUP, type_name)
+    except PluginError as exc:
+        if type_name in registry.names(POLICY_GROUP):  # installed, but failed to import
+            raise ConfigError([document.issue((*path, "type"), str(exc))]) from None
+        message = f"unknown policy type {type_name!r} (installed policies: {installed})"
+        raise ConfigError([document.issue((*path, "type"), message)]) from None
+    if not (isinstance(cls, type) and issubclass(cls, RiskPolicy)):
+        message = f"{type_name!r} is not a RiskPolicy subclass ({cls!r})"
+        raise ConfigError([document.issue((*path, "type"), message)])
+    options = {key: value for key, value in entry.items() if key != "type"}
+    config = structure(document, cls.Config, path, data=options)
+    return cls(config, name=type_name)
+
+
+def find_duplicates(
+    policies: Iterable[tuple[int, RiskPolicy[Any]]],
+) -> list[tuple[int, int, str]]:
+    """``(index, earlier index, message)`` for every entry whose type and scope came before.
+
+    A duplicate is two entries of the same type for the same scope: two global
+    ``PositionLimit`` entries, or two for the same market. The later entry is reported.
+    """
+    first: dict[tuple[str, str | None, str | None], int] = {}
+    found: list[tuple[int, int, str]] = []
+    for index, policy in policies:
+        key = (policy.name, *policy.scope)
+        if key in first:
+            scope = policy.scope_text
+            scope = "every market (global)" if scope == "global" else scope
+            found.append((index, first[key], f"duplicate {policy.name} for {scope}"))
+        else:
+            first[key] = index
+    return found

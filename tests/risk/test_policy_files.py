@@ -1,0 +1,369 @@
+"""Policy files: presets validate; every mistake names file, line and field path."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from agbotkit.errors import ConfigError
+from agbotkit.risk import RiskEngine, load_policy_file
+
+PRESETS = sorted((Path(__file__).parents[2] / "policies").glob("*.yaml"))
+INSTALLED = (
+    "InventoryLimit, KillSwitch, MaxOrderSize, NoTradeBeforeResolution, PositionLimit, PriceBand"
+)
+
+
+def test_presets_exist() -> None:
+    assert {p.name for p in PRESETS} >= {"seed.yaml", "conservative.yaml", "desk.yaml"}
+
+
+@pytest.mark.parametrize("path", PRESETS, ids=lambda p: p.name)
+def test_every_preset_validates(path: Path) -> None:
+    engine = RiskEngine.from_file(path)
+    assert engine.policies
+    assert not engine.kill_switch_active
+
+
+def test_seed_preset_has_the_three_seed_policies() -> None:
+    names = [p.name for p in load_policy_file(PRESETS[0].parent / "seed.yaml")]
+    assert names == ["PositionLimit", "InventoryLimit", "KillSwitch"]
+
+
+def test_desk_preset_has_all_six_kinds() -> None:
+    names = {p.name for p in load_policy_file(PRESETS[0].parent / "desk.yaml")}
+    assert names == set(INSTALLED.split(", "))
+
+
+BAD_YAML = [
+    pytest.param(
+        """\
+        policies:
+          - type: PositionLimit
+            max_position: 100
+          - type: InventoryLimit
+            max_inventory_usd: 500
+          - type: PositionLimit
+            market_id: "0xabc"
+            max_position: -5
+        """,
+        ["policies.yaml:8: policies[2].max_position: expected a value >= 0, got -5.0"],
+        id="negative-limit",
+    ),
+    pytest.param(
+        """\
+        policies:
+          - type: PositionLimitt
+            max_position: 1
+        """,
+        [
+            "policies.yaml:2: policies[0].type: unknown policy type 'PositionLimitt' "
+            f"(installed policies: {INSTALLED})"
+        ],
+        id="unknown-type-lists-installed",
+    ),
+    pytest.param(
+        """\
+        policies:
+          - type: InventoryLimit
+        """,
+        ["policies.yaml:2: policies[0].max_inventory_usd: required field is missing"],
+        id="missing-field",
+    ),
+    pytest.param(
+        """\
+        policies:
+          - max_position: 5
+        """,
+        [
+            "policies.yaml:2: policies[0].type: required field is missing "
+            f"(installed policies: {INSTALLED})"
+        ],
+        id="missing-type",
+    ),
+    pytest.param(
+        """\
+        policies:
+          - type: InventoryLimit
+            max_inventory_usd: "lots"
+        """,
+        ["policies.yaml:3: policies[0].max_inventory_usd: expected a number, got 'lots'"],
+        id="wrong-type-string",
+    ),
+    pytest.param(
+        """\
+        policies:
+          - type: KillSwitch
+            enabled: yes please
+        """,
+        ["policies.yaml:3: policies[0].enabled: expected true or false, got 'yes please'"],
+        id="wrong-type-bool",
+    ),
+    pytest.param(
+        """\
+        policies:
+          - type: KillSwitch
+            max_consecutive_rejections: 2.5
+        """,
+        ["policies.yaml:3: policies[0].max_consecutive_rejections: expected an integer, got 2.5"],
+        id="wrong-type-int",
+    ),
+    pytest.param(
+        """\
+        policies:
+          - type: PositionLimit
+            max_position: 100
+          - type: PositionLimit
+            max_position: 200
+        """,
+        [
+            "policies.yaml:4: policies[1]: duplicate PositionLimit for every market (global) "
+            "(first at line 2)"
+        ],
+        id="duplicate-global",
+    ),
+    pytest.param(
+        """\
+        policies:
+          - type: PositionLimit
+            market_id: m1
+            max_position: 100
+          - type: PositionLimit
+            market_id: m2
+            max_position: 100
+          - type: PositionLimit
+            market_id: m1
+            max_position: 50
+        """,
+        ["policies.yaml:8: policies[2]: duplicate PositionLimit for market m1 (first at line 2)"],
+        id="duplicate-per-market",
+    ),
+    pytest.param(
+        """\
+        policies:
+          - type: PositionLimit
+            max_position: 100
+            max_postion: 50
+        """,
+        [
+            "policies.yaml:4: policies[0].max_postion: unknown field 'max_postion' "
+            "(allowed: market_id, max_position, token_id)"
+        ],
+        id="unknown-key",
+    ),
+    pytest.param(
+        """\
+        policies:
+          - type: PositionLimit
+            max_position: 100
+           market_id: m1
+        """,
+        [
+            "policies.yaml:4: YAML syntax error: "
+            "expected <block end>, but found '<block mapping start>'"
+        ],
+        id="yaml-syntax",
+    ),
+    pytest.param(
+        """\
+        policy:
+          - type: PositionLimit
+            max_position: 100
+        """,
+        [
+            "policies.yaml:1: policy: unknown section (allowed: policies)",
+            "policies.yaml:1: policies: expected a list of policies, each with 'type:'",
+        ],
+        id="unknown-section",
+    ),
+    pytest.param(
+        """\
+        policies:
+          - type: PriceBand
+            max_distance: 1.5
+          - type: MaxOrderSize
+            market_id: m1
+          - type: NoTradeBeforeResolution
+            window_s: -60
+          - type: KillSwitch
+            day_start_utc_hour: 24
+        """,
+        [
+            "policies.yaml:3: policies[0].max_distance: expected a value between 0 and 1, got 1.5",
+            "policies.yaml:4: policies[1].max_size: give max_size, max_notional_usd or both",
+            "policies.yaml:7: policies[2].window_s: expected a value >= 0, got -60.0",
+            "policies.yaml:9: policies[3].day_start_utc_hour: expected a value between 0 and 23, "
+            "got 24",
+        ],
+        id="every-problem-listed",
+    ),
+    pytest.param(
+        """\
+        policies:
+          - type: PositionLimit
+            market_id: m1
+            token_id: t1
+            max_position: 1
+          - type: PositionLimit
+            market_id: ""
+            max_position: 1
+        """,
+        [
+            "policies.yaml:4: policies[0].token_id: give market_id or token_id, not both",
+            "policies.yaml:7: policies[1].market_id: expected a non-empty value, got ''",
+        ],
+        id="bad-scope",
+    ),
+    pytest.param(
+        """\
+        policies:
+          - PositionLimit
+        """,
+        ["policies.yaml:2: policies[0]: expected a mapping with at least 'type:'"],
+        id="entry-not-a-mapping",
+    ),
+    pytest.param(
+        """\
+        policies:
+          - type: KillSwitch
+            max_daily_loss_usd: 0
+        """,
+        ["policies.yaml:3: policies[0].max_daily_loss_usd: expected a value > 0, got 0.0"],
+        id="zero-loss-limit",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "messages"), BAD_YAML)
+def test_bad_yaml(tmp_path: Path, text: str, messages: list[str]) -> None:
+    path = tmp_path / "policies.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        RiskEngine.from_file(path)
+    assert str(caught.value) == "\n".join(f"{path.parent}/{m}" for m in messages)
+    with pytest.raises(ConfigError) as again:
+        RiskEngine.from_yaml(textwrap.dedent(text), file="policies.yaml")
+    assert [str(issue) for issue in again.value.issues] == messages
+
+
+BAD_JSON = [
+    pytest.param(
+        """\
+        {
+          "policies": [
+            {"type": "PositionLimit", "max_position": 100},
+            {"type": "PositionLimit", "market_id": "m1",
+             "max_position": -5}
+          ]
+        }
+        """,
+        ["policies.json:5: policies[1].max_position: expected a value >= 0, got -5.0"],
+        id="json-negative-limit",
+    ),
+    pytest.param(
+        """\
+        {"policies": [
+          {"type": "Nope"}
+        ]}
+        """,
+        [
+            "policies.json:2: policies[0].type: unknown policy type 'Nope' "
+            f"(installed policies: {INSTALLED})"
+        ],
+        id="json-unknown-type",
+    ),
+    pytest.param(
+        """\
+        {"policies": [
+          {"type": "InventoryLimit", "max_inventory_usd": 10},
+          {"type": "InventoryLimit", "max_inventory_usd": 20}
+        ]}
+        """,
+        [
+            "policies.json:3: policies[1]: duplicate InventoryLimit for every market (global) "
+            "(first at line 2)"
+        ],
+        id="json-duplicate",
+    ),
+    pytest.param(
+        """\
+        {"policies": [
+          {"type": "PositionLimit", "max_position": "100"}
+        ]}
+        """,
+        ["policies.json:2: policies[0].max_position: expected a number, got '100'"],
+        id="json-wrong-type",
+    ),
+    pytest.param(
+        """\
+        {"policies": [
+          {"type": "KillSwitch", "enabled": false, "colour": "red"}
+        ]}
+        """,
+        [
+            "policies.json:2: policies[0].colour: unknown field 'colour' (allowed: allow_reducing, "
+            "day_start_utc_hour, enabled, max_consecutive_rejections, max_daily_loss_usd, "
+            "max_drawdown_usd)"
+        ],
+        id="json-unknown-key",
+    ),
+    pytest.param(
+        """\
+        {"policies": [
+          {"type": "InventoryLimit", "max_inventory_usd": 10},
+        ]}
+        """,
+        ["policies.json:3: JSON syntax error: Expecting value (column 1)"],
+        id="json-trailing-comma",
+    ),
+    pytest.param(
+        """\
+        {"policies": [
+        \t{"type": "InventoryLimit"}
+        ]}
+        """,
+        ["policies.json:2: policies[0].max_inventory_usd: required field is missing"],
+        id="json-tabs-missing-field",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "messages"), BAD_JSON)
+def test_bad_json(tmp_path: Path, text: str, messages: list[str]) -> None:
+    path = tmp_path / "policies.json"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        RiskEngine.from_file(path)
+    assert str(caught.value) == "\n".join(f"{path.parent}/{m}" for m in messages)
+    with pytest.raises(ConfigError) as again:
+        RiskEngine.from_json(textwrap.dedent(text), file="policies.json")
+    assert [str(issue) for issue in again.value.issues] == messages
+
+
+def test_json_file_matches_yaml_file(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    path.write_text(
+        '{"policies": [{"type": "PositionLimit", "max_position": 10},'
+        ' {"type": "KillSwitch", "allow_reducing": true}]}'
+    )
+    engine = RiskEngine.from_file(path)
+    assert [p.name for p in engine.policies] == ["PositionLimit", "KillSwitch"]
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"missing.yaml: cannot read: No such file"):
+        RiskEngine.from_file(tmp_path / "missing.yaml")
+
+
+def test_not_a_mapping() -> None:
+    with pytest.raises(ConfigError, match=r"<string>:1: a policy file must be a mapping"):
+        RiskEngine.from_yaml("- type: PositionLimit\n")
+
+
+def test_environment_references(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("policies:\n  - type: PositionLimit\n    max_position: ${MAX_POS:-7}\n")
+    engine = RiskEngine.from_file(path, environ={"MAX_POS": "12"})
+    assert engine.policies[1].config.max_position == 12.0
