@@ -126,6 +126,8 @@ class Bus:
         # Keyed by topic name; tuples, replaced on change, so publishing iterates without
         # copying. Each subscription's type matches its topic's (subscribe() ties them).
         self._subscriptions: dict[str, tuple[Subscription[Any], ...]] = {}
+        # topic name -> key -> the latest retained message (see publish_retained)
+        self._retained: dict[str, dict[object, Any]] = {}
         self._closed = False
 
     @property
@@ -140,8 +142,21 @@ class Bus:
         if self._closed:
             raise BusClosedError(f"the bus is closed; cannot subscribe to {topic.name!r}")
         subscription = Subscription(self, topic, buffer, overflow)
+        for message in self._retained.get(topic.name, {}).values():
+            subscription._offer(message)
         self._subscriptions[topic.name] = (*self._subscriptions.get(topic.name, ()), subscription)
         return subscription
+
+    def publish_retained(self, topic: Topic[T], key: object, message: T) -> None:
+        """Publish, and keep ``message`` as the latest for ``key``: every later subscriber
+        receives the retained messages of the topic first (state such as market metadata,
+        which a component starting later still needs)."""
+        self._retained.setdefault(topic.name, {})[key] = message
+        self.publish_nowait(topic, message)
+
+    def retained(self, topic: Topic[T]) -> list[T]:
+        """The messages retained on ``topic``, oldest key first."""
+        return list(self._retained.get(topic.name, {}).values())
 
     def subscriber_count(self, topic: Topic[T]) -> int:
         """How many subscriptions ``topic`` has now."""
@@ -175,6 +190,7 @@ class Bus:
     def close(self) -> None:
         """Close the bus: every subscriber's ``async for`` ends after its buffered messages."""
         self._closed = True
+        self._retained.clear()
         for subscriptions in self._subscriptions.values():
             for subscription in subscriptions:
                 subscription._send.close()

@@ -183,8 +183,9 @@ def _book(msg: BookMessage) -> list[ClobEvent]:
             _levels(msg.asks, "asks", descending=False),
             msg.timestamp,
             msg.hash or None,
-            _finite(msg.tick_size, "tick_size"),
-            _finite(msg.last_trade_price, "last_trade_price"),
+            _finite(_optional_decimal(msg.tick_size, "tick_size"), "tick_size"),
+            _finite(_optional_decimal(msg.last_trade_price, "last_trade_price"),
+                    "last_trade_price"),
         )
     ]
 

@@ -122,8 +122,9 @@ class BookMessage(_ClobMessage, tag="book"):
     bids: list[WireLevel]
     asks: list[WireLevel]
     hash: str | None = None
-    tick_size: Decimal | None = None
-    last_trade_price: Decimal | None = None
+    # Strings, not Decimal: a book of a market that never traded may carry "" here.
+    tick_size: str | None = None
+    last_trade_price: str | None = None
 
 
 class PriceChangeEntry(_Wire):

@@ -292,7 +292,7 @@ class Supervisor:
         event = ComponentStateChanged(
             planned.name, planned.spec.kind, state, self._now_ms(), slot.budget.total, reason
         )
-        self.bus.publish_nowait(COMPONENT_STATES, event)
+        self.bus.publish_retained(COMPONENT_STATES, planned.name, event)
         labels = {"component": planned.name, "kind": planned.spec.kind}
         self._metrics.metric(
             "agbotkit.component.up",

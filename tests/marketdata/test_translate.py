@@ -1076,3 +1076,17 @@ def test_malformed_gamma(body: str, reason: str) -> None:
         parse_gamma_markets(body)
     assert re.search(reason, info.value.reason), info.value.reason
     assert info.value.excerpt
+
+
+def test_book_with_empty_last_trade_price_and_tick_size_reads_them_as_absent() -> None:
+    # A market that never traded: the 2026 `book` fields may be present but empty.
+    frame = (
+        '{"event_type":"book","asset_id":"1","market":"0xm","timestamp":"1764000000000",'
+        '"hash":"","bids":[{"price":"0.4","size":"10"}],"asks":[{"price":"0.6","size":"5"}],'
+        '"tick_size":"","last_trade_price":""}'
+    )
+    (snapshot,) = decode_clob_frame(frame)
+    assert isinstance(snapshot, BookSnapshot)
+    assert snapshot.tick_size is None
+    assert snapshot.last_trade_price is None
+    assert snapshot.hash is None

@@ -1,0 +1,196 @@
+"""One market-data socket: connect, subscribe, ping, watch for silence, reconnect.
+
+The protocol-specific part (which frames to send, what to do with what arrives) is a
+:class:`FrameHandler`; the session owns the connection's life. Frames are decoded inline,
+one batch per socket read, so there is no task or channel hop per message.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import attrs
+import trio
+
+from agbotkit.marketdata.stats import FeedStats
+from agbotkit.marketdata.ws import Oversize, WsConnection, WsError, ws_connect
+from agbotkit.marketdata.wire import PING
+
+__all__ = ["FeedSilentError", "FrameHandler", "FeedSession", "SessionSettings"]
+
+LOGGER = logging.getLogger(__name__)
+
+
+class FeedSilentError(Exception):
+    """No data arrived for the silence timeout although the socket stayed open."""
+
+
+class FrameHandler(Protocol):
+    """The protocol-specific half of a session."""
+
+    @property
+    def expects_data(self) -> bool:
+        """False while nothing is subscribed: silence is then no sign of trouble."""
+
+    def initial_frames(self) -> list[str]:
+        """Frames to send on every (re)connect, before anything else."""
+
+    async def on_frames(self, frames: Sequence[str | Oversize], received_ms: int) -> bool:
+        """Handle one read's frames; return True when any carried market data."""
+
+    def on_disconnect(self) -> None:
+        """The connection is gone: state built from it (books) is stale."""
+
+
+@attrs.frozen
+class SessionSettings:
+    """Connection settings of one socket (see the components' options)."""
+
+    url: str
+    connect_timeout_s: float = 10.0
+    ping_interval_s: float = 10.0
+    silence_timeout_s: float = 60.0
+    backoff_initial_s: float = 0.25
+    backoff_max_s: float = 5.0
+    max_frame_bytes: int = 4 * 1024 * 1024
+
+
+class FeedSession:
+    """Keeps one socket connected and subscribed until cancelled.
+
+    Reports ready (``task_status.started()``) after the first connect and subscribe.
+    After a lost connection, a failed connect or a silent feed it waits a jittered,
+    doubling backoff and connects again, sending the handler's initial frames anew.
+    """
+
+    def __init__(
+        self,
+        settings: SessionSettings,
+        handler: FrameHandler,
+        stats: FeedStats,
+        socket: int = 0,
+        *,
+        now_ms: Callable[[], int],
+        on_status: Callable[[int, bool, str], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.handler = handler
+        self.socket = socket
+        self._stats = stats
+        self._now_ms = now_ms
+        self._on_status = on_status
+        self._rng = rng or random.Random()
+        self._conn: WsConnection | None = None
+        self._last_data = 0.0
+
+    @property
+    def connected(self) -> bool:
+        """Whether the socket is connected and subscribed now."""
+        return self._conn is not None
+
+    async def send(self, text: str) -> bool:
+        """Send ``text`` on the live connection; False when there is none (the next
+        connect sends the handler's initial frames, which include the change)."""
+        conn = self._conn
+        if conn is None:
+            return False
+        try:
+            await conn.send_text(text)
+        except (WsError, OSError, trio.BrokenResourceError, trio.ClosedResourceError):
+            return False
+        return True
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Connect, serve, reconnect: forever, until cancelled."""
+        failures = 0
+        ready = False
+        while True:
+            reason, was_up = await self._one_connection(None if ready else task_status)
+            if was_up:
+                ready = True
+                failures = 0
+                self._stats.reconnects += 1
+            failures += 1
+            delay = self._backoff(failures)
+            LOGGER.warning("%s socket %d: %s; reconnecting in %.2f s", self.settings.url,
+                           self.socket, reason, delay)
+            await trio.sleep(delay)
+
+    async def _one_connection(
+        self, task_status: trio.TaskStatus[None] | None
+    ) -> tuple[str, bool]:
+        """One connection's life; returns why it ended and whether it was ever up."""
+        settings = self.settings
+        try:
+            with trio.fail_after(settings.connect_timeout_s):
+                conn = await ws_connect(settings.url, max_message_bytes=settings.max_frame_bytes)
+        except trio.TooSlowError:
+            return f"connect timed out after {settings.connect_timeout_s:g} s", False
+        except (WsError, OSError) as exc:
+            return f"connect failed: {exc}", False
+        reason = "connection closed"
+        try:
+            for frame in self.handler.initial_frames():
+                await conn.send_text(frame)
+            self._conn = conn
+            self._set_status(True, "")
+            if task_status is not None:
+                task_status.started()
+            await self._serve(conn)
+        except* FeedSilentError:
+            reason = f"no data for {settings.silence_timeout_s:g} s (silent feed)"
+        except* (WsError, OSError, trio.BrokenResourceError) as group:
+            reason = str(group.exceptions[0])
+        finally:
+            was_up = self._conn is not None
+            self._conn = None
+            self.handler.on_disconnect()
+            if was_up:
+                self._set_status(False, reason)
+            with trio.CancelScope(shield=True), trio.move_on_after(1):
+                await conn.aclose()
+        return reason, was_up
+
+    async def _serve(self, conn: WsConnection) -> None:
+        self._last_data = trio.current_time()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._ping, conn)
+            if self.settings.silence_timeout_s > 0:
+                nursery.start_soon(self._watchdog)
+            on_frames = self.handler.on_frames
+            now_ms = self._now_ms
+            while True:
+                frames = await conn.receive()
+                if await on_frames(frames, now_ms()):
+                    self._last_data = trio.current_time()
+
+    async def _ping(self, conn: WsConnection) -> None:
+        while True:
+            await trio.sleep(self.settings.ping_interval_s)
+            await conn.send_text(PING)
+
+    async def _watchdog(self) -> None:
+        # Pongs do not count: Polymarket's sockets are known to answer pings while all
+        # data has stopped. Only market data keeps the connection.
+        timeout = self.settings.silence_timeout_s
+        while True:
+            if not self.handler.expects_data:
+                self._last_data = trio.current_time()
+            deadline = self._last_data + timeout
+            if trio.current_time() >= deadline:
+                raise FeedSilentError()
+            await trio.sleep_until(deadline)
+
+    def _set_status(self, connected: bool, reason: str) -> None:
+        self._stats.set_connected(self.socket, connected)
+        if self._on_status is not None:
+            self._on_status(self.socket, connected, reason)
+
+    def _backoff(self, failures: int) -> float:
+        ceiling = min(self.settings.backoff_max_s,
+                      self.settings.backoff_initial_s * 2.0 ** (failures - 1))
+        return ceiling * self._rng.uniform(0.5, 1.0)

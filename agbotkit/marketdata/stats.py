@@ -1,0 +1,118 @@
+"""Per-feed counters that become the ``polymarket.<feed>.*`` metrics, and log throttling.
+
+Counting is plain attribute arithmetic on the hot path; :meth:`FeedStats.metrics` turns
+the counters into samples once a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from agbotkit.model.metrics import Metric, MetricType, labels_key
+
+__all__ = ["FeedStats", "WarningThrottle"]
+
+
+class FeedStats:
+    """Counters of one feed (``clob`` or ``rtds``) of one component.
+
+    Attributes:
+        feed: ``clob`` or ``rtds``; the metric names are ``polymarket.<feed>.*``.
+        label_key: the label name of ``messages_received`` (``event_type`` for CLOB,
+            ``topic/message_type`` pairs for RTDS are given as one label string).
+        malformed: frames (or array elements) that could not be understood.
+        reconnects: connections lost and opened again.
+        messages: messages received per label value.
+    """
+
+    def __init__(self, feed: str, sockets: int = 1) -> None:
+        self.feed = feed
+        self.messages: dict[tuple[tuple[str, str], ...], int] = {}
+        self.malformed = 0
+        self.reconnects = 0
+        self.connected: dict[int, bool] = dict.fromkeys(range(sockets), False)
+        self._lag_sum = 0
+        self._lag_count = 0
+        self._lag_max = 0
+        self._window_total = 0
+        self._window_started = time.monotonic()
+        self._total = 0
+
+    def message(self, labels: tuple[tuple[str, str], ...], lag_ms: int | None) -> None:
+        """Count one received message; ``lag_ms`` is receive time minus server time."""
+        messages = self.messages
+        messages[labels] = messages.get(labels, 0) + 1
+        self._total += 1
+        if lag_ms is not None:
+            self._lag_sum += lag_ms
+            self._lag_count += 1
+            if lag_ms > self._lag_max:
+                self._lag_max = lag_ms
+
+    def set_connected(self, socket: int, connected: bool) -> None:
+        """Record whether socket number ``socket`` is connected."""
+        self.connected[socket] = connected
+
+    @property
+    def all_connected(self) -> bool:
+        """True when every socket of the feed is connected."""
+        return bool(self.connected) and all(self.connected.values())
+
+    def metrics(self, now_ms: int, labels: dict[str, str]) -> list[Metric]:
+        """Samples for the window since the previous call (call about once a second).
+
+        ``lag_ms`` is the mean lag of the window's messages (absent when none had a
+        timestamp), ``lag_ms_max`` its maximum; ``msgs_per_second`` the window's rate.
+        """
+        base = labels_key(labels)
+        name = f"polymarket.{self.feed}"
+        now = time.monotonic()
+        elapsed = max(now - self._window_started, 1e-9)
+        rate = (self._total - self._window_total) / elapsed
+        self._window_total = self._total
+        self._window_started = now
+        samples = [
+            Metric(now_ms, MetricType.COUNTER, f"{name}.messages_received", float(count),
+                   tuple(sorted((*base, *extra))))
+            for extra, count in self.messages.items()
+        ]
+        samples += [
+            Metric(now_ms, MetricType.GAUGE, f"{name}.msgs_per_second", rate, base),
+            Metric(now_ms, MetricType.GAUGE, f"{name}.connection_status",
+                   1.0 if self.all_connected else 0.0, base),
+            Metric(now_ms, MetricType.COUNTER, f"{name}.reconnects", float(self.reconnects), base),
+            Metric(now_ms, MetricType.COUNTER, f"{name}.malformed", float(self.malformed), base),
+        ]
+        if self._lag_count:
+            mean = self._lag_sum / self._lag_count
+            samples.append(Metric(now_ms, MetricType.GAUGE, f"{name}.lag_ms", mean, base))
+            samples.append(
+                Metric(now_ms, MetricType.GAUGE, f"{name}.lag_ms_max", float(self._lag_max), base)
+            )
+        self._lag_sum = self._lag_count = self._lag_max = 0
+        return samples
+
+
+class WarningThrottle:
+    """Logs a warning per key at most once per ``interval_s``, saying how many were hidden."""
+
+    def __init__(self, logger: logging.Logger, interval_s: float = 10.0) -> None:
+        self._logger = logger
+        self._interval = interval_s
+        self._last: dict[str, float] = {}
+        self._hidden: dict[str, int] = {}
+
+    def warn(self, key: str, message: str, *args: object) -> None:
+        """Log ``message % args`` unless ``key`` was logged less than the interval ago."""
+        now = time.monotonic()
+        last = self._last.get(key)
+        if last is not None and now - last < self._interval:
+            self._hidden[key] = self._hidden.get(key, 0) + 1
+            return
+        hidden = self._hidden.pop(key, 0)
+        self._last[key] = now
+        if hidden:
+            self._logger.warning(message + " (%d more like it not logged)", *args, hidden)
+        else:
+            self._logger.warning(message, *args)

@@ -1,0 +1,103 @@
+"""Values the market-data components publish besides the wire events themselves."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from agbotkit.model.marketdata import PriceLevel
+
+__all__ = ["BookTop", "FeedStatusChanged", "RawFrame", "SubscriptionChange"]
+
+
+@attrs.frozen(slots=True)
+class BookTop:
+    """A token's book after an update: top of book and the first levels of depth.
+
+    Attributes:
+        asset_id: the token id.
+        market: the condition id.
+        timestamp_ms: server time of the update that produced this view, Unix ms.
+        received_ms: when the frame arrived here, Unix ms.
+        bids: best levels first, at most the component's ``book_depth``.
+        asks: best levels first, at most the component's ``book_depth``.
+        valid: False while the book waits for a snapshot (after a tick-size change or a
+            reconnect); consumers must not trade on an invalid book.
+    """
+
+    asset_id: str
+    market: str
+    timestamp_ms: int
+    received_ms: int
+    bids: tuple[PriceLevel, ...]
+    asks: tuple[PriceLevel, ...]
+    valid: bool = True
+
+    @property
+    def best_bid(self) -> Decimal | None:
+        """The best bid price, or None for an empty side."""
+        return self.bids[0][0] if self.bids else None
+
+    @property
+    def best_ask(self) -> Decimal | None:
+        """The best ask price, or None for an empty side."""
+        return self.asks[0][0] if self.asks else None
+
+    @property
+    def mid(self) -> Decimal | None:
+        """The mid price, when both sides have a level."""
+        if not self.bids or not self.asks:
+            return None
+        return (self.bids[0][0] + self.asks[0][0]) / 2
+
+
+@attrs.frozen(slots=True)
+class RawFrame:
+    """A frame exactly as received, for recording.
+
+    Attributes:
+        feed: ``clob`` or ``rtds``.
+        received_ms: receive time, Unix ms.
+        text: the frame's text.
+    """
+
+    feed: str
+    received_ms: int
+    text: str
+
+
+@attrs.frozen(slots=True)
+class FeedStatusChanged:
+    """A market-data socket connected or lost its connection.
+
+    Attributes:
+        component: the market-data component's name.
+        feed: ``clob`` or ``rtds``.
+        socket: index of the socket within the component (it may open several).
+        connected: the new state.
+        timestamp_ms: when, Unix ms.
+        reason: why it disconnected, else empty.
+    """
+
+    component: str
+    feed: str
+    socket: int
+    connected: bool
+    timestamp_ms: int
+    reason: str = ""
+
+
+@attrs.frozen(slots=True)
+class SubscriptionChange:
+    """A request to a CLOB market-data component to add or remove tokens while running.
+
+    Attributes:
+        component: the market-data component addressed, or None for every one.
+        add: token ids to subscribe.
+        remove: token ids to unsubscribe.
+    """
+
+    component: str | None = None
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
