@@ -228,6 +228,8 @@ class ClobMarketHandler:
             self._publish_top(asset_id, market, timestamp_ms, received_ms)
 
     def _publish_top(self, asset_id: str, market: str, timestamp_ms: int, received_ms: int) -> None:
+        if not self._bus.subscriber_count(BOOKS):
+            return  # nobody watches books: skip building the view (most of a delta's cost)
         book = self.books.book(asset_id)
         bids, asks = book.depth(self._depth)
         top = BookTop(asset_id, market, timestamp_ms, received_ms, tuple(bids), tuple(asks),

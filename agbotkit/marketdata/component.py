@@ -68,11 +68,14 @@ class ClobMarketConfig(ConnectionOptions):
         max_assets_per_socket: more tokens than this open more sockets.
         ping_interval_s: text ``PING`` period.
         book_depth: levels per side in the published :class:`BookTop`.
+        follow_markets: also subscribe the tokens of every market announced on the
+            ``markets`` topic (by a replay, or another component), now and later.
     """
 
     url: str = CLOB_MARKET_URL
     assets: tuple[str, ...] = ()
     markets: tuple[str, ...] = ()
+    follow_markets: bool = False
     gamma_url: str = GAMMA_URL
     gamma_timeout_s: float = attrs.field(default=10.0, validator=greater_than(0))
     custom_feature_enabled: bool = True
@@ -149,18 +152,29 @@ class ClobMarket(_MarketDataComponent):
             for info in infos:
                 self.context.bus.publish_retained(MARKETS, info.condition_id, info)
                 assets.extend(t for t in info.token_ids if t not in assets)
-        with self.context.bus.subscribe(SUBSCRIPTIONS, buffer=64, overflow=Overflow.BLOCK) as changes:
+        bus = self.context.bus
+        if self.config.follow_markets:
+            for info in bus.retained(MARKETS):
+                assets.extend(t for t in info.token_ids if t not in assets)
+        with bus.subscribe(SUBSCRIPTIONS, buffer=64, overflow=Overflow.BLOCK) as changes:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 size = self.config.max_assets_per_socket
                 for start in range(0, max(len(assets), 1), size):
                     await self._open_socket(assets[start:start + size])
+                if self.config.follow_markets:
+                    nursery.start_soon(self._follow_markets)
                 nursery.start_soon(self._metrics_loop)
                 self._publish_metrics()
                 task_status.started()
                 async for change in changes:
                     if change.component in (None, self.name):
                         await self._apply(change)
+
+    async def _follow_markets(self) -> None:
+        with self.context.bus.subscribe(MARKETS, buffer=1000, overflow=Overflow.BLOCK) as markets:
+            async for info in markets:
+                await self._apply(SubscriptionChange(self.name, add=info.token_ids))
 
     async def _open_socket(self, assets: list[str]) -> None:
         assert self._nursery is not None

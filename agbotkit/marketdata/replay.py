@@ -81,7 +81,15 @@ class Replay(Component[ReplayConfig]):
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         path = self.config.path or bundled_demo_recording()
         recording = await trio.to_thread.run_sync(read_recording, path)
+        if recording.frames and self.config.restamp:
+            # End dates move with the timestamps: a market that ended an hour into the
+            # recording ends an hour from now.
+            shift = self.context.now_ms() - recording.frames[0].received_ms
+        else:
+            shift = 0
         for info in recording.markets.values():
+            if info.end_date_ms is not None:
+                info = attrs.evolve(info, end_date_ms=info.end_date_ms + shift)
             self.context.bus.publish_retained(MARKETS, info.condition_id, info)
         async with trio.open_nursery() as nursery:
             await nursery.start(self.clob.run, self.config.host, self.config.clob_port)

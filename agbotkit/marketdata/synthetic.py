@@ -35,7 +35,7 @@ START_MS = 1_764_000_000_000  # 2025-11-24T16:00:00Z: a fixed origin keeps the f
 DEMO_MARKETS = (
     ("btc-above-120k-on-dec-31", "Will Bitcoin close above $120k on Dec 31?", "0.42", 37.0),
     ("fed-cuts-rates-in-january", "Will the Fed cut rates in January?", "0.63", 60.0),
-    ("team-a-wins-the-final", "Will Team A win the final?", "0.55", 0.05),
+    ("team-a-wins-the-final", "Will Team A win the final?", "0.55", 0.04),
 )
 
 

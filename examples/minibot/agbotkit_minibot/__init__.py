@@ -1,0 +1,1 @@
+"""minibot: the example bot of agbotkit (mock trades only)."""
