@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
+from pathlib import Path
 from collections.abc import Sequence
 
+import attrs
 import trio
 
 from agbotkit import __version__
 from agbotkit.errors import AgbotkitError, ConfigError, ForcedStopError, PluginError
 from agbotkit.logs import configure_logging
 from agbotkit.plugins import PluginRegistry
-from agbotkit.supervisor import Supervisor, plan_file
+from agbotkit.config import ComponentSpec, StackFile, load_stack
+from agbotkit.supervisor import Supervisor, plan_file, plan_stack
 
 __all__ = ["main"]
 
@@ -63,6 +68,22 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate stack files without starting anything")
     check.add_argument("stacks", nargs="+", metavar="stack", help="stack files (YAML)")
     commands.add_parser("plugins", help="list installed plugins")
+    record = commands.add_parser(
+        "record", help="run a stack and record every market-data frame it receives"
+    )
+    record.add_argument("stack", help="the stack file (YAML)")
+    record.add_argument("-o", "--output", required=True,
+                        help="the recording to write (.jsonl.gz); replay it with `kind: replay`")
+    risk = commands.add_parser(
+        "risk",
+        help="trigger, reset or show the kill switch of a stack's risk components",
+        description="The state file is written at once; a running stack applies it within "
+        "its risk component's watch_interval_s (1 s by default).",
+    )
+    risk.add_argument("action", choices=["kill", "reset", "status"])
+    risk.add_argument("--stack", required=True, help="the stack file (YAML)")
+    risk.add_argument("--reason", default="", help="why (kill only): kept in the state file")
+    risk.add_argument("--component", help="only the risk component of this name")
     return parser
 
 
@@ -72,14 +93,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.log_level, args.log_format)
     if args.command == "run":
         return _run(args.stack)
+    if args.command == "record":
+        return _run(args.stack, record_to=args.output)
     if args.command == "check":
         return _check(args.stacks)
+    if args.command == "risk":
+        return _risk(args.action, args.stack, args.reason, args.component)
     return _plugins()
 
 
-def _run(stack: str) -> int:
+def _run(stack: str, record_to: str | None = None) -> int:
     try:
-        plan = plan_file(stack)
+        stack_file = load_stack(stack)
+        if record_to is not None:
+            stack_file = _with_recorder(stack_file, Path(record_to).resolve())
+        plan = plan_stack(stack_file, PluginRegistry())
     except (ConfigError, PluginError) as exc:
         print(f"agbotkit: invalid stack:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -89,16 +117,42 @@ def _run(stack: str) -> int:
     except ForcedStopError as exc:
         print(f"agbotkit: {exc}", file=sys.stderr)
         return EXIT_FORCED
+    except KeyboardInterrupt:
+        # A Ctrl-C in the instant after the supervisor stopped listening for signals.
+        print("agbotkit: interrupted", file=sys.stderr)
+        return EXIT_FORCED
     except BaseExceptionGroup as group:
+        _, rest = group.split(KeyboardInterrupt)
+        if rest is None:
+            print("agbotkit: interrupted", file=sys.stderr)
+            return EXIT_FORCED
         # Our own errors become a one-line reason; anything else is a bug: traceback.
-        ours, other = group.split(AgbotkitError)
+        ours, other = rest.split(AgbotkitError)
         if ours is None or other is not None:
             raise
         reasons = "; ".join(str(exc) for exc in _leaves(ours))
         print(f"agbotkit: stopped: {reasons}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        # The stack is down; the process only exits from here on. A late signal must not
+        # turn that into a traceback.
+        _ignore_late_signals()
     LOGGER.info("stopped cleanly")
     return EXIT_OK
+
+
+def _ignore_late_signals() -> None:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _with_recorder(stack_file: StackFile, output: Path) -> StackFile:
+    """``stack_file`` with a ``recorder`` component first (started first, stopped last)."""
+    taken = {spec.name for spec in stack_file.components}
+    name = next(n for n in ("record", "record_", "record__", "agbotkit_record") if n not in taken)
+    spec = ComponentSpec(name=name, kind="recorder", options={"path": str(output)})
+    return attrs.evolve(stack_file, components=(spec, *stack_file.components))
 
 
 def _check(stacks: Sequence[str]) -> int:
@@ -114,6 +168,28 @@ def _check(stacks: Sequence[str]) -> int:
         names = ", ".join(f"{c.name} ({c.spec.kind})" for c in plan.components)
         print(f"{stack}: ok: {len(plan.components)} components: {names}")
     return status
+
+
+def _risk(action: str, stack: str, reason: str, component: str | None) -> int:
+    # Imported here: the risk component is a plugin, and importing the CLI imports none.
+    from agbotkit.risk import commands as risk_commands
+
+    try:
+        plan = plan_file(stack)
+        targets = risk_commands.risk_targets(
+            plan.components, plan.stack_dir, stack_file=stack, only=component
+        )
+    except (ConfigError, PluginError) as exc:
+        print(f"agbotkit: invalid stack:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        lines = risk_commands.run(action, targets, reason=reason)
+    except OSError as exc:
+        print(f"agbotkit: cannot write the kill state: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for line in lines:
+        print(line)
+    return EXIT_OK
 
 
 def _plugins() -> int:

@@ -355,12 +355,6 @@ def test_second_signal_stops_at_once_with_130(
     _no_traceback(child)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the supervisor's signal receiver closes with its nursery, before trio.run "
-    "returns; a Ctrl-C arriving from then until the interpreter exits raises "
-    "KeyboardInterrupt out of trio.run/cli.main and prints a traceback",
-)
 def test_signal_during_the_end_of_a_graceful_stop_gives_no_traceback(
     agbotkit: Callable[..., Agbotkit],
     write_yaml: Callable[..., Path],

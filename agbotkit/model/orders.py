@@ -12,13 +12,23 @@ The risk engine works on floats (see :mod:`agbotkit.model.risk`); convert once, 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypeAlias
 
 import attrs
 
 # One Side for books, trades and orders: re-exported so order code imports it from here.
 from agbotkit.model.marketdata import Side as Side
 
-__all__ = ["Fill", "OrderIntent", "Position", "Side", "to_decimal"]
+__all__ = [
+    "Fill",
+    "OrderAccepted",
+    "OrderIntent",
+    "OrderOutcome",
+    "OrderRejected",
+    "Position",
+    "Side",
+    "to_decimal",
+]
 
 
 def to_decimal(value: Decimal | int | float | str) -> Decimal:
@@ -173,3 +183,47 @@ class Position:
     def total_pnl_usd(self) -> Decimal:
         """Realised plus unrealised PnL."""
         return self.realised_pnl_usd + self.unrealised_pnl_usd
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class OrderAccepted:
+    """The venue accepted an order we sent (it rests or trades).
+
+    Attributes:
+        client_order_id: the strategy's id of the order (empty when it had none).
+        order_id: the venue's id of the order.
+        market_id: the market (condition id).
+        token_id: the outcome token.
+        timestamp_ms: when the venue answered, Unix epoch milliseconds.
+    """
+
+    client_order_id: str = ""
+    order_id: str = ""
+    market_id: str = ""
+    token_id: str = ""
+    timestamp_ms: int = 0
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class OrderRejected:
+    """The venue rejected an order we sent, or sending it failed.
+
+    Attributes:
+        client_order_id: the strategy's id of the order (empty when it had none).
+        order_id: the venue's id of the order, when it gave one.
+        market_id: the market (condition id).
+        token_id: the outcome token.
+        reason: the venue's message or the error.
+        timestamp_ms: when it was rejected, Unix epoch milliseconds.
+    """
+
+    client_order_id: str = ""
+    order_id: str = ""
+    market_id: str = ""
+    token_id: str = ""
+    reason: str = ""
+    timestamp_ms: int = 0
+
+
+#: The venue's answer to an order we sent.
+OrderOutcome: TypeAlias = OrderAccepted | OrderRejected

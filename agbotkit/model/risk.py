@@ -13,6 +13,8 @@ Prices are probabilities in ``[0, 1]``; sizes and positions are shares, signed: 
 
 from __future__ import annotations
 
+from typing import Literal, TypeAlias
+
 import attrs
 
 from agbotkit.model.orders import OrderIntent
@@ -22,6 +24,12 @@ __all__ = [
     "NOT_TRIGGERED",
     "TOLERANCE",
     "KillState",
+    "KillSwitchAction",
+    "KillSwitchChanged",
+    "KillSwitchCommand",
+    "OrderApproved",
+    "OrderDecision",
+    "OrderDenied",
     "PolicyViolation",
     "RiskContext",
     "RiskDecision",
@@ -178,3 +186,122 @@ class KillState:
 
 #: The kill switch at rest.
 NOT_TRIGGERED = KillState()
+
+
+# -- what the risk component publishes and obeys -------------------------------------------
+
+
+@attrs.frozen(slots=True)
+class OrderApproved:
+    """The risk component let an order intent through: it may go to the venue.
+
+    Attributes:
+        intent: the intent, unchanged.
+        timestamp_ms: when it was judged, Unix epoch milliseconds.
+        component: the name of the risk component that judged it.
+    """
+
+    intent: OrderIntent
+    timestamp_ms: int = attrs.field(default=0, kw_only=True)
+    component: str = attrs.field(default="", kw_only=True)
+
+
+@attrs.frozen(slots=True)
+class OrderDenied:
+    """The risk component refused an order intent: it must not be sent.
+
+    Attributes:
+        intent: the intent, unchanged.
+        policies: the type name of every policy that denied it, in policy-file order.
+        reasons: why, one per entry of ``policies`` (same order), with the numbers.
+        timestamp_ms: when it was judged, Unix epoch milliseconds.
+        component: the name of the risk component that judged it.
+    """
+
+    intent: OrderIntent
+    policies: tuple[str, ...]
+    reasons: tuple[str, ...]
+    timestamp_ms: int = attrs.field(default=0, kw_only=True)
+    component: str = attrs.field(default="", kw_only=True)
+
+    @classmethod
+    def from_decision(
+        cls,
+        intent: OrderIntent,
+        decision: RiskDecision,
+        *,
+        timestamp_ms: int = 0,
+        component: str = "",
+    ) -> OrderDenied:
+        """The event for a denying ``decision`` of the risk engine."""
+        violations = decision.violated_policies
+        return cls(
+            intent,
+            tuple(v.policy for v in violations),
+            tuple(v.reason for v in violations),
+            timestamp_ms=timestamp_ms,
+            component=component,
+        )
+
+    @property
+    def violations(self) -> tuple[PolicyViolation, ...]:
+        """``policies`` and ``reasons`` paired up."""
+        return tuple(
+            PolicyViolation(policy, reason)
+            for policy, reason in zip(self.policies, self.reasons, strict=True)
+        )
+
+
+#: What the risk component publishes for each order intent.
+OrderDecision: TypeAlias = OrderApproved | OrderDenied
+
+#: What a :class:`KillSwitchCommand` asks for.
+KillSwitchAction: TypeAlias = Literal["trigger", "reset"]
+
+
+def _action(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in ("trigger", "reset"):
+        raise ValueError(f"{attribute.name} must be 'trigger' or 'reset', got {value!r}")
+
+
+@attrs.frozen(slots=True)
+class KillSwitchCommand:
+    """A request to trigger or reset the kill switch (from a dashboard button, a script).
+
+    Attributes:
+        action: ``"trigger"`` denies every new order from now on; ``"reset"`` lifts a
+            trigger (``enabled: true`` in the policy file is not lifted by a reset).
+        reason: why, for the state file, logs and the dashboard.
+        source: who asks (``dashboard``, a user name); shown in the reason and events.
+        component: the risk component addressed; ``None`` for every one.
+    """
+
+    action: KillSwitchAction = attrs.field(validator=_action)
+    reason: str = ""
+    source: str = "api"
+    component: str | None = None
+
+
+@attrs.frozen(slots=True)
+class KillSwitchChanged:
+    """The kill switch of a risk component changed (or its state at start, retained).
+
+    Attributes:
+        active: whether new orders are denied (triggered, or ``enabled`` in the policy
+            file).
+        reason: why it is active; empty when not.
+        since_ms: when it was triggered, Unix epoch milliseconds; ``None`` when not
+            triggered, when unknown, or when only the policy file enables it.
+        source: what changed it: ``startup``, ``restored`` (from the state file at
+            start), ``state-file`` (written by ``agbotkit risk``), ``auto`` (a loss or
+            rejection rule), ``policy-file`` (a reload), or a command's ``source``.
+        component: the risk component's name.
+        timestamp_ms: when the change was seen, Unix epoch milliseconds.
+    """
+
+    active: bool
+    reason: str
+    since_ms: int | None
+    source: str
+    component: str = attrs.field(default="", kw_only=True)
+    timestamp_ms: int = attrs.field(default=0, kw_only=True)
