@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from agbotkit.abc import ComponentContext  # noqa: E402
 from agbotkit.bus import Bus, Overflow  # noqa: E402
 from agbotkit.marketdata.component import ClobMarket, ClobMarketConfig  # noqa: E402
-from agbotkit.marketdata.ws import WsConnection, serve_ws  # noqa: E402
+from agbotkit.ws import WsConnection, serve_ws  # noqa: E402
 from agbotkit.model.marketdata import BookDelta  # noqa: E402
 from agbotkit.topics import MARKET_DATA  # noqa: E402
 

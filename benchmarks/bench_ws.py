@@ -1,4 +1,4 @@
-"""Benchmark of agbotkit.marketdata.ws and its loopback servers: messages per second.
+"""Benchmark of agbotkit.ws and its loopback servers: messages per second.
 
 Run ``python benchmarks/bench_ws.py`` (``--profile`` adds a cProfile of each case). It
 prints one line per number; it measures, it does not judge: no timing is asserted.
@@ -32,7 +32,7 @@ from wsproto.connection import Connection
 from wsproto.events import TextMessage
 
 from agbotkit.marketdata.loopback import ClobMarketServer
-from agbotkit.marketdata.ws import WsConnection, serve_ws, ws_connect
+from agbotkit.ws import WsConnection, serve_ws, ws_connect
 
 ASSET = "71321045679252212594626385532706912750332728571942532289631379312455583992563"
 MESSAGES = 200_000

@@ -16,7 +16,7 @@ from agbotkit.marketdata.wire import (
     encode_clob_subscribe,
     encode_clob_unsubscribe,
 )
-from agbotkit.marketdata.ws import Oversize
+from agbotkit.ws import Oversize
 from agbotkit.model.feeds import BookTop, RawFrame
 from agbotkit.model.marketdata import (
     BestBidAsk,

@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 import trio
 
-from agbotkit.marketdata.ws import (
+from agbotkit.ws import (
     DEFAULT_MAX_MESSAGE_BYTES,
     Oversize,
     WsConnection,

@@ -11,7 +11,7 @@ from agbotkit.errors import MalformedFrameError
 from agbotkit.marketdata.stats import FeedStats, WarningThrottle
 from agbotkit.marketdata.translate import decode_rtds_frame
 from agbotkit.marketdata.wire import RtdsSubscription, encode_rtds_subscribe
-from agbotkit.marketdata.ws import Oversize
+from agbotkit.ws import Oversize
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.marketdata import Pong, ServerError
 from agbotkit.topics import MARKET_DATA, RAW_FRAMES

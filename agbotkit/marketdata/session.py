@@ -16,7 +16,7 @@ import attrs
 import trio
 
 from agbotkit.marketdata.stats import FeedStats
-from agbotkit.marketdata.ws import Oversize, WsConnection, WsError, ws_connect
+from agbotkit.ws import Oversize, WsConnection, WsError, ws_connect
 from agbotkit.marketdata.wire import PING
 
 __all__ = ["FeedSilentError", "FrameHandler", "FeedSession", "SessionSettings"]

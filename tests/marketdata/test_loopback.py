@@ -11,7 +11,7 @@ import trio
 import trio.testing
 
 from agbotkit.marketdata.loopback import ClobMarketServer, RtdsServer
-from agbotkit.marketdata.ws import Oversize, WsClosed, WsConnection, WsHandshakeError, ws_connect
+from agbotkit.ws import Oversize, WsClosed, WsConnection, WsHandshakeError, ws_connect
 
 A, B, C = "1111", "2222", "3333"  # token ids (real ones are ~77 digits)
 

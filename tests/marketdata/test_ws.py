@@ -1,4 +1,4 @@
-"""Tests of agbotkit.marketdata.ws over real loopback sockets.
+"""Tests of agbotkit.ws over real loopback sockets.
 
 Two kinds of peer: :func:`serve_ws` itself, and a raw server (wsproto for the handshake,
 frames written byte for byte by the test) for what a well-behaved peer never does on its
@@ -23,7 +23,7 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.connection import Connection
 from wsproto.events import AcceptConnection, CloseConnection, Event, Pong, Request
 
-from agbotkit.marketdata.ws import (
+from agbotkit.ws import (
     HANDSHAKE_TIMEOUT_S,
     Oversize,
     WsClosed,
@@ -218,7 +218,7 @@ async def test_handler_error_is_logged_and_closes_only_its_connection(
 
     url = await start_server(nursery, handler)
     async with await ws_connect(url + "/ok") as good:
-        with caplog.at_level(logging.ERROR, logger="agbotkit.marketdata.ws"):
+        with caplog.at_level(logging.ERROR, logger="agbotkit.ws"):
             bad = await ws_connect(url + "/boom")
             with pytest.raises(WsClosed):
                 await bad.receive()

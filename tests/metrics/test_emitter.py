@@ -18,7 +18,7 @@ import trio
 from agbotkit.abc import ComponentContext
 from agbotkit.bus import Bus, Subscription
 from agbotkit.errors import ComponentStartError, ConfigError
-from agbotkit.marketdata.ws import WsConnection, serve_ws
+from agbotkit.ws import WsConnection, serve_ws
 from agbotkit.metrics.component import MetricsEmitter, MetricsEmitterConfig
 from agbotkit.metrics.protocol import decode_metrics
 from agbotkit.model.metrics import Metric

@@ -80,7 +80,7 @@ _STREAM_GONE = (trio.BrokenResourceError, trio.ClosedResourceError)
 
 
 class WsError(AgbotkitError):
-    """Base class of the errors of :mod:`agbotkit.marketdata.ws`."""
+    """Base class of the errors of :mod:`agbotkit.ws`."""
 
 
 class WsClosed(WsError):
