@@ -1,8 +1,10 @@
-"""Developer tasks: `nox -s tests`, `nox -s lint`, `nox -s bench`, `nox -s demo`."""
+"""Developer tasks: `nox -s tests`, `nox -s lint`, `nox -s bench`, `nox -s demo`, `nox -s soak`."""
 
 from __future__ import annotations
 
+import os
 import pathlib
+import shutil
 
 import nox
 
@@ -12,17 +14,51 @@ nox.options.error_on_external_run = True
 
 ROOT = pathlib.Path(__file__).parent
 EXAMPLE_PLUGIN = "./plugins/agbotkit-example"
+MINIBOT = "./examples/minibot"
+CHROMIUM = pathlib.Path("/usr/bin/chromium")
+
+
+def web_assets(session: nox.Session) -> None:
+    """uPlot from npm (locked in web/package-lock.json) into web/vendor/, which the wheel
+    ships: the dashboard serves it itself, no CDN at run time."""
+    session.run(
+        "npm", "ci", "--prefix", "web", "--no-audit", "--no-fund", "--loglevel=error", external=True
+    )
+    session.run("python", "web/build.py")
+
+
+def browser(session: nox.Session) -> None:
+    """Debian's Chromium for the browser tests; without it they skip, saying why."""
+    if CHROMIUM.exists():
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        session.warn(f"{CHROMIUM} is missing and cannot be installed here: browser tests skip")
+        return
+    session.run("apt-get", "update", "-qq", external=True, success_codes=[0, 100])
+    session.run(
+        "apt-get",
+        "install",
+        "-y",
+        "-qq",
+        "chromium",
+        external=True,
+        success_codes=[0, 100],
+        env={"DEBIAN_FRONTEND": "noninteractive"},
+    )
+    if not CHROMIUM.exists():
+        session.warn("installing chromium failed: browser tests skip")
 
 
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
-    """Install agbotkit (as a wheel, like a user) with the example plugin and run every test."""
-    session.install(".[test]", EXAMPLE_PLUGIN)
+    """Install agbotkit (as a wheel, like a user) with the example packages; run every test."""
+    web_assets(session)
+    browser(session)
+    session.install(".[test]", EXAMPLE_PLUGIN, MINIBOT)
     session.run(
         "pytest",
         "--cov=agbotkit",
         "--cov-report=term:skip-covered",
-        "--cov-report=xml",
         "tests",
         f"{EXAMPLE_PLUGIN}/tests",
         *session.posargs,
@@ -32,6 +68,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff (lint + format check), mypy --strict, import-linter contracts."""
+    web_assets(session)
     session.install("-e", ".[lint,test]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
@@ -42,6 +79,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     """Run every benchmark in benchmarks/ and print the numbers the issues ask for."""
+    web_assets(session)
     session.install(".")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.log(f"== {script.name}")
@@ -50,6 +88,15 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def demo(session: nox.Session) -> None:
-    """Install agbotkit and run the offline demo stack (Ctrl-C to stop)."""
-    session.install(".")
+    """Install agbotkit and minibot; run the offline demo (dashboard on :8080, Ctrl-C stops)."""
+    web_assets(session)
+    session.install(".", MINIBOT)
     session.run("agbotkit", "run", "examples/demo.yaml", *session.posargs)
+
+
+@nox.session(python="3.11")
+def soak(session: nox.Session) -> None:
+    """The demo at full replay speed for 5 minutes: throughput, RSS growth, errors."""
+    web_assets(session)
+    session.install(".", MINIBOT)
+    session.run("python", "benchmarks/soak.py", *session.posargs)

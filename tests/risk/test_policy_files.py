@@ -8,12 +8,21 @@ from pathlib import Path
 import pytest
 
 from agbotkit.errors import ConfigError
+from agbotkit.plugins import PluginRegistry
 from agbotkit.risk import RiskEngine, load_policy_file
 
 PRESETS = sorted((Path(__file__).parents[2] / "policies").glob("*.yaml"))
-INSTALLED = (
-    "InventoryLimit, KillSwitch, MaxOrderSize, NoTradeBeforeResolution, PositionLimit, PriceBand"
-)
+BUILT_IN = {
+    "InventoryLimit", "KillSwitch", "MaxOrderSize", "NoTradeBeforeResolution", "PositionLimit",
+    "PriceBand",
+}
+# Every installed policy is listed in the message, third-party ones (the example plugin's
+# TradingHours) included.
+INSTALLED = ", ".join(PluginRegistry().names("agbotkit.risk_policies"))
+
+
+def test_every_built_in_policy_is_installed() -> None:
+    assert BUILT_IN <= set(INSTALLED.split(", "))
 
 
 def test_presets_exist() -> None:
@@ -34,7 +43,7 @@ def test_seed_preset_has_the_three_seed_policies() -> None:
 
 def test_desk_preset_has_all_six_kinds() -> None:
     names = {p.name for p in load_policy_file(PRESETS[0].parent / "desk.yaml")}
-    assert names == set(INSTALLED.split(", "))
+    assert names == BUILT_IN
 
 
 BAD_YAML = [
