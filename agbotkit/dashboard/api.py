@@ -1,0 +1,208 @@
+"""The dashboard's HTTP API: history, health, Prometheus scrape, kill-switch buttons.
+
+* ``GET /api/series?name=...&label=k:v&since=ms&max_points=n``: history from the ring
+  buffers, ``{"series": [{"name", "labels", "metric_type", "points": [[ts, v], ...]}]}``,
+  points oldest first. ``label`` may repeat (all must match); ``name`` may hold ``*``
+  wildcards (``polymarket.*.lag_ms``: every feed), so a page can backfill charts whose
+  series it does not know yet.
+* ``GET /healthz``: 200 while the process serves. ``GET /readyz``: 200 when every component
+  the supervisor announced is ``ready``, else 503 naming the others.
+* ``GET /metrics``: Prometheus text exposition of the latest values.
+* ``POST /api/risk/kill`` and ``POST /api/risk/reset`` (optional JSON body ``{"reason":
+  ..., "component": ...}``): publish a :class:`~agbotkit.model.risk.KillSwitchCommand` on
+  ``RISK_COMMANDS``; 202 with the new state when the risk component answers within
+  ``kill_wait_s``, 409 when no risk component listens.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import trio
+from quart import Response, request
+from quart_trio import QuartTrio
+
+from agbotkit.metrics.prometheus import CONTENT_TYPE, render_prometheus
+from agbotkit.model.risk import KillSwitchAction, KillSwitchChanged, KillSwitchCommand
+from agbotkit.timeseries import TimeSeriesError
+from agbotkit.topics import RISK_COMMANDS, RISK_STATE
+
+if TYPE_CHECKING:  # the hub's module builds the app around this one
+    from agbotkit.dashboard.app import DashboardHub
+
+__all__ = ["MAX_POINTS_LIMIT", "register_api"]
+
+#: The most points per series ``/api/series`` returns.
+MAX_POINTS_LIMIT = 10_000
+
+_ENCODER = msgspec.json.Encoder()
+# When the kill switch is already as asked, a change is not expected: answer sooner.
+_NO_CHANGE_WAIT_S = 0.3
+
+
+class _BadRequest(Exception):
+    """A query parameter or body field is invalid; its text is the message."""
+
+
+def _json(data: object, status: int = 200) -> Response:
+    return Response(_ENCODER.encode(data), status, content_type="application/json")
+
+
+def register_api(
+    app: QuartTrio,
+    hub: DashboardHub,
+    allowed: Callable[[], bool],
+    unauthorized: Callable[[], Response],
+) -> None:
+    """Add the API routes to ``app``.
+
+    Args:
+        app: the dashboard application.
+        hub: the state the routes read and the bus they publish on.
+        allowed: whether the current request carries an acceptable token.
+        unauthorized: the 401 response.
+    """
+
+    @app.errorhandler(_BadRequest)
+    async def bad_request(error: _BadRequest) -> Response:
+        return _json({"error": str(error)}, 400)
+
+    @app.get("/healthz")
+    async def healthz() -> Response:
+        return _json({"status": "ok"})
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        ready, waiting = hub.readiness()
+        components = {name: event.state.value for name, event in hub.components.items()}
+        body = {"ready": ready, "not_ready": waiting, "components": components}
+        return _json(body, 200 if ready else 503)
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        if not allowed():
+            return unauthorized()
+        return Response(render_prometheus(hub.store), 200, content_type=CONTENT_TYPE)
+
+    @app.get("/api/series")
+    async def series() -> Response:
+        if not allowed():
+            return unauthorized()
+        return _json({"series": _query(hub, request.args)})
+
+    @app.post("/api/risk/kill")
+    async def kill() -> Response:
+        return await _risk_command(hub, "trigger", allowed, unauthorized)
+
+    @app.post("/api/risk/reset")
+    async def reset() -> Response:
+        return await _risk_command(hub, "reset", allowed, unauthorized)
+
+
+def _query(hub: DashboardHub, args: Any) -> list[dict[str, Any]]:
+    name = args.get("name", "")
+    if not name:
+        raise _BadRequest("the query parameter 'name' is required")
+    label_filter: dict[str, str] = {}
+    for label in args.getlist("label"):
+        key, sep, value = label.partition(":")
+        if not sep or not key:
+            raise _BadRequest(f"label must be key:value, got {label!r}")
+        label_filter[key] = value
+    since = _int_arg(args, "since", None)
+    max_points = _int_arg(args, "max_points", 2000)
+    if max_points is None or not 1 <= max_points <= MAX_POINTS_LIMIT:
+        raise _BadRequest(f"max_points must be between 1 and {MAX_POINTS_LIMIT}")
+    names = fnmatch.filter(hub.store.names(), name) if "*" in name else [name]
+    out = []
+    for metric_name in names:
+        try:
+            found = hub.store.query(metric_name, label_filter, since, max_points)
+        except TimeSeriesError as exc:  # pragma: no cover - arguments are checked above
+            raise _BadRequest(str(exc)) from exc
+        for labels, points in found:
+            latest = hub.store.latest_value(metric_name, labels)
+            out.append(
+                {
+                    "name": metric_name,
+                    "labels": dict(labels),
+                    "metric_type": None if latest is None else latest.metric_type.value,
+                    "points": list(
+                        zip(points.timestamps.tolist(), points.values.tolist(), strict=True)
+                    ),
+                }
+            )
+    return out
+
+
+def _int_arg(args: Any, name: str, default: int | None) -> int | None:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise _BadRequest(f"{name} must be an integer, got {raw!r}") from None
+
+
+async def _risk_command(
+    hub: DashboardHub,
+    action: KillSwitchAction,
+    allowed: Callable[[], bool],
+    unauthorized: Callable[[], Response],
+) -> Response:
+    if not allowed():
+        return unauthorized()
+    body = await request.get_json(force=True, silent=True)
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise _BadRequest("the body must be a JSON object")
+    reason, component = body.get("reason", ""), body.get("component")
+    if not isinstance(reason, str) or not (component is None or isinstance(component, str)):
+        raise _BadRequest("'reason' and 'component' must be strings")
+    bus = hub.context.bus
+    if bus.closed or bus.subscriber_count(RISK_COMMANDS) == 0:
+        return _json(
+            {
+                "error": "no risk component in this stack: the kill switch needs a component "
+                "of kind 'risk' (with a policy file) to trigger or reset it"
+            },
+            409,
+        )
+    command = KillSwitchCommand(action, reason, "dashboard", component)
+    current = hub.kill_switch()
+    expected_change = current is None or current["active"] != (action == "trigger")
+    wait = hub.kill_wait_s if expected_change else min(hub.kill_wait_s, _NO_CHANGE_WAIT_S)
+    published = False
+    changed: KillSwitchChanged | None = None
+    with bus.subscribe(RISK_STATE, buffer=64) as states:
+        while True:  # skip the retained states: only the answer to this command matters
+            try:
+                states.receive_nowait()
+            except trio.WouldBlock:
+                break
+        with trio.move_on_after(wait):
+            await bus.publish(RISK_COMMANDS, command)
+            published = True
+            async for state in states:
+                if component is None or state.component == component:
+                    changed = state
+                    break
+    if not published:
+        return _json({"error": "the risk component did not take the command in time"}, 503)
+    if changed is not None:
+        hub.kill_switch_changed(changed)
+    hub.context.logger.warning(
+        "kill switch %s requested from the dashboard%s", action, f": {reason}" if reason else ""
+    )
+    body_out = {
+        "accepted": True,
+        "command": {"action": action, "reason": reason, "component": component},
+        "changed": changed is not None,
+        "kill_switch": hub.kill_switch(),
+    }
+    return _json(body_out, 202)

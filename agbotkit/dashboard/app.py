@@ -1,0 +1,463 @@
+"""The dashboard's web application: :func:`create_app` builds it around a :class:`DashboardHub`.
+
+Endpoints (one port):
+
+* ``GET /``: the page; ``GET /static/...``: its assets (uPlot under ``/static/vendor/``).
+* ``WS /metrics``: ingest from other agbotkit processes (the metrics protocol, see
+  :mod:`agbotkit.metrics.protocol`); ``GET /metrics``: Prometheus text exposition.
+* ``WS /dashboard``: the live stream to browsers (a ``hello`` frame, then ``batch`` frames
+  every ``push_interval_s``; see :mod:`agbotkit.dashboard.broadcast`).
+* ``GET /api/series``, ``GET /healthz``, ``GET /readyz``, ``POST /api/risk/kill|reset``:
+  see :mod:`agbotkit.dashboard.api`.
+
+Every WebSocket handler watches :attr:`DashboardHub.closing` and closes with 1001 when it is
+set: hypercorn itself would keep them open for its whole graceful timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, NoReturn, cast
+from urllib.parse import parse_qs
+
+import attrs
+import msgspec
+import trio
+from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+from quart import Response, jsonify, request, send_from_directory, websocket
+from quart_trio import QuartTrio
+
+from agbotkit.abc import ComponentContext
+from agbotkit.bus import BusFullError
+from agbotkit.dashboard.api import register_api
+from agbotkit.dashboard.auth import request_token, token_matches
+from agbotkit.dashboard.broadcast import Broadcaster
+from agbotkit.metrics.protocol import decode_metrics
+from agbotkit.metrics.store import MetricsStore
+from agbotkit.model.components import ComponentState, ComponentStateChanged
+from agbotkit.model.metrics import Metric, MetricType
+from agbotkit.model.risk import KillSwitchChanged
+
+__all__ = ["UPLOT_FILES", "DashboardHub", "create_app", "default_web_dir"]
+
+LOGGER = logging.getLogger(__name__)
+
+#: The only files of uPlot the dashboard serves (and the wheel ships).
+UPLOT_FILES = ("uPlot.iife.min.js", "uPlot.min.css")
+
+_Receive = Callable[[], Awaitable[dict[str, Any]]]
+_Send = Callable[[dict[str, Any]], Awaitable[None]]
+_UNAUTHORIZED = b'{"error":"an access token is required: Authorization: Bearer <token> or ?token="}'
+
+# WebSocket close codes (RFC 6455).
+_GOING_AWAY = 1001
+_POLICY_VIOLATION = 1008
+_TOO_BIG = 1009
+
+
+#: The counter of malformed metric lines received on ``WS /metrics`` (the issue's name).
+MALFORMED = "agbotkit.metrics.malformed"
+
+_ENCODER = msgspec.json.Encoder()
+
+
+@attrs.define(eq=False)
+class DashboardHub:
+    """What the dashboard's handlers share: the store, the fan-out, the stack's state.
+
+    The component feeds it from the bus (:meth:`add_local`, :meth:`component_changed`,
+    :meth:`kill_switch_changed`) and runs :meth:`push_loop`; the handlers read it.
+
+    Attributes:
+        context: the dashboard component's context (bus, clock, logger).
+        store: history and latest value of every series.
+        broadcaster: the fan-out to browsers.
+        token: the access token requests need, or ``None``.
+        stack: the stack's name, for the page.
+        push_interval_s: seconds between frames to browsers.
+        max_frame_bytes: the largest ``WS /metrics`` message accepted.
+        max_messages_per_second: messages one ``WS /metrics`` connection may send per second.
+        kill_wait_s: how long the kill-switch API waits for the risk component's answer.
+        components: the latest lifecycle event of each component (from the supervisor).
+        kill_switches: the latest kill switch state of each risk component.
+        counters: the dashboard's own counters (published on the bus as metrics).
+        closing: set when the dashboard stops; every WebSocket then closes with 1001.
+    """
+
+    context: ComponentContext
+    store: MetricsStore
+    broadcaster: Broadcaster
+    token: str | None = None
+    stack: str = ""
+    push_interval_s: float = 0.2
+    max_frame_bytes: int = 1 << 20
+    max_messages_per_second: float = 1000.0
+    kill_wait_s: float = 2.0
+    components: dict[str, ComponentStateChanged] = attrs.field(factory=dict)
+    kill_switches: dict[str, KillSwitchChanged] = attrs.field(factory=dict)
+    counters: dict[str, float] = attrs.field(factory=dict)
+    closing: trio.Event = attrs.field(factory=trio.Event)
+    _published: dict[str, float] = attrs.field(factory=dict)
+    _last_warning: float = -1e9
+    _hidden_warnings: int = 0
+
+    # -- samples ------------------------------------------------------------------------
+
+    def add_local(self, metric: Metric) -> None:
+        """A sample of this process (from the bus): into the store and to browsers."""
+        if self.store.add(metric):
+            self.broadcaster.add(metric)
+
+    def ingest_text(self, text: str) -> int:
+        """One ``WS /metrics`` message: store and broadcast its metrics, count bad lines.
+
+        Ingested metrics are not published on this process's bus: an emitter in this
+        process would send them back here, in a loop.
+
+        Returns:
+            How many metrics were stored.
+        """
+        metrics, errors = decode_metrics(text)
+        if errors:
+            self.malformed(errors)
+        store_add, broadcast = self.store.add, self.broadcaster.add
+        stored = 0
+        for metric in metrics:
+            if store_add(metric):
+                broadcast(metric)
+                stored += 1
+        self.count("agbotkit.dashboard.ingested", stored)
+        return stored
+
+    def malformed(self, reasons: list[str]) -> None:
+        """Count and log (at most every 10 s) malformed lines; they are dropped."""
+        self.count(MALFORMED, len(reasons))
+        now = trio.current_time()
+        if now - self._last_warning < 10.0:
+            self._hidden_warnings += len(reasons)
+            return
+        hidden, self._hidden_warnings, self._last_warning = self._hidden_warnings, 0, now
+        self.context.logger.warning(
+            "dropped %d malformed metric line(s) from WS /metrics: %s%s",
+            len(reasons),
+            "; ".join(reasons[:3]),
+            f" (and {hidden} more since the last warning)" if hidden else "",
+        )
+
+    def count(self, name: str, amount: float = 1.0) -> None:
+        """Add ``amount`` to one of the dashboard's counters."""
+        self.counters[name] = self.counters.get(name, 0.0) + amount
+
+    def publish_counters(self) -> None:
+        """Publish the counters that changed as counter metrics on the bus."""
+        self.counters["agbotkit.dashboard.evicted_browsers"] = float(self.broadcaster.evictions)
+        self.counters["agbotkit.dashboard.refused_series"] = float(self.store.refused_series)
+        for name, total in self.counters.items():
+            if self._published.get(name) != total:
+                self._published[name] = total
+                self._publish(name, total, MetricType.COUNTER)
+        self._publish("agbotkit.dashboard.browsers", float(self.broadcaster.browsers))
+
+    def _publish(self, name: str, value: float, kind: MetricType = MetricType.GAUGE) -> None:
+        # A `block` subscriber of METRICS that is full misses this sample (BusFullError).
+        with contextlib.suppress(BusFullError):
+            self.context.metric(name, value, kind, {"component": self.context.name})
+
+    async def push_loop(self) -> NoReturn:
+        """Push a batch to browsers every ``push_interval_s`` (an empty one every 2 s)."""
+        interval = self.push_interval_s
+        deadline = trio.current_time()
+        last_sent = last_published = deadline
+        while True:
+            deadline = max(deadline + interval, trio.current_time())
+            await trio.sleep_until(deadline)
+            force = deadline - last_sent >= 2.0  # a keep-alive carrying the server's clock
+            if self.broadcaster.push(self.context.now_ms(), force=force) is not None:
+                last_sent = deadline
+            if deadline - last_published >= 1.0:
+                last_published = deadline
+                self.publish_counters()
+
+    # -- stack state --------------------------------------------------------------------
+
+    def component_changed(self, event: ComponentStateChanged) -> None:
+        """Record a component's lifecycle event (``/readyz``, the page's ``hello``)."""
+        self.components[event.component] = event
+
+    def kill_switch_changed(self, event: KillSwitchChanged) -> None:
+        """Record a risk component's kill switch state and send it to browsers."""
+        self.kill_switches[event.component] = event
+        self.broadcaster.set_kill_switch(self.kill_switch())
+
+    def kill_switch(self) -> dict[str, Any] | None:
+        """The kill switch for the page: the active (else latest) state of every risk
+        component, with each one's under ``components``; ``None`` without a risk component."""
+        if not self.kill_switches:
+            return None
+        states = list(self.kill_switches.values())
+        active = [state for state in states if state.active]
+        shown = max(active or states, key=lambda state: state.timestamp_ms)
+        return {
+            **_kill_json(shown),
+            "components": {state.component: _kill_json(state) for state in states},
+        }
+
+    def readiness(self) -> tuple[bool, dict[str, str]]:
+        """Whether every known component is ready, and the state of those that are not."""
+        waiting = {
+            name: event.state.value
+            for name, event in self.components.items()
+            if event.state is not ComponentState.READY
+        }
+        return not waiting, waiting
+
+    def hello_frame(self) -> str:
+        """The first frame a browser gets."""
+        frame = {
+            "type": "hello",
+            "stack": self.stack,
+            "server_ms": self.context.now_ms(),
+            "components": {name: e.state.value for name, e in self.components.items()},
+            "kill_switch": self.kill_switch(),
+        }
+        return _ENCODER.encode(frame).decode()
+
+
+def _kill_json(state: KillSwitchChanged) -> dict[str, Any]:
+    return {
+        "active": state.active,
+        "reason": state.reason,
+        "since_ms": state.since_ms,
+        "source": state.source,
+        "component": state.component,
+        "timestamp_ms": state.timestamp_ms,
+    }
+
+
+def default_web_dir() -> Path:
+    """Where the page's files are: ``agbotkit/_web`` in a wheel, else ``<repo>/web``."""
+    package = Path(__file__).resolve().parent.parent
+    bundled = package / "_web"
+    return bundled if bundled.is_dir() else package.parent / "web"
+
+
+def _vendor_dirs(web_dir: Path) -> tuple[Path, ...]:
+    # web/vendor/ is filled by web/build.py (and shipped in the wheel); in a source tree
+    # where only `npm ci` ran, uPlot's own dist/ folder serves the same two files.
+    return (web_dir / "vendor", web_dir / "node_modules" / "uplot" / "dist")
+
+
+class _Close(Exception):
+    """Ends a WebSocket handler's loop with a close code and reason."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def create_app(hub: DashboardHub, *, web_dir: Path | None = None) -> QuartTrio:
+    """The dashboard's Quart-Trio application, serving ``hub``'s data.
+
+    Args:
+        hub: the shared state (store, fan-out, stack state, limits).
+        web_dir: the page's files; :func:`default_web_dir` when ``None``.
+    """
+    web = default_web_dir() if web_dir is None else web_dir
+    app = QuartTrio(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # kill-switch requests are tiny
+
+    def unauthorized() -> Response:
+        response = jsonify(
+            {"error": "an access token is required: Authorization: Bearer <token> or ?token="}
+        )
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="agbotkit"'
+        return response
+
+    def http_allowed() -> bool:
+        return token_matches(
+            hub.token,
+            request_token(request.headers.get("Authorization"), request.args.get("token")),
+        )
+
+    def ws_allowed() -> bool:
+        return token_matches(
+            hub.token,
+            request_token(websocket.headers.get("Authorization"), websocket.args.get("token")),
+        )
+
+    register_api(app, hub, http_allowed, unauthorized)
+
+    @app.get("/")
+    async def index() -> Any:
+        if not http_allowed():
+            return unauthorized()
+        response = await send_from_directory(web, "index.html")
+        response.cache_control.no_cache = True
+        return response
+
+    @app.get("/static/<path:filename>")
+    async def static(filename: str) -> Any:
+        if filename.startswith("vendor/"):
+            name = filename.removeprefix("vendor/")
+            if name not in UPLOT_FILES:
+                return Response("not found", 404)
+            for folder in _vendor_dirs(web):
+                if (folder / name).is_file():
+                    return await send_from_directory(folder, name)
+            LOGGER.error("uPlot is missing: run `npm ci` and `python web/build.py` in %s", web)
+            return Response("uPlot is not installed (npm ci; python web/build.py)", 404)
+        if filename.startswith(("node_modules/", "vendor")) or filename.endswith(".json"):
+            return Response("not found", 404)
+        response = await send_from_directory(web, filename)
+        response.cache_control.no_cache = True  # revalidate (ETag): a new version shows at once
+        return response
+
+    @app.websocket("/dashboard")
+    async def stream() -> Any:
+        if not ws_allowed():
+            return unauthorized()
+        await websocket.accept()
+        with hub.broadcaster.subscribe() as queue:
+            await websocket.send(hub.hello_frame())
+
+            async def send_batches() -> NoReturn:
+                while True:
+                    batch = await queue.get()
+                    await websocket.send(batch.text())
+
+            async def until_evicted() -> NoReturn:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(send_batches)
+                    nursery.start_soon(_discard_incoming)
+                    await queue.evicted.wait()
+                    raise _Close(_POLICY_VIOLATION, queue.evicted_reason)
+
+            await _serve_until_closed(hub, until_evicted)
+        return None
+
+    # WS /metrics is the hot path: served as a bare ASGI endpoint, not through Quart's
+    # per-message machinery (a task hop, a channel and a signal per message).
+    quart_asgi = app.asgi_app
+
+    async def asgi_app(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        if scope["type"] == "websocket" and scope["path"] == "/metrics":
+            # Plain dicts inside: the ASGI TypedDicts add nothing to a handful of events.
+            await _ingest(hub, dict(scope), cast(_Receive, receive), cast(_Send, send))
+        else:
+            await quart_asgi(scope, receive, send)
+
+    app.asgi_app = asgi_app  # type: ignore[method-assign]  # Quart's documented middleware hook
+    return app
+
+
+async def _serve_until_closed(hub: DashboardHub, body: Callable[[], Awaitable[object]]) -> None:
+    """Run ``body`` until it raises :class:`_Close` or the hub closes; then close the socket."""
+    code, reason = _GOING_AWAY, "the dashboard is shutting down"
+    try:
+        async with trio.open_nursery() as nursery:
+
+            async def watch_closing() -> None:
+                await hub.closing.wait()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(watch_closing)
+            await body()
+            nursery.cancel_scope.cancel()
+    except* _Close as group:
+        close = group.exceptions[0]
+        assert isinstance(close, _Close)  # for mypy: except* keeps the type loosely
+        code, reason = close.code, close.reason
+    # A peer that stopped reading may never take the close frame: do not wait for it.
+    with trio.move_on_after(1.0):
+        await websocket.close(code, reason)
+
+
+async def _discard_incoming() -> NoReturn:
+    # Browsers send nothing we use; read anyway so the connection's buffers never fill.
+    while True:
+        await websocket.receive()
+
+
+async def _ingest(hub: DashboardHub, scope: dict[str, Any], receive: _Receive, send: _Send) -> None:
+    """``WS /metrics``: read metric messages until the peer leaves, breaks a limit or the
+    dashboard stops (ASGI, see :func:`create_app`)."""
+    await receive()  # websocket.connect
+    headers = {key.lower(): value for key, value in scope["headers"]}
+    query = parse_qs(scope["query_string"].decode("latin-1"))
+    authorization = headers.get(b"authorization", b"").decode("latin-1")
+    given = request_token(authorization, query.get("token", [None])[0])
+    if not token_matches(hub.token, given):
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"www-authenticate", b'Bearer realm="agbotkit"'),
+                ],
+            }
+        )
+        await send(
+            {"type": "websocket.http.response.body", "body": _UNAUTHORIZED, "more_body": False}
+        )
+        return
+    await send({"type": "websocket.accept"})
+    code, reason = _GOING_AWAY, "the dashboard is shutting down"
+    try:
+        async with trio.open_nursery() as nursery:
+
+            async def watch_closing() -> None:
+                await hub.closing.wait()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(watch_closing)
+            await _read_metrics(hub, receive)
+            return  # the peer left: nothing to close
+    except* _Close as group:
+        close = group.exceptions[0]
+        assert isinstance(close, _Close)  # for mypy: except* keeps the type loosely
+        code, reason = close.code, close.reason
+    with trio.move_on_after(1.0):
+        await send({"type": "websocket.close", "code": code, "reason": reason})
+
+
+async def _read_metrics(hub: DashboardHub, receive: _Receive) -> None:
+    """Ingest messages until the peer disconnects; raise :class:`_Close` on a broken limit."""
+    limit = hub.max_messages_per_second
+    max_bytes = hub.max_frame_bytes
+    ingest = hub.ingest_text
+    window_start = trio.current_time()
+    count = 0
+    while True:
+        event = await receive()
+        if event["type"] != "websocket.receive":
+            return  # websocket.disconnect
+        message: str | bytes | None = event.get("text")
+        if message is None:
+            message = event.get("bytes") or b""
+        now = trio.current_time()
+        if now - window_start >= 1.0:
+            window_start, count = now, 0
+        count += 1
+        if count > limit:
+            hub.count("agbotkit.dashboard.rate_limited")
+            raise _Close(_POLICY_VIOLATION, f"more than {limit:g} messages per second")
+        # Characters <= bytes, so only a long message needs the exact (copying) count.
+        size = len(message)
+        if size * 4 > max_bytes and isinstance(message, str):
+            size = len(message.encode())
+        if size > max_bytes:
+            hub.count("agbotkit.dashboard.oversize_frames")
+            raise _Close(_TOO_BIG, f"frame of {size} bytes exceeds {max_bytes}")
+        if isinstance(message, bytes):
+            try:
+                message = message.decode()
+            except UnicodeDecodeError:
+                hub.malformed(["the frame is not UTF-8"])
+                continue
+        ingest(message)

@@ -1,0 +1,203 @@
+"""``dashboard``: watch the bot in a browser; also the monitor other processes send metrics to.
+
+It serves the page, its live stream, history, health and Prometheus endpoints, and accepts
+metrics on ``WS /metrics`` (see :mod:`agbotkit.dashboard.app`), with quart-trio on hypercorn
+inside the stack's own Trio program. It keeps every series of this process's bus
+(``METRICS``, a ``drop-oldest`` subscription) and of the metrics it receives in bounded ring
+buffers, and follows ``COMPONENT_STATES`` and ``RISK_STATE`` (both retained).
+
+Off loopback it needs an access token (see :mod:`agbotkit.dashboard.auth`).
+
+Stopping: every WebSocket is closed with 1001 at once, then hypercorn stops (within
+``shutdown_timeout_s``).
+"""
+
+from __future__ import annotations
+
+import gc
+import socket
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio.run import worker_serve
+from hypercorn.utils import wrap_app
+
+from agbotkit.abc import Component
+from agbotkit.bus import Overflow, Subscription
+from agbotkit.config.checks import at_least, between, greater_than, non_empty
+from agbotkit.dashboard.app import DashboardHub, create_app
+from agbotkit.dashboard.auth import is_loopback, load_token
+from agbotkit.dashboard.broadcast import Broadcaster
+from agbotkit.metrics.store import MetricsStore
+from agbotkit.topics import COMPONENT_STATES, METRICS, RISK_STATE
+
+__all__ = ["Dashboard", "DashboardConfig"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen(kw_only=True)
+class DashboardConfig:
+    """Options of ``dashboard``.
+
+    Attributes:
+        host: the address to listen on; anything but loopback needs a token.
+        port: the TCP port (0: any free port, for tests).
+        token_env: the name of the environment variable holding the access token.
+        token_file: a file holding the access token (relative to the stack file).
+        insecure: allow listening off loopback without a token.
+        title: the name shown on the page (default ``agbotkit``).
+        push_interval_s: seconds between frames to browsers.
+        capacity_per_series: points kept per series (the newest); an hour of a series
+            sampled every second by default. Memory is allocated per series up front:
+            ``max_series * capacity_per_series * 16`` bytes at most (115 MB by default).
+        max_series: the most series kept; samples of further series are dropped, counted.
+        metrics_buffer: samples of this process that may wait before the oldest are dropped.
+        max_frame_bytes: the largest message accepted on ``WS /metrics`` (larger: 1009).
+        max_messages_per_second: messages one ``WS /metrics`` connection may send per
+            second (more: closed with 1008).
+        max_points_per_frame: the most points of one series in one frame to a browser.
+        browser_queue_frames: frames a browser may have waiting before they are coalesced.
+        slow_client_timeout_s: a browser that takes no frame for this long while frames
+            wait is disconnected; also the kernel's limit on unacknowledged data
+            (TCP_USER_TIMEOUT), so a peer that stopped reading cannot hold a connection.
+        kill_wait_s: how long the kill-switch API waits for the risk component's answer.
+        shutdown_timeout_s: the most a stop may take to close connections.
+        freeze_gc: once serving, move every object that exists to the garbage collector's
+            permanent generation (``gc.freeze()``), process-wide. The modules of a stack
+            leave ~70,000 long-lived objects that each full collection would scan again
+            (50-100 ms on a busy machine: a frame to browsers that late misses the latency
+            budget); objects made later are collected as usual.
+    """
+
+    host: str = attrs.field(default="127.0.0.1", validator=non_empty())
+    port: int = attrs.field(default=8080, validator=between(0, 65535))
+    token_env: str | None = None
+    token_file: Path | None = None
+    insecure: bool = False
+    title: str = ""
+    push_interval_s: float = attrs.field(default=0.2, validator=between(0.01, 60))
+    capacity_per_series: int = attrs.field(default=3600, validator=at_least(1))
+    max_series: int = attrs.field(default=2000, validator=at_least(1))
+    metrics_buffer: int = attrs.field(default=100_000, validator=at_least(1))
+    max_frame_bytes: int = attrs.field(default=1 << 20, validator=at_least(1024))
+    max_messages_per_second: float = attrs.field(default=1000.0, validator=greater_than(0))
+    max_points_per_frame: int = attrs.field(default=1000, validator=at_least(1))
+    browser_queue_frames: int = attrs.field(default=8, validator=at_least(1))
+    slow_client_timeout_s: float = attrs.field(default=10.0, validator=greater_than(0))
+    kill_wait_s: float = attrs.field(default=2.0, validator=greater_than(0))
+    shutdown_timeout_s: float = attrs.field(default=3.0, validator=greater_than(0))
+    freeze_gc: bool = True
+
+
+class Dashboard(Component[DashboardConfig]):
+    """Serves the dashboard (see the module).
+
+    Attributes:
+        urls: the addresses it listens on (``http://127.0.0.1:8080``) once started.
+        hub: the state its handlers share, once started.
+    """
+
+    Config = DashboardConfig
+
+    urls: list[str]
+    hub: DashboardHub | None = None
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        config = self.config
+        token = load_token(
+            host=config.host,
+            token_env=config.token_env,
+            token_file=config.token_file,
+            insecure=config.insecure,
+        )
+        if token is None and not is_loopback(config.host):
+            self.context.logger.warning(
+                "serving on %s WITHOUT an access token (insecure: true)", config.host
+            )
+        hub = self.hub = DashboardHub(
+            self.context,
+            MetricsStore(config.capacity_per_series, config.max_series),
+            Broadcaster(
+                max_points_per_series=config.max_points_per_frame,
+                queue_frames=config.browser_queue_frames,
+                slow_client_timeout_s=config.slow_client_timeout_s,
+            ),
+            token=token,
+            # The context does not carry the stack's name: the title option names the page.
+            stack=config.title or "agbotkit",
+            push_interval_s=config.push_interval_s,
+            max_frame_bytes=config.max_frame_bytes,
+            max_messages_per_second=config.max_messages_per_second,
+            kill_wait_s=config.kill_wait_s,
+        )
+        bus = self.context.bus
+        drop = Overflow.DROP_OLDEST
+        with (
+            bus.subscribe(METRICS, buffer=config.metrics_buffer, overflow=drop) as metrics,
+            # Retained: every component's and risk component's latest state comes first.
+            bus.subscribe(COMPONENT_STATES, buffer=10_000, overflow=drop) as states,
+            bus.subscribe(RISK_STATE, buffer=1_000, overflow=drop) as kill_states,
+        ):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_consume, metrics, hub.add_local)
+                nursery.start_soon(_consume, states, hub.component_changed)
+                nursery.start_soon(_consume, kill_states, hub.kill_switch_changed)
+                nursery.start_soon(hub.push_loop)
+                shutdown = trio.Event()
+                self.urls = await nursery.start(self._serve, hub, shutdown)
+                for url in self.urls:
+                    self.context.logger.info(
+                        "dashboard on %s/%s", url, "?token=<token>" if token else ""
+                    )
+                if config.freeze_gc:
+                    gc.freeze()
+                task_status.started()
+                try:
+                    await trio.sleep_forever()
+                finally:
+                    hub.closing.set()  # every WebSocket handler closes with 1001 now
+                    shutdown.set()
+                    nursery.cancel_scope.cancel()
+
+    async def _serve(
+        self, hub: DashboardHub, shutdown: trio.Event, *, task_status: trio.TaskStatus[list[str]]
+    ) -> None:
+        config = self.config
+        hyper = HypercornConfig()
+        host = f"[{config.host}]" if ":" in config.host else config.host
+        hyper.bind = [f"{host}:{config.port}"]
+        hyper.graceful_timeout = config.shutdown_timeout_s
+        # The app checks max_frame_bytes itself (to count and say why); this is the
+        # memory backstop for a message larger still.
+        hyper.websocket_max_message_size = 2 * config.max_frame_bytes + 65_536
+        hyper.accesslog = None
+        hyper.errorlog = self.context.logger
+        sockets = hyper.create_sockets()
+        user_timeout_ms = int(config.slow_client_timeout_s * 1000)
+        for sock in sockets.insecure_sockets:
+            if hasattr(socket, "TCP_USER_TIMEOUT"):  # Linux: accepted sockets inherit it
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, user_timeout_ms)
+            sock.listen(hyper.backlog)
+        app = wrap_app(create_app(hub), hyper.wsgi_max_body_size, None)
+        # Shielded: a stop must not cut the server off mid-way; `shutdown` ends it
+        # gracefully (its WebSockets close at once on hub.closing) and the deadline
+        # set below bounds it.
+        with trio.CancelScope(shield=True) as scope:
+            serve: Callable[..., Any] = partial(
+                worker_serve, app, hyper, sockets=sockets, shutdown_trigger=shutdown.wait
+            )
+            async with trio.open_nursery() as nursery:
+                task_status.started(await nursery.start(serve))
+                await shutdown.wait()
+                scope.deadline = trio.current_time() + config.shutdown_timeout_s + 1.0
+
+
+async def _consume(subscription: Subscription[T], handle: Callable[[T], None]) -> None:
+    async for message in subscription:
+        handle(message)
