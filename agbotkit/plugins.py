@@ -78,7 +78,7 @@ class PluginRegistry:
             raise PluginError(
                 group,
                 name,
-                f"already offered by {other.distribution} {other.version} ({other.value})",
+                f"already offered by {_origin(other)} ({other.value})",
             )
         value = f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', repr(obj))}"
         found[group][name] = PluginInfo(group, name, value, distribution, "")
@@ -114,11 +114,15 @@ class PluginRegistry:
             raise PluginError(
                 group,
                 name,
-                f"failed to import {info.value} from {info.distribution} {info.version}: "
-                f"{type(exc).__name__}: {exc}",
+                f"failed to import {info.value} from {_origin(info)}: {type(exc).__name__}: {exc}",
             ) from exc
         self._loaded[key] = loaded
         return loaded
+
+
+def _origin(info: PluginInfo) -> str:
+    """``dist 1.2`` for an installed plugin; just the name when there is no version."""
+    return f"{info.distribution} {info.version}" if info.version else info.distribution
 
 
 def _scan() -> dict[str, dict[str, PluginInfo]]:
@@ -140,8 +144,8 @@ def _scan() -> dict[str, dict[str, PluginInfo]]:
                 raise PluginError(
                     entry.group,
                     entry.name,
-                    f"offered by two distributions: {other.distribution} {other.version} "
-                    f"({other.value}) and {info.distribution} {info.version} ({info.value})",
+                    f"offered by two distributions: {_origin(other)} ({other.value}) "
+                    f"and {_origin(info)} ({info.value})",
                 )
             found[entry.group][entry.name] = info
     return found

@@ -3,16 +3,32 @@
 attrs' own validators raise a plain ``ValueError`` from ``__init__``, after cattrs has
 finished with the field, so the error would point at the enclosing mapping. These raise
 :class:`FieldValueError`, which the converter turns into ``file:line: path.field: message``.
+
+attrs runs a class's validators one after the other and stops at the first that raises. So
+that a config file's every out-of-range value is reported at once, the converter builds each
+config class inside :func:`collecting`: there the validators of this module record their
+error and let ``__init__`` go on, and the converter raises them all together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
 
-__all__ = ["FieldValueError", "at_least", "between", "greater_than", "non_empty", "one_of"]
+__all__ = [
+    "FieldValueError",
+    "at_least",
+    "between",
+    "collecting",
+    "greater_than",
+    "non_empty",
+    "one_of",
+    "report",
+]
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
@@ -26,10 +42,54 @@ class FieldValueError(ValueError):
         super().__init__(f"{field}: {message}")
 
 
+class _Sink:
+    """The errors recorded for instances of one class while it is being built."""
+
+    __slots__ = ("cls", "errors")
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+        self.errors: list[FieldValueError] = []
+
+
+_SINK: contextvars.ContextVar[_Sink | None] = contextvars.ContextVar(
+    "agbotkit_field_errors", default=None
+)
+
+
+@contextlib.contextmanager
+def collecting(cls: type) -> Iterator[list[FieldValueError]]:
+    """While building ``cls``, record (see :func:`report`) instead of raising.
+
+    Yields the list the errors of ``cls``'s fields are recorded in, one per field at most.
+    Instances of other classes built meanwhile (nested config classes have their own
+    ``collecting``) still raise.
+    """
+    sink = _Sink(cls)
+    token = _SINK.set(sink)
+    try:
+        yield sink.errors
+    finally:
+        _SINK.reset(token)
+
+
+def report(instance: Any, error: FieldValueError) -> None:
+    """Raise ``error``, or record it when ``instance``'s class is being built by the converter.
+
+    For validators: only the first error of each field is kept, so a field with two failed
+    checks (``[non_empty(), one_of(...)]``) is reported once.
+    """
+    sink = _SINK.get()
+    if sink is None or not isinstance(instance, sink.cls):
+        raise error
+    if all(known.field != error.field for known in sink.errors):
+        sink.errors.append(error)
+
+
 def _check(test: Callable[[Any], bool], describe: str) -> Validator:
-    def validate(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is not None and not test(value):
-            raise FieldValueError(attribute.name, f"expected {describe}, got {value!r}")
+            report(instance, FieldValueError(attribute.name, f"expected {describe}, got {value!r}"))
 
     return validate
 

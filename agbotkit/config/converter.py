@@ -11,16 +11,17 @@ import contextvars
 import enum
 import math
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from cattrs.cols import is_mapping, mapping_structure_factory
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
-from agbotkit.config.checks import FieldValueError
+from agbotkit.config.checks import FieldValueError, collecting
 from agbotkit.config.document import FieldPath, YamlDocument
 from agbotkit.errors import ConfigError, ConfigIssue
 
@@ -124,8 +125,108 @@ def _structure_tuple(value: Any, cls: Any) -> Any:
     return CONVERTER._structure_tuple(value, cls)
 
 
+def _attrs_hook_factory(converter: cattrs.Converter) -> Callable[[Any], Any]:
+    """Structure attrs classes from mappings only, reporting every refused field value.
+
+    cattrs' own hook fails on a scalar with a Python error text (``'int' object is not
+    iterable``); and attrs stops at the first validator that fails, so a second out-of-range
+    value of the same section would only show once the first is fixed. Here the validators
+    of :mod:`agbotkit.config.checks` record their errors while the class is built (see
+    :func:`~agbotkit.config.checks.collecting`), and when some field could not even be
+    structured, the checks of the other fields still run.
+    """
+
+    def factory(cls: Any) -> Callable[[Any, Any], Any]:
+        build = converter.gen_structure_attrs_fromdict(cls)
+        target = typing.get_origin(cls) or cls
+        name = getattr(target, "__name__", repr(target))
+
+        def structure_attrs(value: Any, _: Any) -> Any:
+            if not isinstance(value, Mapping):
+                raise _expect("a mapping", value)
+            with collecting(target) as errors:
+                try:
+                    result = build(value, cls)
+                except ClassValidationError as exc:
+                    with_notes, without = exc.group_exceptions()
+                    if with_notes or any(isinstance(e, ForbiddenExtraKeysError) for e in without):
+                        # Refused before the class was built: check the other fields too.
+                        failed = {note.name for _, note in with_notes}
+                        checks = _check_fields(converter, target, value, failed)
+                        if not checks:
+                            raise
+                        raise ClassValidationError(
+                            exc.message, [*exc.exceptions, *checks], target
+                        ) from None
+                    # Raised by __init__ or __attrs_post_init__. Built with the recorded bad
+                    # values, __attrs_post_init__ may fail on them for other reasons: the
+                    # recorded errors are the ones to report.
+                    for error in without:
+                        if isinstance(error, FieldValueError) and _is_new(error, errors):
+                            errors.append(error)
+                    if not errors:
+                        raise
+            if errors:
+                raise ClassValidationError(f"While structuring {name}", list(errors), target)
+            return result
+
+        return structure_attrs
+
+    return factory
+
+
+def _is_new(error: FieldValueError, errors: list[FieldValueError]) -> bool:
+    return all(known.field != error.field for known in errors)
+
+
+def _check_fields(
+    converter: cattrs.Converter, cls: Any, value: Mapping[str, Any], failed: set[str]
+) -> list[FieldValueError]:
+    """The refused values among the fields of ``cls`` that ``value`` gives and that could be
+    structured (those in ``failed`` could not); a check that needs the whole instance, or
+    fails for another reason, is left out."""
+    errors: list[FieldValueError] = []
+    for field in attrs.fields(cls):
+        if field.validator is None or field.name in failed or field.name not in value:
+            continue
+        try:
+            checked = converter.structure(value[field.name], field.type)
+            if field.converter is not None and callable(field.converter):
+                checked = field.converter(checked)
+            field.validator(None, field, checked)
+        except FieldValueError as error:
+            if _is_new(error, errors):
+                errors.append(error)
+        except Exception:  # only the checks' own verdicts count here
+            continue
+    return errors
+
+
+def _is_plain_mapping(cls: Any) -> bool:
+    origin = typing.get_origin(cls) or cls
+    return is_mapping(cls) and origin in (dict, Mapping, MutableMapping)
+
+
+def _mapping_hook_factory(converter: cattrs.Converter) -> Callable[[Any], Any]:
+    """Structure ``dict[K, V]`` (and ``Mapping``) fields from mappings only."""
+
+    def factory(cls: Any) -> Callable[[Any, Any], Any]:
+        build = mapping_structure_factory(cls, converter, dict)
+
+        def structure_mapping(value: Any, _: Any) -> Any:
+            if not isinstance(value, Mapping):
+                raise _expect("a mapping", value)
+            return build(value, cls)
+
+        return structure_mapping
+
+    return factory
+
+
 def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    converter.register_structure_hook_factory(attrs.has, _attrs_hook_factory(converter))
+    converter.register_structure_hook_factory(_is_plain_mapping, _mapping_hook_factory(converter))
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(float, _structure_float)
     converter.register_structure_hook(str, _structure_str)
@@ -197,10 +298,6 @@ def _issue(
         return document.issue((*field_path, exc.field), exc.message)
     if isinstance(exc, _TypeMismatch):
         return document.issue(field_path, str(exc))
-    if isinstance(exc, AttributeError) and "items" in str(exc):
-        return document.issue(
-            field_path, f"expected a mapping, got {_value_text(document, field_path)}"
-        )
     if isinstance(exc, TypeError | ValueError):
         return document.issue(
             field_path, f"invalid value {_value_text(document, field_path)}: {exc}"

@@ -60,6 +60,7 @@ class YamlDocument:
         self.base_dir = base_dir if base_dir is not None else Path.cwd()
         self._environ = os.environ if environ is None else environ
         self._issues: list[ConfigIssue] = []
+        self._lines = text.splitlines()
         yaml = YAML(typ="rt", pure=True)
         try:
             self._root: Any = yaml.load(StringIO(text))
@@ -83,22 +84,38 @@ class YamlDocument:
         """Read and parse ``path``; a missing or unreadable file is a :class:`ConfigError`."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except OSError as exc:
             raise ConfigError(
                 [ConfigIssue(str(path), None, "", f"cannot read: {exc.strerror}")]
             ) from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            message = (
+                f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at offset {exc.start} "
+                "cannot be decoded (save the file as UTF-8)"
+            )
+            raise ConfigError([ConfigIssue(str(path), line, "", message)]) from None
         return cls(text, str(path), base_dir=path.resolve().parent, environ=environ)
 
     def line_of(self, path: FieldPath) -> int | None:
-        """The 1-based line of the deepest node of ``path`` present in the document."""
+        """The 1-based line of the deepest node of ``path`` present in the document.
+
+        A key brought in by a YAML merge (``<<: *anchor``) has no line of its own in the
+        mapping: it is placed at the ``<<`` entry, and the path is not followed further.
+        """
         node = self._root
         line: int | None = None
         if isinstance(node, CommentedMap | CommentedSeq):
             line = node.lc.line + 1
         for part in path:
             if isinstance(node, CommentedMap) and part in node:
-                line = node.lc.key(part)[0] + 1
+                key_line = _key_line(node, part)
+                if key_line is None:
+                    return self._merge_line(node)
+                line = key_line
                 node = node[part]
             elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
                 line = node.lc.item(part)[0] + 1
@@ -106,6 +123,26 @@ class YamlDocument:
             else:
                 break
         return line
+
+    def _merge_line(self, node: CommentedMap) -> int:
+        """The 1-based line of ``node``'s ``<<`` entry (else of the mapping itself).
+
+        ruamel drops the ``<<`` key and keeps only its position among the keys, so the line
+        is looked for in the text between the keys around that position.
+        """
+        start = int(node.lc.line)
+        merge = getattr(node, "merge", None)
+        position = getattr(merge, "merge_pos", None)
+        if not isinstance(position, int):
+            return start + 1
+        lines = [int(value[0]) for value in (node.lc.data or {}).values()]
+        if 0 < position <= len(lines):
+            start = lines[position - 1]
+        end = lines[position] if position < len(lines) else len(self._lines) - 1
+        for index in range(start, min(end, len(self._lines) - 1) + 1):
+            if "<<" in self._lines[index]:
+                return index + 1
+        return int(node.lc.line) + 1
 
     def value_at(self, path: FieldPath) -> Any:
         """The plain value at ``path``; raises ``LookupError`` when it is absent."""
@@ -123,7 +160,13 @@ class YamlDocument:
             out: dict[Any, Any] = {}
             for key, value in node.items():
                 if not isinstance(key, str):
-                    self._issues.append(self.issue(path, f"keys must be strings, got {key!r}"))
+                    message = f"keys must be strings, got {key!r}"
+                    line = _key_line(node, key) if isinstance(node, CommentedMap) else None
+                    self._issues.append(
+                        self.issue(path, message)
+                        if line is None
+                        else ConfigIssue(self.file, line, format_path(path), message)
+                    )
                     continue
                 out[key] = self._to_plain(value, (*path, key))
             return out
@@ -172,6 +215,14 @@ class YamlDocument:
             # so `port: ${PORT:-8080}` is a number.
             return _yaml_scalar(result)
         return result
+
+
+def _key_line(node: CommentedMap, key: Any) -> int | None:
+    """The 1-based line of ``key`` in ``node``; None for a key brought in by a merge."""
+    try:
+        return int(node.lc.key(key)[0]) + 1
+    except (KeyError, TypeError, IndexError):
+        return None
 
 
 def _yaml_scalar(text: str) -> Any:

@@ -62,16 +62,52 @@ def test_line_of_a_document_without_nodes_is_none(text: str) -> None:
     assert YamlDocument(text).line_of(("anything", 0)) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(TypeError, KeyError),
-    reason="bug: line_of raises for keys brought in by a YAML merge key ('<<: *anchor'): "
-    "ruamel's lc.key() has no position for them",
-)
 def test_line_of_a_merged_key() -> None:
     document = YamlDocument("base: &b\n  x: 1\nderived:\n  <<: *b\n  y: 2\n")
     assert document.data == {"base": {"x": 1}, "derived": {"x": 1, "y": 2}}
     assert document.line_of(("derived", "x")) in (2, 4)
+
+
+MERGES = """\
+base: &b
+  x: 1
+  sub:
+    z: 3
+first:
+  <<: *b
+middle:
+  y: 2
+
+  <<: *b
+  w: 4
+listed:
+  <<: [*b]
+flow: {y: 1, <<: *b}
+items:
+  - q: 1
+    <<: *b
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [
+        (("first", "x"), 6),
+        (("first", "sub", "z"), 6),  # not followed into the anchor
+        (("middle", "y"), 8),
+        (("middle", "x"), 10),
+        (("middle", "w"), 11),
+        (("listed", "x"), 13),
+        (("flow", "x"), 14),
+        (("items", 0, "x"), 17),
+        (("items", 0, "q"), 16),
+        (("base", "sub", "z"), 4),
+    ],
+)
+def test_a_merged_key_is_placed_at_its_merge_entry(path: FieldPath, line: int) -> None:
+    document = YamlDocument(MERGES)
+    assert document.value_at(path) is not None
+    assert document.line_of(path) == line
 
 
 def test_issue_names_file_line_and_path() -> None:
@@ -146,12 +182,6 @@ def test_folder_instead_of_file(tmp_path: Path) -> None:
     assert str(caught.value) == f"{tmp_path}: cannot read: Is a directory"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="bug: from_file only turns OSError into ConfigError; a file that is not UTF-8 "
-    "escapes as UnicodeDecodeError (a traceback from `agbotkit check`)",
-)
 def test_file_that_is_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes("name: caf\xe9\n".encode("latin-1"))
@@ -160,6 +190,17 @@ def test_file_that_is_not_utf8(tmp_path: Path) -> None:
     [issue] = caught.value.issues
     assert issue.file == str(path)
     assert "UTF-8" in issue.message or "utf-8" in issue.message
+
+
+def test_file_that_is_not_utf8_names_the_line_and_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"a: 1\nname: caf\xe9\n")
+    with pytest.raises(ConfigError) as caught:
+        YamlDocument.from_file(path)
+    assert str(caught.value) == (
+        f"{path}:2: not UTF-8 text: byte 0xe9 at offset 14 cannot be decoded "
+        "(save the file as UTF-8)"
+    )
 
 
 def test_syntax_error_has_a_line() -> None:
@@ -173,10 +214,11 @@ def test_syntax_error_has_a_line() -> None:
 def test_keys_must_be_strings() -> None:
     with pytest.raises(ConfigError) as caught:
         YamlDocument("components:\n  1: a\n  ok: c\n  2.5: b\n", "x.yaml")
-    # The line is the enclosing mapping's: a key that is refused has no field path.
+    # The path is the enclosing mapping's (a refused key has no field path); the line is
+    # the key's own.
     assert [str(issue) for issue in caught.value.issues] == [
-        "x.yaml:1: components: keys must be strings, got 1",
-        "x.yaml:1: components: keys must be strings, got 2.5",
+        "x.yaml:2: components: keys must be strings, got 1",
+        "x.yaml:4: components: keys must be strings, got 2.5",
     ]
 
 

@@ -20,6 +20,7 @@ from agbotkit.config import (
     load_stack,
     structure,
 )
+from agbotkit.config.checks import FieldValueError, at_least, between, greater_than, non_empty
 from agbotkit.errors import ConfigError
 from agbotkit.plugins import PluginRegistry
 from agbotkit.supervisor import plan_file
@@ -703,12 +704,6 @@ def test_every_unknown_need_is_reported(registry: PluginRegistry) -> None:
 
 
 @pytest.mark.usefixtures("in_tmp")
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a scalar where a nested config mapping belongs leaks a Python error text "
-    "('argument of type 'int' is not iterable', \"'str' object has no attribute 'keys'\"): "
-    "converter._issue only recognises AttributeErrors mentioning 'items'",
-)
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -731,11 +726,6 @@ def test_scalar_given_for_a_section_says_a_mapping_was_expected(
 
 
 @pytest.mark.usefixtures("in_tmp")
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: attrs validators stop at the first failing field of a class, so a second "
-    "out-of-range value in the same section is only reported after the first is fixed",
-)
 def test_every_out_of_range_value_of_one_section_is_reported(registry: PluginRegistry) -> None:
     assert _issues(
         """\
@@ -754,12 +744,6 @@ def test_every_out_of_range_value_of_one_section_is_reported(registry: PluginReg
 
 
 @pytest.mark.usefixtures("in_tmp")
-@pytest.mark.xfail(
-    strict=True,
-    raises=(TypeError, KeyError),
-    reason="bug: YamlDocument.line_of crashes (lc.key() of a key that came from a YAML merge "
-    "key '<<:') while reporting an error in a merged option, so check/run show a traceback",
-)
 def test_error_in_an_option_merged_from_an_anchor_is_a_config_error(
     registry: PluginRegistry,
 ) -> None:
@@ -777,6 +761,106 @@ def test_error_in_an_option_merged_from_an_anchor_is_a_config_error(
         "stack.yaml:4: components.beat.interval_s: expected a number, got 'ten'",
         "stack.yaml:6: components.beat2.interval_s: expected a number, got 'ten'",
     ]
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_error_deeper_in_a_merged_section_is_placed_at_the_merge(
+    registry: PluginRegistry,
+) -> None:
+    assert _issues(
+        """\
+        components:
+          beat:
+            kind: heartbeat
+            restart: &restart
+              max_restarts: -1
+          beat2:
+            kind: heartbeat
+            restart:
+              policy: on-failure
+              <<: *restart
+        """,
+        registry,
+    ) == [
+        "stack.yaml:5: components.beat.restart.max_restarts: expected a value >= 0, got -1",
+        "stack.yaml:10: components.beat2.restart.max_restarts: expected a value >= 0, got -1",
+    ]
+
+
+@attrs.frozen
+class _Limits:
+    low: int = attrs.field(default=0, validator=at_least(0))
+    high: int = attrs.field(default=1, validator=at_least(1))
+
+
+@attrs.frozen
+class _Checked:
+    name: str = attrs.field(default="x", validator=non_empty())
+    size: float = attrs.field(default=10.0, validator=[greater_than(0), at_least(5)])
+    limits: _Limits = _Limits()
+    labels: dict[str, int] = attrs.field(factory=dict)
+    ratio: float = attrs.field(default=0.5, validator=between(0, 1))
+
+    def __attrs_post_init__(self) -> None:
+        if self.ratio * self.size > 100:
+            raise FieldValueError("ratio", "ratio * size must stay under 100")
+
+
+def _structure_issues(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        structure(YamlDocument(text, "c.yaml"), _Checked, ("c",))
+    return [str(issue) for issue in caught.value.issues]
+
+
+def test_every_refused_value_of_a_class_and_of_its_nested_classes_is_reported() -> None:
+    assert _structure_issues(
+        "c:\n  name: ''\n  size: -1\n  limits:\n    low: -1\n    high: 0\n  ratio: 2\n"
+    ) == [
+        "c.yaml:5: c.limits.low: expected a value >= 0, got -1",
+        "c.yaml:6: c.limits.high: expected a value >= 1, got 0",
+        "c.yaml:2: c.name: expected a non-empty value, got ''",
+        # A field with two failed checks is reported once, for the first.
+        "c.yaml:3: c.size: expected a value > 0, got -1.0",
+        "c.yaml:7: c.ratio: expected a value between 0 and 1, got 2.0",
+    ]
+
+
+def test_a_check_of_post_init_is_reported_with_the_refused_values() -> None:
+    assert _structure_issues("c:\n  name: ''\n  size: 1000\n  ratio: 0.5\n") == [
+        "c.yaml:2: c.name: expected a non-empty value, got ''",
+        "c.yaml:4: c.ratio: ratio * size must stay under 100",
+    ]
+    assert _structure_issues("c:\n  size: 1000\n  ratio: 0.5\n") == [
+        "c.yaml:3: c.ratio: ratio * size must stay under 100"
+    ]
+
+
+def test_values_are_only_collected_while_the_converter_builds() -> None:
+    with pytest.raises(FieldValueError, match=r"^low: expected a value >= 0, got -1$"):
+        _Limits(low=-1, high=0)  # built directly: the first refused value raises
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("c: 5\n", "c: expected a mapping, got 5", id="class"),
+        pytest.param(
+            "c:\n  limits: [1]\n", "c.limits: expected a mapping, got a list", id="nested"
+        ),
+        pytest.param("c:\n  labels: x\n", "c.labels: expected a mapping, got 'x'", id="dict"),
+        pytest.param(
+            "c:\n  labels:\n", "c.labels: expected a mapping, got nothing (null)", id="null"
+        ),
+    ],
+)
+def test_a_scalar_or_list_where_a_mapping_belongs(text: str, expected: str) -> None:
+    line = 1 if text.startswith("c: ") else 2
+    assert _structure_issues(text) == [f"c.yaml:{line}: {expected}"]
+
+
+def test_a_dict_field_is_structured() -> None:
+    checked = structure(YamlDocument("c:\n  labels: {a: 1}\n"), _Checked, ("c",))
+    assert checked.labels == {"a": 1}
 
 
 # Good stacks ---------------------------------------------------------------------------------
