@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
+from agbotkit.abc import wall_clock_ms
 from agbotkit.bus import Bus
 from agbotkit.errors import MalformedFrameError
 from agbotkit.marketdata.book import ApplyResult, OrderBooks
@@ -57,6 +58,7 @@ class ClobMarketHandler:
         stats: FeedStats,
         custom_feature_enabled: bool = True,
         book_depth: int = 5,
+        now_ms: Callable[[], int] = wall_clock_ms,
     ) -> None:
         self.assets: set[str] = set(assets)
         self.books = books
@@ -65,6 +67,7 @@ class ClobMarketHandler:
         self._stats = stats
         self._custom = custom_feature_enabled
         self._depth = book_depth
+        self._now_ms = now_ms
         self._throttle = WarningThrottle(LOGGER)
         self._initialized = False  # the initial `type: market` frame went out on this socket
         self._resync: set[str] = set()
@@ -104,13 +107,17 @@ class ClobMarketHandler:
                                               custom_feature_enabled=self._custom)]
 
     def on_disconnect(self) -> None:
-        """Books of this socket's tokens are stale until the reconnect's snapshots."""
+        """Books of this socket's tokens are stale until the reconnect's snapshots: they are
+        reset and published as not valid (consumers keep the latest view of each book)."""
         self._initialized = False
         self._resync.clear()
         for asset_id in self.assets:
             book = self.books.get(asset_id)
             if book is not None:
                 book.reset()
+                if book.market is not None and not self._bus.closed:
+                    self._publish_top(asset_id, book.market, book.timestamp_ms or 0,
+                                      self._now_ms())
 
     async def add(self, asset_ids: Iterable[str]) -> None:
         """Subscribe more tokens on this socket."""

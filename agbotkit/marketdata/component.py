@@ -183,7 +183,8 @@ class ClobMarket(_MarketDataComponent):
         handler = ClobMarketHandler(assets=assets, books=self.books, bus=self.context.bus,
                                     stats=self.stats,
                                     custom_feature_enabled=self.config.custom_feature_enabled,
-                                    book_depth=self.config.book_depth)
+                                    book_depth=self.config.book_depth,
+                                    now_ms=self.context.now_ms)
         session = FeedSession(self._settings(self.config.url, self.config.ping_interval_s),
                               handler, self.stats, socket, now_ms=self.context.now_ms,
                               on_status=self._status_callback(), rng=random.Random())

@@ -52,8 +52,10 @@ class Recorder(Component[RecorderConfig]):
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         bus = self.context.bus
+        # The context's clock is read here, not in the worker thread: it may be trio's.
+        created_ms = self.context.now_ms()
         writer = await trio.to_thread.run_sync(
-            lambda: RecordingWriter(self.config.path, created_ms=self.context.now_ms()))
+            lambda: RecordingWriter(self.config.path, created_ms=created_ms))
         frames = bus.subscribe(RAW_FRAMES, buffer=self.config.buffer,
                                overflow=Overflow.DROP_OLDEST)
         markets = bus.subscribe(MARKETS, buffer=10_000, overflow=Overflow.DROP_OLDEST)

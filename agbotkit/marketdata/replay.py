@@ -102,9 +102,11 @@ class Replay(Component[ReplayConfig]):
             task_status.started()
             while True:
                 await self._play(recording)
-                if not self.config.loop:
+                # An empty recording would loop without a checkpoint, freezing the process.
+                if not self.config.loop or not recording.frames:
                     break
-        self.context.logger.info("replay finished after %d frames", self.frames_played)
+            # The servers stay up: connected clients keep their connections and books.
+            self.context.logger.info("replay finished after %d frames", self.frames_played)
 
     async def _play(self, recording: Recording) -> None:
         if not recording.frames:

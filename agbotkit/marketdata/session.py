@@ -86,6 +86,8 @@ class FeedSession:
         self._rng = rng or random.Random()
         self._conn: WsConnection | None = None
         self._last_data = 0.0
+        # What the watchdog last saw: whether the handler expected data then.
+        self._expecting = True
 
     @property
     def connected(self) -> bool:
@@ -102,6 +104,10 @@ class FeedSession:
             await conn.send_text(text)
         except (WsError, OSError, trio.BrokenResourceError, trio.ClosedResourceError):
             return False
+        if not self._expecting:
+            # The first subscription of an idle socket: silence counts from now, not from
+            # the watchdog's last look at the idle socket.
+            self._last_data = trio.current_time()
         return True
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -178,7 +184,8 @@ class FeedSession:
         # data has stopped. Only market data keeps the connection.
         timeout = self.settings.silence_timeout_s
         while True:
-            if not self.handler.expects_data:
+            self._expecting = self.handler.expects_data
+            if not self._expecting:
                 self._last_data = trio.current_time()
             deadline = self._last_data + timeout
             if trio.current_time() >= deadline:
