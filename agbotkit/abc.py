@@ -43,12 +43,14 @@ class ComponentContext:
         bus: the process's bus; the only way components talk to each other.
         stack_dir: the stack file's folder (relative paths already resolve against it).
         now_ms: the wall clock, as Unix epoch milliseconds (replaceable in tests).
+        stack_name: the stack's name (``stack.name`` in the stack file).
     """
 
     name: str
     bus: Bus
     stack_dir: Path = attrs.field(factory=Path.cwd)
     now_ms: Callable[[], int] = wall_clock_ms
+    stack_name: str = "agbotkit"
     _drains: set[trio.CancelScope] = attrs.field(factory=set, init=False, eq=False, repr=False)
 
     @contextlib.contextmanager

@@ -11,17 +11,17 @@ import logging
 import signal
 import sys
 import threading
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 
 import attrs
 import trio
 
 from agbotkit import __version__
+from agbotkit.config import ComponentSpec, StackFile, load_stack
 from agbotkit.errors import AgbotkitError, ConfigError, ForcedStopError, PluginError
 from agbotkit.logs import configure_logging
 from agbotkit.plugins import PluginRegistry
-from agbotkit.config import ComponentSpec, StackFile, load_stack
 from agbotkit.supervisor import Supervisor, plan_file, plan_stack
 
 __all__ = ["main"]
@@ -72,8 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         "record", help="run a stack and record every market-data frame it receives"
     )
     record.add_argument("stack", help="the stack file (YAML)")
-    record.add_argument("-o", "--output", required=True,
-                        help="the recording to write (.jsonl.gz); replay it with `kind: replay`")
+    record.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="the recording to write (.jsonl.gz); replay it with `kind: replay`",
+    )
     risk = commands.add_parser(
         "risk",
         help="trigger, reset or show the kill switch of a stack's risk components",

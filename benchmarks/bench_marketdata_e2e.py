@@ -25,12 +25,12 @@ import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agbotkit.abc import ComponentContext  # noqa: E402
-from agbotkit.bus import Bus, Overflow  # noqa: E402
-from agbotkit.marketdata.component import ClobMarket, ClobMarketConfig  # noqa: E402
-from agbotkit.ws import WsConnection, serve_ws  # noqa: E402
-from agbotkit.model.marketdata import BookDelta  # noqa: E402
-from agbotkit.topics import MARKET_DATA  # noqa: E402
+from agbotkit.abc import ComponentContext
+from agbotkit.bus import Bus, Overflow
+from agbotkit.marketdata.component import ClobMarket, ClobMarketConfig
+from agbotkit.model.marketdata import BookDelta
+from agbotkit.topics import MARKET_DATA
+from agbotkit.ws import WsConnection, serve_ws
 
 ASSET = "7132" * 19
 MARKET = "0x" + "ab" * 32
@@ -40,9 +40,19 @@ LEVELS = 100
 def _book_frame() -> str:
     bids = [{"price": f"{0.01 * p:.2f}", "size": "100"} for p in range(1, LEVELS // 2 + 1)]
     asks = [{"price": f"{0.01 * p:.2f}", "size": "100"} for p in range(99, 50, -1)]
-    return json.dumps([{"event_type": "book", "asset_id": ASSET, "market": MARKET,
-                        "timestamp": str(int(time.time() * 1000)), "hash": "0",
-                        "bids": bids, "asks": asks}])
+    return json.dumps(
+        [
+            {
+                "event_type": "book",
+                "asset_id": ASSET,
+                "market": MARKET,
+                "timestamp": str(int(time.time() * 1000)),
+                "hash": "0",
+                "bids": bids,
+                "asks": asks,
+            }
+        ]
+    )
 
 
 def _frames(count: int, rng: random.Random) -> list[dict[str, object]]:
@@ -52,8 +62,14 @@ def _frames(count: int, rng: random.Random) -> list[dict[str, object]]:
         for _ in range(rng.randint(1, 5)):
             side = rng.choice(["BUY", "SELL"])
             price = rng.randint(1, 50) if side == "BUY" else rng.randint(51, 99)
-            changes.append({"asset_id": ASSET, "price": f"{0.01 * price:.2f}",
-                            "size": str(rng.randint(1, 500)), "side": side})
+            changes.append(
+                {
+                    "asset_id": ASSET,
+                    "price": f"{0.01 * price:.2f}",
+                    "size": str(rng.randint(1, 500)),
+                    "side": side,
+                }
+            )
         frames.append({"market": MARKET, "price_changes": changes, "event_type": "price_change"})
     return frames
 
@@ -67,8 +83,12 @@ def _serve(port_queue: multiprocessing.Queue[int], count: int, rate: float) -> N
         frame["price_changes"][-1]["hash"] = "HASH"  # type: ignore[index]
         frame["timestamp"] = "TS"
         text = json.dumps(frame, separators=(",", ":"))
-        templates.append(text.replace("{", "{{").replace("}", "}}")
-                         .replace('"HASH"', '"{h}"').replace('"TS"', '"{t}"'))
+        templates.append(
+            text.replace("{", "{{")
+            .replace("}", "}}")
+            .replace('"HASH"', '"{h}"')
+            .replace('"TS"', '"{t}"')
+        )
 
     async def handler(conn: WsConnection) -> None:
         await conn.receive()  # the initial subscribe frame
@@ -85,8 +105,10 @@ def _serve(port_queue: multiprocessing.Queue[int], count: int, rate: float) -> N
             else:
                 batch = min(64, count - sent)
             ts = str(int(time.time() * 1000))
-            texts = [templates[(sent + i) % len(templates)].format(h=time.perf_counter_ns(), t=ts)
-                     for i in range(batch)]
+            texts = [
+                templates[(sent + i) % len(templates)].format(h=time.perf_counter_ns(), t=ts)
+                for i in range(batch)
+            ]
             await conn.send_texts(texts)
             sent += batch
         await trio.sleep(5)
@@ -102,8 +124,9 @@ def _serve(port_queue: multiprocessing.Queue[int], count: int, rate: float) -> N
 async def _client(port: int, count: int) -> tuple[float, list[float]]:
     """Run the client path until ``count`` deltas were published; (frames/s, latencies µs)."""
     bus = Bus()
-    config = ClobMarketConfig(url=f"ws://127.0.0.1:{port}/ws/market", assets=(ASSET,),
-                              silence_timeout_s=0, book_depth=5)
+    config = ClobMarketConfig(
+        url=f"ws://127.0.0.1:{port}/ws/market", assets=(ASSET,), silence_timeout_s=0, book_depth=5
+    )
     component = ClobMarket(config, ComponentContext("bench", bus))
     events = bus.subscribe(MARKET_DATA, buffer=1_000_000, overflow=Overflow.DROP_OLDEST)
     latencies: list[float] = []
@@ -143,15 +166,19 @@ def run_case(count: int, rate: float) -> tuple[float, list[float]]:
 
 def main() -> None:
     rate, _ = run_case(100_000, 0)
-    print(f"marketdata.e2e.frames_per_second: {rate:,.0f} frames/s, socket to book updated and "
-          "event published, price_change with 1-5 changes (target >= 30,000)")
+    print(
+        f"marketdata.e2e.frames_per_second: {rate:,.0f} frames/s, socket to book updated and "
+        "event published, price_change with 1-5 changes (target >= 30,000)"
+    )
     paced, latencies = run_case(25_000, 5_000)
     latencies.sort()
     p50 = statistics.median(latencies)
     p99 = latencies[int(len(latencies) * 0.99)]
-    print(f"marketdata.e2e.latency_at_5000fps: p50 {p50:,.0f} µs, p99 {p99:,.0f} µs, "
-          f"max {latencies[-1]:,.0f} µs over {len(latencies):,} frames at {paced:,.0f} frames/s "
-          "(target p99 <= 2,000 µs)")
+    print(
+        f"marketdata.e2e.latency_at_5000fps: p50 {p50:,.0f} µs, p99 {p99:,.0f} µs, "
+        f"max {latencies[-1]:,.0f} µs over {len(latencies):,} frames at {paced:,.0f} frames/s "
+        "(target p99 <= 2,000 µs)"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ lines and tracebacks). ``nox -s soak``; ``--seconds`` shortens it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -66,16 +67,23 @@ class DashboardClient(threading.Thread):
     def run(self) -> None:
         import trio
 
-        from agbotkit.ws import ws_connect
+        from agbotkit.ws import WsClosed, WsConnection, ws_connect
 
         async def main() -> None:
             conn = await ws_connect(f"ws://127.0.0.1:{self.port}/dashboard")
+            with contextlib.suppress(WsClosed):  # the stack stopping closes it with 1001
+                await read(conn)
+            await conn.aclose()
+
+        async def read(conn: WsConnection) -> None:
             while not self.stop.is_set():
                 for text in await conn.receive():
                     if isinstance(text, str):
                         frame = json.loads(text)
                         self.frames += 1
-                        self.points += sum(len(s.get("points", ())) for s in frame.get("series", ()))
+                        self.points += sum(
+                            len(s.get("points", ())) for s in frame.get("series", ())
+                        )
             await conn.aclose()
 
         trio.run(main)
@@ -86,18 +94,31 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=300.0)
     args = parser.parse_args()
     ports = {name: free_port() for name in ("dash", "clob", "rtds")}
-    env = dict(os.environ, AGBOTKIT_DEMO_SPEED="0", AGBOTKIT_DASHBOARD_PORT=str(ports["dash"]),
-               AGBOTKIT_DEMO_CLOB_PORT=str(ports["clob"]),
-               AGBOTKIT_DEMO_RTDS_PORT=str(ports["rtds"]))
+    env = dict(
+        os.environ,
+        AGBOTKIT_DEMO_SPEED="0",
+        AGBOTKIT_DASHBOARD_PORT=str(ports["dash"]),
+        AGBOTKIT_DEMO_CLOB_PORT=str(ports["clob"]),
+        AGBOTKIT_DEMO_RTDS_PORT=str(ports["rtds"]),
+    )
     log = open(ROOT / ".soak.log", "w")  # noqa: SIM115 - kept open for the child's lifetime
-    child = subprocess.Popen([sys.executable, "-m", "agbotkit", "run", "examples/demo.yaml"],
-                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "agbotkit", "run", "examples/demo.yaml"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if urllib.request.urlopen(f"http://127.0.0.1:{ports['dash']}/readyz",
-                                          timeout=2).status == 200:
+                if (
+                    urllib.request.urlopen(
+                        f"http://127.0.0.1:{ports['dash']}/readyz", timeout=2
+                    ).status
+                    == 200
+                ):
                     break
             except OSError:
                 pass
@@ -121,8 +142,9 @@ def main() -> None:
         child.send_signal(signal.SIGTERM)
         code = child.wait(timeout=30)
         log.close()
-    frames = (last.get("polymarket_clob_messages_received_total", 0)
-              - first.get("polymarket_clob_messages_received_total", 0))
+    frames = last.get("polymarket_clob_messages_received_total", 0) - first.get(
+        "polymarket_clob_messages_received_total", 0
+    )
     output = (ROOT / ".soak.log").read_text()
     errors = len(re.findall(r" ERROR |Traceback", output))
     peak = max(rss for _, rss in samples)
@@ -130,12 +152,18 @@ def main() -> None:
     growth = (after_first_fifth[-1] - after_first_fifth[0]) / after_first_fifth[0] * 100
     lags = [lag for lag in lags if lag == lag]
     print(f"soak.duration: {elapsed:,.0f} s at full replay speed, exit code {code}")
-    print(f"soak.frames_processed: {frames:,.0f} CLOB messages, {frames / elapsed:,.0f}/s "
-          "(target >= 5,000/s)")
-    print(f"soak.dashboard: {client.points / elapsed:,.0f} metric points/s pushed to one "
-          f"dashboard client in {client.frames:,} frames")
-    print(f"soak.rss: peak {peak / 1024:,.1f} MiB; growth over the last 4/5 of the run "
-          f"{growth:+.1f}% (target < 5%)")
+    print(
+        f"soak.frames_processed: {frames:,.0f} CLOB messages, {frames / elapsed:,.0f}/s "
+        "(target >= 5,000/s)"
+    )
+    print(
+        f"soak.dashboard: {client.points / elapsed:,.0f} metric points/s pushed to one "
+        f"dashboard client in {client.frames:,} frames"
+    )
+    print(
+        f"soak.rss: peak {peak / 1024:,.1f} MiB; growth over the last 4/5 of the run "
+        f"{growth:+.1f}% (target < 5%)"
+    )
     if lags:
         print(f"soak.lag_ms: median of samples {sorted(lags)[len(lags) // 2]:,.1f} ms")
     print(f"soak.errors: {errors} (target 0; log in .soak.log)")

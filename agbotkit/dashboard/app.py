@@ -123,14 +123,11 @@ class DashboardHub:
         metrics, errors = decode_metrics(text)
         if errors:
             self.malformed(errors)
-        store_add, broadcast = self.store.add, self.broadcaster.add
-        stored = 0
-        for metric in metrics:
-            if store_add(metric):
-                broadcast(metric)
-                stored += 1
-        self.count("agbotkit.dashboard.ingested", stored)
-        return stored
+        store_add = self.store.add
+        stored = [metric for metric in metrics if store_add(metric)]
+        self.broadcaster.add_many(stored)
+        self.count("agbotkit.dashboard.ingested", len(stored))
+        return len(stored)
 
     def malformed(self, reasons: list[str]) -> None:
         """Count and log (at most every 10 s) malformed lines; they are dropped."""

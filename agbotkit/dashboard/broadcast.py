@@ -220,20 +220,23 @@ class Broadcaster:
 
     def add(self, metric: Metric) -> None:
         """Add one sample to the pending batch."""
-        key = (metric.name, metric.labels)
-        points = self._pending.get(key)
-        if points is None:
-            points = self._pending[key] = _Points(metric.metric_type.value)
-        points.timestamps.append(metric.timestamp_ms)
-        points.values.append(metric.value)
-        if len(points.timestamps) >= 2 * self._max_points:
-            # A very busy series: keep its newest points only (amortised trimming).
-            points.trim(self._max_points)
+        self.add_many((metric,))
 
     def add_many(self, metrics: Iterable[Metric]) -> None:
-        """Add samples to the pending batch, in order."""
+        """Add samples to the pending batch, in order (the ingest hot path)."""
+        pending = self._pending
+        trim_at = 2 * self._max_points
         for metric in metrics:
-            self.add(metric)
+            key = (metric.name, metric.labels)
+            points = pending.get(key)
+            if points is None:
+                points = pending[key] = _Points(metric.metric_type.value)
+            timestamps = points.timestamps
+            timestamps.append(metric.timestamp_ms)
+            points.values.append(metric.value)
+            if len(timestamps) >= trim_at:
+                # A very busy series: keep its newest points only (amortised trimming).
+                points.trim(self._max_points)
 
     def set_kill_switch(self, state: dict[str, Any] | None) -> None:
         """Send ``state`` with the next frame."""

@@ -27,7 +27,7 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio.run import worker_serve
 from hypercorn.utils import wrap_app
 
-from agbotkit.abc import Component
+from agbotkit.abc import Component, ComponentContext
 from agbotkit.bus import Overflow, Subscription
 from agbotkit.config.checks import at_least, between, greater_than, non_empty
 from agbotkit.dashboard.app import DashboardHub, create_app
@@ -105,8 +105,10 @@ class Dashboard(Component[DashboardConfig]):
 
     Config = DashboardConfig
 
-    urls: list[str]
-    hub: DashboardHub | None = None
+    def __init__(self, config: DashboardConfig, context: ComponentContext) -> None:
+        super().__init__(config, context)
+        self.urls: list[str] = []
+        self.hub: DashboardHub | None = None
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         config = self.config
@@ -129,8 +131,7 @@ class Dashboard(Component[DashboardConfig]):
                 slow_client_timeout_s=config.slow_client_timeout_s,
             ),
             token=token,
-            # The context does not carry the stack's name: the title option names the page.
-            stack=config.title or "agbotkit",
+            stack=config.title or self.context.stack_name,
             push_interval_s=config.push_interval_s,
             max_frame_bytes=config.max_frame_bytes,
             max_messages_per_second=config.max_messages_per_second,

@@ -17,7 +17,6 @@ from agbotkit.marketdata.wire import (
     encode_clob_subscribe,
     encode_clob_unsubscribe,
 )
-from agbotkit.ws import Oversize
 from agbotkit.model.feeds import BookTop, RawFrame
 from agbotkit.model.marketdata import (
     BestBidAsk,
@@ -32,6 +31,7 @@ from agbotkit.model.marketdata import (
     Trade,
 )
 from agbotkit.topics import BOOKS, MARKET_DATA, RAW_FRAMES
+from agbotkit.ws import Oversize
 
 __all__ = ["ClobMarketHandler"]
 
@@ -103,8 +103,9 @@ class ClobMarketHandler:
         self._awaiting = set(self.assets)
         if not self.assets:
             return []
-        return [encode_clob_initial_subscribe(sorted(self.assets),
-                                              custom_feature_enabled=self._custom)]
+        return [
+            encode_clob_initial_subscribe(sorted(self.assets), custom_feature_enabled=self._custom)
+        ]
 
     def on_disconnect(self) -> None:
         """Books of this socket's tokens are stale until the reconnect's snapshots: they are
@@ -116,8 +117,7 @@ class ClobMarketHandler:
             if book is not None:
                 book.reset()
                 if book.market is not None and not self._bus.closed:
-                    self._publish_top(asset_id, book.market, book.timestamp_ms or 0,
-                                      self._now_ms())
+                    self._publish_top(asset_id, book.market, book.timestamp_ms or 0, self._now_ms())
 
     async def add(self, asset_ids: Iterable[str]) -> None:
         """Subscribe more tokens on this socket."""
@@ -155,8 +155,11 @@ class ClobMarketHandler:
         for raw in frames:
             if isinstance(raw, Oversize):
                 stats.malformed += 1
-                self._throttle.warn("oversize", "CLOB frame of %d bytes refused (over the "
-                                    "max_frame_bytes limit)", raw.size)
+                self._throttle.warn(
+                    "oversize",
+                    "CLOB frame of %d bytes refused (over the max_frame_bytes limit)",
+                    raw.size,
+                )
                 continue
             if record:
                 self._bus.publish_nowait(RAW_FRAMES, RawFrame("clob", received_ms, raw))
@@ -168,8 +171,9 @@ class ClobMarketHandler:
                 continue
             if events.errors:
                 stats.malformed += len(events.errors)
-                self._throttle.warn("malformed", "malformed CLOB array element dropped: %s",
-                                    events.errors[0])
+                self._throttle.warn(
+                    "malformed", "malformed CLOB array element dropped: %s", events.errors[0]
+                )
             for event in events:
                 if dispatch[type(event)](event, received_ms):
                     data = True
@@ -178,8 +182,7 @@ class ClobMarketHandler:
         return data
 
     def _count(self, event: Any, received_ms: int) -> None:
-        self._stats.message((("event_type", event.event_type),),
-                            received_ms - event.timestamp_ms)
+        self._stats.message((("event_type", event.event_type),), received_ms - event.timestamp_ms)
 
     def _on_snapshot(self, event: BookSnapshot, received_ms: int) -> bool:
         self._count(event, received_ms)
@@ -187,8 +190,9 @@ class ClobMarketHandler:
         result = book.apply_snapshot(event)
         self._awaiting.discard(event.asset_id)
         self._bus.publish_nowait(MARKET_DATA, event)
-        self._after_book_change(event.asset_id, event.market, event.timestamp_ms, received_ms,
-                                result)
+        self._after_book_change(
+            event.asset_id, event.market, event.timestamp_ms, received_ms, result
+        )
         return True
 
     def _on_delta(self, event: BookDelta, received_ms: int) -> bool:
@@ -196,8 +200,9 @@ class ClobMarketHandler:
         book = self.books.book(event.asset_id)
         result = book.apply_delta(event)
         self._bus.publish_nowait(MARKET_DATA, event)
-        self._after_book_change(event.asset_id, event.market, event.timestamp_ms, received_ms,
-                                result)
+        self._after_book_change(
+            event.asset_id, event.market, event.timestamp_ms, received_ms, result
+        )
         return True
 
     def _on_tick_size(self, event: TickSizeChanged, received_ms: int) -> bool:
@@ -215,8 +220,11 @@ class ClobMarketHandler:
         return True
 
     def _on_invalid_operation(self, event: InvalidOperation, received_ms: int) -> bool:
-        LOGGER.error("the CLOB market socket refused a subscription frame (INVALID OPERATION); "
-                     "tokens of this socket: %d", len(self.assets))
+        LOGGER.error(
+            "the CLOB market socket refused a subscription frame (INVALID OPERATION); "
+            "tokens of this socket: %d",
+            len(self.assets),
+        )
         return False
 
     def _after_book_change(
@@ -226,9 +234,13 @@ class ClobMarketHandler:
             if asset_id in self._awaiting:
                 return
             book = self.books.book(asset_id)
-            self._throttle.warn(f"resync:{asset_id}", "book of %s…%s inconsistent (%s); "
-                                "resubscribing for a fresh snapshot", asset_id[:6],
-                                asset_id[-4:], book.resync_reason)
+            self._throttle.warn(
+                f"resync:{asset_id}",
+                "book of %s…%s inconsistent (%s); resubscribing for a fresh snapshot",
+                asset_id[:6],
+                asset_id[-4:],
+                book.resync_reason,
+            )
             self._resync.add(asset_id)
             return
         if result is ApplyResult.APPLIED:
@@ -239,8 +251,9 @@ class ClobMarketHandler:
             return  # nobody watches books: skip building the view (most of a delta's cost)
         book = self.books.book(asset_id)
         bids, asks = book.depth(self._depth)
-        top = BookTop(asset_id, market, timestamp_ms, received_ms, tuple(bids), tuple(asks),
-                      book.valid)
+        top = BookTop(
+            asset_id, market, timestamp_ms, received_ms, tuple(bids), tuple(asks), book.valid
+        )
         self._bus.publish_nowait(BOOKS, top)
 
     async def _resubscribe(self) -> None:

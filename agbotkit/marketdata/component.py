@@ -96,15 +96,23 @@ class _MarketDataComponent(Component[Any]):
 
     def _settings(self, url: str, ping_interval_s: float) -> SessionSettings:
         c = self.config
-        return SessionSettings(url, c.connect_timeout_s, ping_interval_s, c.silence_timeout_s,
-                               c.backoff_initial_s, c.backoff_max_s, c.max_frame_bytes)
+        return SessionSettings(
+            url,
+            c.connect_timeout_s,
+            ping_interval_s,
+            c.silence_timeout_s,
+            c.backoff_initial_s,
+            c.backoff_max_s,
+            c.max_frame_bytes,
+        )
 
     def _status_callback(self) -> Callable[[int, bool, str], None]:
         def on_status(socket: int, connected: bool, reason: str) -> None:
             if self.context.bus.closed:
                 return
-            event = FeedStatusChanged(self.name, self.feed, socket, connected,
-                                      self.context.now_ms(), reason)
+            event = FeedStatusChanged(
+                self.name, self.feed, socket, connected, self.context.now_ms(), reason
+            )
             self.context.bus.publish_nowait(FEED_STATUS, event)
             self._publish_metrics()
 
@@ -147,8 +155,9 @@ class ClobMarket(_MarketDataComponent):
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         assets = list(dict.fromkeys(self.config.assets))
         if self.config.markets:
-            infos = await resolve_markets(self.config.gamma_url, self.config.markets,
-                                          timeout_s=self.config.gamma_timeout_s)
+            infos = await resolve_markets(
+                self.config.gamma_url, self.config.markets, timeout_s=self.config.gamma_timeout_s
+            )
             for info in infos:
                 self.context.bus.publish_retained(MARKETS, info.condition_id, info)
                 assets.extend(t for t in info.token_ids if t not in assets)
@@ -161,7 +170,7 @@ class ClobMarket(_MarketDataComponent):
                 self._nursery = nursery
                 size = self.config.max_assets_per_socket
                 for start in range(0, max(len(assets), 1), size):
-                    await self._open_socket(assets[start:start + size])
+                    await self._open_socket(assets[start : start + size])
                 if self.config.follow_markets:
                     nursery.start_soon(self._follow_markets)
                 nursery.start_soon(self._metrics_loop)
@@ -180,14 +189,24 @@ class ClobMarket(_MarketDataComponent):
         assert self._nursery is not None
         socket = len(self.sessions)
         self.stats.set_connected(socket, False)
-        handler = ClobMarketHandler(assets=assets, books=self.books, bus=self.context.bus,
-                                    stats=self.stats,
-                                    custom_feature_enabled=self.config.custom_feature_enabled,
-                                    book_depth=self.config.book_depth,
-                                    now_ms=self.context.now_ms)
-        session = FeedSession(self._settings(self.config.url, self.config.ping_interval_s),
-                              handler, self.stats, socket, now_ms=self.context.now_ms,
-                              on_status=self._status_callback(), rng=random.Random())
+        handler = ClobMarketHandler(
+            assets=assets,
+            books=self.books,
+            bus=self.context.bus,
+            stats=self.stats,
+            custom_feature_enabled=self.config.custom_feature_enabled,
+            book_depth=self.config.book_depth,
+            now_ms=self.context.now_ms,
+        )
+        session = FeedSession(
+            self._settings(self.config.url, self.config.ping_interval_s),
+            handler,
+            self.stats,
+            socket,
+            now_ms=self.context.now_ms,
+            on_status=self._status_callback(),
+            rng=random.Random(),
+        )
         handler.bind(session.send)
         self._handlers.append(handler)
         self.sessions.append(session)
@@ -231,8 +250,10 @@ class RtdsSubscriptionConfig:
     def to_wire(self) -> list[RtdsSubscription]:
         """The entries this subscription sends (one per symbol)."""
         if self.symbols:
-            return [RtdsSubscription(self.topic, self.type, compact_json({"symbol": s}))
-                    for s in self.symbols]
+            return [
+                RtdsSubscription(self.topic, self.type, compact_json({"symbol": s}))
+                for s in self.symbols
+            ]
         filters: dict[str, str] = {}
         if self.event_slug:
             filters["event_slug"] = self.event_slug
@@ -251,7 +272,9 @@ class RtdsConfig(ConnectionOptions):
         ping_interval_s: text ``PING`` period (RTDS wants 5 s).
     """
 
-    subscriptions: tuple[RtdsSubscriptionConfig, ...] = attrs.field(validator=non_empty(), kw_only=True)
+    subscriptions: tuple[RtdsSubscriptionConfig, ...] = attrs.field(
+        validator=non_empty(), kw_only=True
+    )
     url: str = RTDS_URL
     ping_interval_s: float = attrs.field(default=5.0, validator=greater_than(0))
     silence_timeout_s: float = attrs.field(default=30.0, validator=at_least(0))
@@ -270,9 +293,15 @@ class Rtds(_MarketDataComponent):
         self.handler = RtdsHandler(subscriptions=entries, bus=context.bus, stats=self.stats)
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        session = FeedSession(self._settings(self.config.url, self.config.ping_interval_s),
-                              self.handler, self.stats, 0, now_ms=self.context.now_ms,
-                              on_status=self._status_callback(), rng=random.Random())
+        session = FeedSession(
+            self._settings(self.config.url, self.config.ping_interval_s),
+            self.handler,
+            self.stats,
+            0,
+            now_ms=self.context.now_ms,
+            on_status=self._status_callback(),
+            rng=random.Random(),
+        )
         async with trio.open_nursery() as nursery:
             await nursery.start(session.run)
             nursery.start_soon(self._metrics_loop)

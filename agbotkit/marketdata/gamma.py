@@ -36,11 +36,14 @@ async def resolve_markets(
                 response.raise_for_status()
                 found = parse_gamma_markets(response.content)
             except (httpx.HTTPError, trio.TooSlowError) as exc:
-                raise GammaError(f"Gamma lookup of market {ref!r} at {gamma_url} failed: "
-                                 f"{type(exc).__name__}: {exc}") from exc
+                raise GammaError(
+                    f"Gamma lookup of market {ref!r} at {gamma_url} failed: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
             except MalformedFrameError as exc:
-                raise GammaError(f"Gamma answered market {ref!r} with data agbotkit cannot "
-                                 f"read: {exc}") from exc
+                raise GammaError(
+                    f"Gamma answered market {ref!r} with data agbotkit cannot read: {exc}"
+                ) from exc
             if not found:
                 raise GammaError(f"no market with {key.rstrip('s')} {ref!r} on {gamma_url}")
             markets.extend(found)

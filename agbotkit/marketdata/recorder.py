@@ -55,9 +55,9 @@ class Recorder(Component[RecorderConfig]):
         # The context's clock is read here, not in the worker thread: it may be trio's.
         created_ms = self.context.now_ms()
         writer = await trio.to_thread.run_sync(
-            lambda: RecordingWriter(self.config.path, created_ms=created_ms))
-        frames = bus.subscribe(RAW_FRAMES, buffer=self.config.buffer,
-                               overflow=Overflow.DROP_OLDEST)
+            lambda: RecordingWriter(self.config.path, created_ms=created_ms)
+        )
+        frames = bus.subscribe(RAW_FRAMES, buffer=self.config.buffer, overflow=Overflow.DROP_OLDEST)
         markets = bus.subscribe(MARKETS, buffer=10_000, overflow=Overflow.DROP_OLDEST)
         self.context.logger.info("recording market data to %s", self.config.path)
         try:
@@ -65,10 +65,12 @@ class Recorder(Component[RecorderConfig]):
             while True:
                 await trio.sleep(self.config.flush_interval_s)
                 await self._write(writer, _drain(frames), _drain(markets))
-                self.context.metric("agbotkit.recorder.frames", float(self.frames_written),
-                                    MetricType.COUNTER)
-                self.context.metric("agbotkit.recorder.dropped", float(frames.dropped),
-                                    MetricType.COUNTER)
+                self.context.metric(
+                    "agbotkit.recorder.frames", float(self.frames_written), MetricType.COUNTER
+                )
+                self.context.metric(
+                    "agbotkit.recorder.dropped", float(frames.dropped), MetricType.COUNTER
+                )
         finally:
             # Whatever was accepted is written before the file is closed.
             with self.context.draining(5):
@@ -76,11 +78,13 @@ class Recorder(Component[RecorderConfig]):
                 await trio.to_thread.run_sync(writer.close)
             frames.close()
             markets.close()
-            self.context.logger.info("recorded %d frames to %s", self.frames_written,
-                                     self.config.path)
+            self.context.logger.info(
+                "recorded %d frames to %s", self.frames_written, self.config.path
+            )
 
-    async def _write(self, writer: RecordingWriter, frames: list[RawFrame],
-                     markets: list[MarketInfo]) -> None:
+    async def _write(
+        self, writer: RecordingWriter, frames: list[RawFrame], markets: list[MarketInfo]
+    ) -> None:
         if not frames and not markets:
             return
 

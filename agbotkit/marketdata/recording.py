@@ -83,14 +83,20 @@ class RecordingWriter:
     """Appends frames and market metadata to a new recording file (blocking I/O: call it
     from a worker thread in async code)."""
 
-    def __init__(self, path: str | Path, *, created_ms: int, synthetic: bool = False,
-                 note: str = "") -> None:
+    def __init__(
+        self, path: str | Path, *, created_ms: int, synthetic: bool = False, note: str = ""
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.frames_written = 0
-        self._file: IO[str] = gzip.open(self.path, "wt", encoding="utf-8", compresslevel=6)
-        header = {"format": FORMAT, "version": VERSION, "created_ms": created_ms,
-                  "synthetic": synthetic, "note": note}
+        self._file: IO[str] = gzip.open(self.path, "wt", encoding="utf-8", compresslevel=6)  # noqa: SIM115 - open for the writer's life
+        header = {
+            "format": FORMAT,
+            "version": VERSION,
+            "created_ms": created_ms,
+            "synthetic": synthetic,
+            "note": note,
+        }
         self._write(header)
 
     def write_market(self, info: MarketInfo) -> None:
@@ -100,8 +106,14 @@ class RecordingWriter:
     def write_frames(self, frames: Iterable[RawFrame]) -> None:
         """Record frames, in order."""
         for frame in frames:
-            self._write({"kind": "frame", "feed": frame.feed, "received_ms": frame.received_ms,
-                         "text": frame.text})
+            self._write(
+                {
+                    "kind": "frame",
+                    "feed": frame.feed,
+                    "received_ms": frame.received_ms,
+                    "text": frame.text,
+                }
+            )
             self.frames_written += 1
 
     def flush(self) -> None:
@@ -140,8 +152,7 @@ def read_recording(path: str | Path) -> Recording:
                 entry = json.loads(line)
                 kind = entry["kind"]
                 if kind == "frame":
-                    frames.append(RawFrame(entry["feed"], int(entry["received_ms"]),
-                                           entry["text"]))
+                    frames.append(RawFrame(entry["feed"], int(entry["received_ms"]), entry["text"]))
                 elif kind == "market":
                     info = market_from_wire(entry["market"])
                     markets[info.condition_id] = info
@@ -169,6 +180,8 @@ def _header(path: Path, first: tuple[int, str] | None) -> dict[str, Any]:
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise RecordingError(f"{path}:1: not an agbotkit recording (no {FORMAT!r} header)")
     if header.get("version", 0) > VERSION:
-        raise RecordingError(f"{path}:1: recording version {header['version']} is newer than "
-                             f"this agbotkit reads ({VERSION})")
+        raise RecordingError(
+            f"{path}:1: recording version {header['version']} is newer than "
+            f"this agbotkit reads ({VERSION})"
+        )
     return header

@@ -95,10 +95,14 @@ class Replay(Component[ReplayConfig]):
             await nursery.start(self.clob.run, self.config.host, self.config.clob_port)
             await nursery.start(self.rtds.run, self.config.host, self.config.rtds_port)
             self.context.logger.info(
-                "replaying %s (%d frames, %.0f s%s) on %s and %s", path.name,
-                len(recording.frames), recording.duration_ms / 1000,
+                "replaying %s (%d frames, %.0f s%s) on %s and %s",
+                path.name,
+                len(recording.frames),
+                recording.duration_ms / 1000,
                 ", synthetic" if recording.header.get("synthetic") else "",
-                self.clob.url, self.rtds.url)
+                self.clob.url,
+                self.rtds.url,
+            )
             task_status.started()
             while True:
                 await self._play(recording)
@@ -129,8 +133,9 @@ class Replay(Component[ReplayConfig]):
                 await self.rtds.publish(text)
             self.frames_played += 1
             if self.frames_played % 1000 == 0:
-                self.context.metric("agbotkit.replay.frames_played", float(self.frames_played),
-                                    MetricType.COUNTER)
+                self.context.metric(
+                    "agbotkit.replay.frames_played", float(self.frames_played), MetricType.COUNTER
+                )
             if speed == 0:
                 await trio.lowlevel.checkpoint()
 
@@ -150,13 +155,18 @@ class Replay(Component[ReplayConfig]):
             book = self.books.get(asset_id)
             if book is None or not book.valid:
                 continue
-            frames.append({
-                "market": book.market, "asset_id": asset_id, "timestamp": now, "hash": "",
-                # As Polymarket sends them: best level last on both sides.
-                "bids": [{"price": str(p), "size": str(s)} for p, s in reversed(book.bids())],
-                "asks": [{"price": str(p), "size": str(s)} for p, s in reversed(book.asks())],
-                "event_type": "book",
-            })
+            frames.append(
+                {
+                    "market": book.market,
+                    "asset_id": asset_id,
+                    "timestamp": now,
+                    "hash": "",
+                    # As Polymarket sends them: best level last on both sides.
+                    "bids": [{"price": str(p), "size": str(s)} for p, s in reversed(book.bids())],
+                    "asks": [{"price": str(p), "size": str(s)} for p, s in reversed(book.asks())],
+                    "event_type": "book",
+                }
+            )
         return frames
 
 

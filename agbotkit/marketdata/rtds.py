@@ -11,10 +11,10 @@ from agbotkit.errors import MalformedFrameError
 from agbotkit.marketdata.stats import FeedStats, WarningThrottle
 from agbotkit.marketdata.translate import decode_rtds_frame
 from agbotkit.marketdata.wire import RtdsSubscription, encode_rtds_subscribe
-from agbotkit.ws import Oversize
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.marketdata import Pong, ServerError
 from agbotkit.topics import MARKET_DATA, RAW_FRAMES
+from agbotkit.ws import Oversize
 
 __all__ = ["RtdsHandler"]
 
@@ -69,8 +69,9 @@ class RtdsHandler:
                 continue
             if events.errors:
                 self._stats.malformed += len(events.errors)
-                self._throttle.warn("malformed", "malformed RTDS element dropped: %s",
-                                    events.errors[0])
+                self._throttle.warn(
+                    "malformed", "malformed RTDS element dropped: %s", events.errors[0]
+                )
             for event in events:
                 if isinstance(event, Pong):
                     continue
@@ -89,6 +90,11 @@ class RtdsHandler:
     def _reject(self, error: ServerError) -> None:
         if self.rejected is None:
             topics = ", ".join(sorted({f"{s.topic}/{s.type}" for s in self.subscriptions}))
-            LOGGER.error("RTDS rejected the subscription (%s, status %s): %s. Not retrying "
-                         "it; fix the stack file.", topics, error.status, error.message)
+            LOGGER.error(
+                "RTDS rejected the subscription (%s, status %s): %s. Not retrying "
+                "it; fix the stack file.",
+                topics,
+                error.status,
+                error.message,
+            )
         self.rejected = f"{error.status}: {error.message}"

@@ -16,10 +16,10 @@ import attrs
 import trio
 
 from agbotkit.marketdata.stats import FeedStats
-from agbotkit.ws import Oversize, WsConnection, WsError, ws_connect
 from agbotkit.marketdata.wire import PING
+from agbotkit.ws import Oversize, WsConnection, WsError, ws_connect
 
-__all__ = ["FeedSilentError", "FrameHandler", "FeedSession", "SessionSettings"]
+__all__ = ["FeedSession", "FeedSilentError", "FrameHandler", "SessionSettings"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -122,13 +122,16 @@ class FeedSession:
                 self._stats.reconnects += 1
             failures += 1
             delay = self._backoff(failures)
-            LOGGER.warning("%s socket %d: %s; reconnecting in %.2f s", self.settings.url,
-                           self.socket, reason, delay)
+            LOGGER.warning(
+                "%s socket %d: %s; reconnecting in %.2f s",
+                self.settings.url,
+                self.socket,
+                reason,
+                delay,
+            )
             await trio.sleep(delay)
 
-    async def _one_connection(
-        self, task_status: trio.TaskStatus[None] | None
-    ) -> tuple[str, bool]:
+    async def _one_connection(self, task_status: trio.TaskStatus[None] | None) -> tuple[str, bool]:
         """One connection's life; returns why it ended and whether it was ever up."""
         settings = self.settings
         try:
@@ -198,6 +201,7 @@ class FeedSession:
             self._on_status(self.socket, connected, reason)
 
     def _backoff(self, failures: int) -> float:
-        ceiling = min(self.settings.backoff_max_s,
-                      self.settings.backoff_initial_s * 2.0 ** (failures - 1))
+        ceiling = min(
+            self.settings.backoff_max_s, self.settings.backoff_initial_s * 2.0 ** (failures - 1)
+        )
         return ceiling * self._rng.uniform(0.5, 1.0)

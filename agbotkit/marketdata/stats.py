@@ -73,14 +73,24 @@ class FeedStats:
         self._window_total = self._total
         self._window_started = now
         samples = [
-            Metric(now_ms, MetricType.COUNTER, f"{name}.messages_received", float(count),
-                   tuple(sorted((*base, *extra))))
+            Metric(
+                now_ms,
+                MetricType.COUNTER,
+                f"{name}.messages_received",
+                float(count),
+                tuple(sorted((*base, *extra))),
+            )
             for extra, count in self.messages.items()
         ]
         samples += [
             Metric(now_ms, MetricType.GAUGE, f"{name}.msgs_per_second", rate, base),
-            Metric(now_ms, MetricType.GAUGE, f"{name}.connection_status",
-                   1.0 if self.all_connected else 0.0, base),
+            Metric(
+                now_ms,
+                MetricType.GAUGE,
+                f"{name}.connection_status",
+                1.0 if self.all_connected else 0.0,
+                base,
+            ),
             Metric(now_ms, MetricType.COUNTER, f"{name}.reconnects", float(self.reconnects), base),
             Metric(now_ms, MetricType.COUNTER, f"{name}.malformed", float(self.malformed), base),
         ]

@@ -67,8 +67,10 @@ class _Book:
 
 
 def _size(rng: random.Random) -> Decimal:
-    return Decimal(rng.choice([5, 10, 25, 50, 100, 250, 500, 1000])) + Decimal(
-        rng.randint(0, 99)) / 100
+    return (
+        Decimal(rng.choice([5, 10, 25, 50, 100, 250, 500, 1000]))
+        + Decimal(rng.randint(0, 99)) / 100
+    )
 
 
 def _price(ticks: int | None, empty: str) -> str:
@@ -85,9 +87,20 @@ class _Generator:
         for slug, question, price, days in DEMO_MARKETS:
             condition_id = "0x" + _hex_id(seed, slug, 64)
             yes, no = _token_id(seed, slug + ":yes"), _token_id(seed, slug + ":no")
-            info = MarketInfo(condition_id, question, slug, ("Yes", "No"), (yes, no), TICK,
-                              Decimal(5), False, START_MS + int(days * 86_400_000), True, False,
-                              str(500_000 + len(self.markets)))
+            info = MarketInfo(
+                condition_id,
+                question,
+                slug,
+                ("Yes", "No"),
+                (yes, no),
+                TICK,
+                Decimal(5),
+                False,
+                START_MS + int(days * 86_400_000),
+                True,
+                False,
+                str(500_000 + len(self.markets)),
+            )
             self.markets.append(info)
             mid = int(Decimal(price) / TICK)
             self.books[yes] = _Book(self.rng, mid)
@@ -98,12 +111,20 @@ class _Generator:
     def book_frame(self, info: MarketInfo, asset_id: str, ts: int) -> dict[str, Any]:
         book = self.books[asset_id]
         return {
-            "market": info.condition_id, "asset_id": asset_id, "timestamp": str(ts),
+            "market": info.condition_id,
+            "asset_id": asset_id,
+            "timestamp": str(ts),
             "hash": _hex_id(self.seed, f"{asset_id}:{ts}", 40),
-            "bids": [{"price": str(TICK * p), "size": str(s)} for p, s in sorted(book.bids.items())],
-            "asks": [{"price": str(TICK * p), "size": str(s)}
-                     for p, s in sorted(book.asks.items(), reverse=True)],
-            "event_type": "book", "tick_size": str(TICK), "last_trade_price": "",
+            "bids": [
+                {"price": str(TICK * p), "size": str(s)} for p, s in sorted(book.bids.items())
+            ],
+            "asks": [
+                {"price": str(TICK * p), "size": str(s)}
+                for p, s in sorted(book.asks.items(), reverse=True)
+            ],
+            "event_type": "book",
+            "tick_size": str(TICK),
+            "last_trade_price": "",
         }
 
     def price_change(self, ts: int) -> dict[str, Any]:
@@ -134,23 +155,36 @@ class _Generator:
             near = sorted(levels, reverse=side == "BUY")[:5]
             ticks = self.rng.choice(near) if near else (bid or 50) if side == "BUY" else (ask or 50)
             size = _size(self.rng)
-        changes = [self._apply(info, yes, side, ticks, size, ts),
-                   # The NO token mirrors YES: a YES bid at p is a NO ask at 1 - p.
-                   self._apply(info, no, "SELL" if side == "BUY" else "BUY", 100 - ticks, size, ts)]
-        return {"market": info.condition_id, "price_changes": changes, "timestamp": str(ts),
-                "event_type": "price_change"}
+        changes = [
+            self._apply(info, yes, side, ticks, size, ts),
+            # The NO token mirrors YES: a YES bid at p is a NO ask at 1 - p.
+            self._apply(info, no, "SELL" if side == "BUY" else "BUY", 100 - ticks, size, ts),
+        ]
+        return {
+            "market": info.condition_id,
+            "price_changes": changes,
+            "timestamp": str(ts),
+            "event_type": "price_change",
+        }
 
-    def _apply(self, info: MarketInfo, asset_id: str, side: str, ticks: int, size: Decimal,
-               ts: int) -> dict[str, Any]:
+    def _apply(
+        self, info: MarketInfo, asset_id: str, side: str, ticks: int, size: Decimal, ts: int
+    ) -> dict[str, Any]:
         book = self.books[asset_id]
         levels = book.bids if side == "BUY" else book.asks
         if size == 0:
             levels.pop(ticks, None)
         else:
             levels[ticks] = size
-        return {"asset_id": asset_id, "price": str(TICK * ticks), "size": str(size), "side": side,
-                "hash": _hex_id(self.seed, f"{asset_id}:{ts}:{ticks}", 40),
-                "best_bid": _price(book.best_bid(), "0"), "best_ask": _price(book.best_ask(), "1")}
+        return {
+            "asset_id": asset_id,
+            "price": str(TICK * ticks),
+            "size": str(size),
+            "side": side,
+            "hash": _hex_id(self.seed, f"{asset_id}:{ts}:{ticks}", 40),
+            "best_bid": _price(book.best_bid(), "0"),
+            "best_ask": _price(book.best_ask(), "1"),
+        }
 
     def trade(self, ts: int) -> tuple[dict[str, Any], dict[str, Any]]:
         info, yes, no = self.rng.choice(self.pairs)
@@ -160,20 +194,44 @@ class _Generator:
         ticks = (book.best_ask() if side == "BUY" else book.best_bid()) or 50
         size = Decimal(self.rng.randint(5, 200))
         tx = "0x" + _hex_id(self.seed, f"tx:{ts}", 64)
-        clob = {"asset_id": asset_id, "event_type": "last_trade_price", "fee_rate_bps": "0",
-                "market": info.condition_id, "price": str(TICK * ticks), "side": side,
-                "size": str(size), "timestamp": str(ts), "transaction_hash": tx}
+        clob = {
+            "asset_id": asset_id,
+            "event_type": "last_trade_price",
+            "fee_rate_bps": "0",
+            "market": info.condition_id,
+            "price": str(TICK * ticks),
+            "side": side,
+            "size": str(size),
+            "timestamp": str(ts),
+            "transaction_hash": tx,
+        }
         wallet = "0x" + _hex_id(self.seed, f"wallet:{self.rng.randint(0, 50)}", 40)
-        rtds = {"connection_id": _hex_id(self.seed, "conn", 16), "topic": "activity",
-                "type": "trades", "timestamp": ts,
-                "payload": {"asset": asset_id, "bio": "", "conditionId": info.condition_id,
-                            "eventSlug": info.slug, "icon": "", "name": "", "outcome": outcome,
-                            "outcomeIndex": 0 if outcome == "Yes" else 1,
-                            "price": float(TICK * ticks), "profileImage": "",
-                            "proxyWallet": wallet, "pseudonym": "Synthetic-Trader",
-                            "side": side, "size": float(size), "slug": info.slug,
-                            "timestamp": ts // 1000, "title": info.question,
-                            "transactionHash": tx}}
+        rtds = {
+            "connection_id": _hex_id(self.seed, "conn", 16),
+            "topic": "activity",
+            "type": "trades",
+            "timestamp": ts,
+            "payload": {
+                "asset": asset_id,
+                "bio": "",
+                "conditionId": info.condition_id,
+                "eventSlug": info.slug,
+                "icon": "",
+                "name": "",
+                "outcome": outcome,
+                "outcomeIndex": 0 if outcome == "Yes" else 1,
+                "price": float(TICK * ticks),
+                "profileImage": "",
+                "proxyWallet": wallet,
+                "pseudonym": "Synthetic-Trader",
+                "side": side,
+                "size": float(size),
+                "slug": info.slug,
+                "timestamp": ts // 1000,
+                "title": info.question,
+                "transactionHash": tx,
+            },
+        }
         return clob, rtds
 
     def best_bid_ask(self, ts: int) -> dict[str, Any]:
@@ -181,21 +239,36 @@ class _Generator:
         book = self.books[yes]
         bid, ask = book.best_bid(), book.best_ask()
         spread = "" if bid is None or ask is None else str(TICK * (ask - bid))
-        return {"event_type": "best_bid_ask", "market": info.condition_id, "asset_id": yes,
-                "best_bid": _price(bid, "0"), "best_ask": _price(ask, "1"), "spread": spread,
-                "timestamp": str(ts)}
+        return {
+            "event_type": "best_bid_ask",
+            "market": info.condition_id,
+            "asset_id": yes,
+            "best_bid": _price(bid, "0"),
+            "best_ask": _price(ask, "1"),
+            "spread": spread,
+            "timestamp": str(ts),
+        }
 
     def btc_price(self, ts: int) -> dict[str, Any]:
         self.btc *= 1 + self.rng.gauss(0, 0.0004)
         exact = Decimal(str(round(self.btc, 8)))
-        return {"connection_id": _hex_id(self.seed, "conn", 16),
-                "payload": {"full_accuracy_value": str(int(exact * 10**18)), "symbol": "btc/usd",
-                            "timestamp": ts - 1000, "value": float(exact)},
-                "timestamp": ts, "topic": "crypto_prices_chainlink", "type": "update"}
+        return {
+            "connection_id": _hex_id(self.seed, "conn", 16),
+            "payload": {
+                "full_accuracy_value": str(int(exact * 10**18)),
+                "symbol": "btc/usd",
+                "timestamp": ts - 1000,
+                "value": float(exact),
+            },
+            "timestamp": ts,
+            "topic": "crypto_prices_chainlink",
+            "type": "update",
+        }
 
 
-def generate(path: str | Path, *, seed: int = 7, duration_s: float = 120.0,
-             clob_rate_hz: float = 30.0) -> int:
+def generate(
+    path: str | Path, *, seed: int = 7, duration_s: float = 120.0, clob_rate_hz: float = 30.0
+) -> int:
     """Write a synthetic recording; returns the number of frames."""
     gen = _Generator(seed)
     rng = gen.rng
@@ -211,8 +284,9 @@ def generate(path: str | Path, *, seed: int = 7, duration_s: float = 120.0,
         text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
         frames.append(RawFrame(feed, received, text))
 
-    snapshot = [gen.book_frame(info, token, START_MS) for info, yes, no in gen.pairs
-                for token in (yes, no)]
+    snapshot = [
+        gen.book_frame(info, token, START_MS) for info, yes, no in gen.pairs for token in (yes, no)
+    ]
     add("clob", START_MS, snapshot)
     add("rtds", START_MS, "")  # RTDS sends an empty frame on connect
     ts = START_MS + 100  # after the snapshot has arrived, whatever its latency
@@ -233,8 +307,10 @@ def generate(path: str | Path, *, seed: int = 7, duration_s: float = 120.0,
         else:
             add("clob", ts, gen.price_change(ts))
     frames.sort(key=lambda frame: frame.received_ms)
-    note = ("SYNTHETIC market data from agbotkit.marketdata.synthetic "
-            f"(seed {seed}): invented markets, not real Polymarket traffic")
+    note = (
+        "SYNTHETIC market data from agbotkit.marketdata.synthetic "
+        f"(seed {seed}): invented markets, not real Polymarket traffic"
+    )
     with RecordingWriter(path, created_ms=START_MS, synthetic=True, note=note) as writer:
         for info in gen.markets:
             writer.write_market(info)

@@ -184,8 +184,9 @@ def _book(msg: BookMessage) -> list[ClobEvent]:
             msg.timestamp,
             msg.hash or None,
             _finite(_optional_decimal(msg.tick_size, "tick_size"), "tick_size"),
-            _finite(_optional_decimal(msg.last_trade_price, "last_trade_price"),
-                    "last_trade_price"),
+            _finite(
+                _optional_decimal(msg.last_trade_price, "last_trade_price"), "last_trade_price"
+            ),
         )
     ]
 

@@ -38,10 +38,10 @@ from agbotkit.abc import Component, ComponentContext
 from agbotkit.bus import Overflow, Subscription
 from agbotkit.config.checks import FieldValueError, greater_than
 from agbotkit.errors import ConfigError, ConfigIssue
-from agbotkit.ws import WsConnection, WsError, ws_connect
 from agbotkit.metrics.protocol import encode_metrics
 from agbotkit.model.metrics import Metric, MetricType
 from agbotkit.topics import METRICS
+from agbotkit.ws import WsConnection, WsError, ws_connect
 
 __all__ = ["MetricsEmitter", "MetricsEmitterConfig"]
 

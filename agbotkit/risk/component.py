@@ -190,9 +190,15 @@ class _Desk:
             return OrderApproved(intent, timestamp_ms=now, component=self.name)
         for violation in decision.violated_policies:
             self.metric(METRIC_DECISION, 0.0, {"policy": violation.policy, "market_id": market})
-        self.log.info("denied %s %s %s %s @ %s: %s", intent.client_order_id or "order",
-                      intent.side, intent.size, intent.token_id[:10], intent.price,
-                      "; ".join(decision.reasons))
+        self.log.info(
+            "denied %s %s %s %s @ %s: %s",
+            intent.client_order_id or "order",
+            intent.side,
+            intent.size,
+            intent.token_id[:10],
+            intent.price,
+            "; ".join(decision.reasons),
+        )
         return OrderDenied.from_decision(intent, decision, timestamp_ms=now, component=self.name)
 
     def record_outcome(self, outcome: OrderOutcome) -> None:

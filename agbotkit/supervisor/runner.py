@@ -44,6 +44,9 @@ __all__ = ["Supervisor"]
 
 LOGGER = logging.getLogger(__name__)
 
+#: How often every component's ``agbotkit.component.*`` metrics are published again.
+METRICS_INTERVAL_S = 1.0
+
 
 @attrs.define
 class _Slot:
@@ -128,6 +131,7 @@ class Supervisor:
                 self._stack_scope = nursery.cancel_scope
                 if self._handle_signals:
                     await nursery.start(self._watch_signals)
+                nursery.start_soon(self._publish_states_periodically)
                 with trio.CancelScope() as startup:
                     nursery.start_soon(self._cancel_on_stop, startup)
                     for planned in self.plan.components:
@@ -195,7 +199,9 @@ class Supervisor:
         """One life of the component: construct, start (bounded), run to the end."""
         planned = slot.planned
         self._set_state(slot, ComponentState.STARTING)
-        context = ComponentContext(planned.name, self.bus, self.plan.stack_dir, self._now_ms)
+        context = ComponentContext(
+            planned.name, self.bus, self.plan.stack_dir, self._now_ms, self.plan.stack.settings.name
+        )
         slot.context = context
         component: Component[Any] = planned.component_class(planned.config, context)
         async with trio.open_nursery() as nursery:
@@ -265,6 +271,14 @@ class Supervisor:
             for slot in self._slots:  # their drains are cancelled: they end now
                 await slot.done.wait()
 
+    async def _publish_states_periodically(self) -> None:
+        # Metrics are not retained: a consumer that starts later (the dashboard) learns
+        # every component's state within a second.
+        while True:
+            await trio.sleep(METRICS_INTERVAL_S)
+            for slot in self._slots:
+                self._publish_metrics(slot)
+
     async def _watch_signals(self, *, task_status: trio.TaskStatus[None]) -> None:
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             task_status.started()
@@ -293,13 +307,17 @@ class Supervisor:
             planned.name, planned.spec.kind, state, self._now_ms(), slot.budget.total, reason
         )
         self.bus.publish_retained(COMPONENT_STATES, planned.name, event)
-        labels = {"component": planned.name, "kind": planned.spec.kind}
-        self._metrics.metric(
-            "agbotkit.component.up",
-            1.0 if state is ComponentState.READY else 0.0,
-            MetricType.GAUGE,
-            labels,
-        )
+        # A component that just became ready may be a metrics consumer (the dashboard)
+        # that subscribed before saying so: give it everyone's state now.
+        for each in self._slots if state is ComponentState.READY else (slot,):
+            self._publish_metrics(each)
+
+    def _publish_metrics(self, slot: _Slot) -> None:
+        if self.bus.closed:
+            return
+        labels = {"component": slot.planned.name, "kind": slot.planned.spec.kind}
+        up = 1.0 if slot.state is ComponentState.READY else 0.0
+        self._metrics.metric("agbotkit.component.up", up, MetricType.GAUGE, labels)
         self._metrics.metric(
             "agbotkit.component.restarts", float(slot.budget.total), MetricType.COUNTER, labels
         )

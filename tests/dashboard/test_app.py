@@ -41,7 +41,7 @@ def lag(value: float, ts: int, feed: str = "clob") -> Metric:
     return Metric.gauge(f"polymarket.{feed}.lag_ms", value, ts)
 
 
-async def send(running: Running, *messages: str) -> None:
+async def send(running: Running, *messages: str | bytes) -> None:
     """Send ``messages`` on one ``WS /metrics`` connection, then leave."""
     async with open_websocket_url(f"{running.ws_url}/metrics") as feed:
         for message in messages:
@@ -133,6 +133,13 @@ async def test_unknown_names_are_kept(dashboard: Running) -> None:
         lambda: dashboard.hub.store.latest_value("team.custom.thing", {"x": "y"}) is not None
     )
     assert await points_of(dashboard, "team.custom.thing") == [[T0, 7.0]]
+
+
+async def test_binary_frames_are_read_as_utf8(dashboard: Running) -> None:
+    await send(dashboard, encode_metrics([lag(4.0, T0)]).encode())
+    await send(dashboard, b"\xff\xfe not utf-8")
+    await wait_for(lambda: dashboard.hub.counters.get("agbotkit.metrics.malformed") == 1)
+    assert await points_of(dashboard, "polymarket.clob.lag_ms") == [[T0, 4.0]]
 
 
 async def test_an_oversize_frame_closes_the_connection_with_1009() -> None:

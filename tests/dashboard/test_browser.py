@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import signal
 import socket
 import subprocess
@@ -68,11 +69,13 @@ def free_port() -> int:
 class Stack:
     """The stack subprocess: started, stopped and started again on the same port."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, token: str | None = None) -> None:
         self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
+        self.token = token
+        token_option = "token_env: DASHBOARD_TEST_TOKEN" if token else ""
         (folder / "policy.yaml").write_text("policies:\n  - type: KillSwitch\n")
         (folder / "stack.yaml").write_text(
             textwrap.dedent(f"""
@@ -86,16 +89,21 @@ class Stack:
                 push_interval_s: 0.1
                 title: browser-test
                 needs: [heartbeat, risk]
+                {token_option}
             """)
         )
 
     def start(self) -> None:
         log = (self.folder / "stack.log").open("ab")
+        env = dict(os.environ)
+        if self.token:
+            env["DASHBOARD_TEST_TOKEN"] = self.token
         self.process = subprocess.Popen(
             [sys.executable, "-m", "agbotkit", "run", "stack.yaml"],
             cwd=self.folder,
             stdout=log,
             stderr=subprocess.STDOUT,
+            env=env,
         )
         log.close()
         deadline = time.monotonic() + 60
@@ -364,3 +372,27 @@ def test_page_recovers_after_the_server_restarts(stack: Stack, page: Any) -> Non
     assert page.locator("#status").inner_text() == "live"
     assert_moving(page, ALL_CHARTS)
     assert min(newest(page)[chart] for chart in TIME_CHARTS) > stopped_ms
+
+
+def test_the_page_works_with_a_token_from_its_url(tmp_path: Path, chromium: Any) -> None:
+    guarded = Stack(tmp_path, token="s3cret-token")
+    guarded.start()
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        errors = console_errors(page)
+        assert httpx.get(guarded.url).status_code == 401
+        page.goto(f"{guarded.url}/?token=s3cret-token")
+        page.wait_for_function("window.agbotkit && window.agbotkit.connected")
+        # the history request (Authorization header) and the stream (?token=) both passed
+        page.wait_for_function("window.agbotkit.pointCounts().kill > 0")
+        page.wait_for_function("!document.getElementById('kill-button').disabled")
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.locator("#kill-button").click()
+        page.wait_for_function(
+            "document.getElementById('kill-state').textContent.startsWith('ACTIVE')"
+        )
+        assert errors == []
+    finally:
+        context.close()
+        guarded.stop()

@@ -18,13 +18,13 @@ import trio
 from agbotkit.abc import ComponentContext
 from agbotkit.bus import Bus, Subscription
 from agbotkit.errors import ComponentStartError, ConfigError
-from agbotkit.ws import WsConnection, serve_ws
 from agbotkit.metrics.component import MetricsEmitter, MetricsEmitterConfig
 from agbotkit.metrics.protocol import decode_metrics
 from agbotkit.model.metrics import Metric
 from agbotkit.supervisor import Supervisor
 from agbotkit.testing import plan_from_yaml
 from agbotkit.topics import METRICS
+from agbotkit.ws import WsConnection, serve_ws
 
 OWN = "agbotkit.metrics.emitter."
 

@@ -182,8 +182,7 @@ def test_third_party_policy_by_entry_point_name() -> None:
     assert "MaxSpread" in installed
     assert "PriceBand" in installed
     assert str(caught.value) == (
-        f"p.yaml:5: policies[1].type: unknown policy type 'Nope' (installed policies: "
-        f"{installed})"
+        f"p.yaml:5: policies[1].type: unknown policy type 'Nope' (installed policies: {installed})"
     )
 
 
