@@ -23,6 +23,7 @@ import pytest
 import trio
 
 from agbotkit.ws import ws_connect
+
 from .conftest import (
     StackProcess,
     copy_demo,

@@ -23,6 +23,7 @@ import pytest
 from agbotkit.marketdata.recording import RecordingWriter, read_recording
 from agbotkit.marketdata.replay import bundled_demo_recording
 from agbotkit.model.feeds import RawFrame
+
 from .conftest import (
     EXAMPLES,
     POLICIES,

@@ -103,9 +103,14 @@ class Minibot(Component[MinibotConfig]):
                 await self._fill(decision.intent)
             elif isinstance(decision, OrderDenied):
                 self.denials += 1
-                self._log.info("denied %s %s %s @ %s: %s", decision.intent.side,
-                               decision.intent.size, _short(decision.intent.token_id),
-                               decision.intent.price, "; ".join(decision.reasons))
+                self._log.info(
+                    "denied %s %s %s @ %s: %s",
+                    decision.intent.side,
+                    decision.intent.size,
+                    _short(decision.intent.token_id),
+                    decision.intent.price,
+                    "; ".join(decision.reasons),
+                )
 
     async def _consider(self) -> None:
         for info in list(self.markets.values()):
@@ -125,9 +130,15 @@ class Minibot(Component[MinibotConfig]):
         if not book.asks:
             return
         self.intents += 1
-        intent = OrderIntent(market_id=info.condition_id, token_id=book.asset_id, side=Side.BUY,
-                             price=book.asks[0][0], size=self.config.order_size,
-                             client_order_id=f"{self.name}-{self.intents}", strategy=self.name)
+        intent = OrderIntent(
+            market_id=info.condition_id,
+            token_id=book.asset_id,
+            side=Side.BUY,
+            price=book.asks[0][0],
+            size=self.config.order_size,
+            client_order_id=f"{self.name}-{self.intents}",
+            strategy=self.name,
+        )
         self.context.metric("minibot.intents", float(self.intents), MetricType.COUNTER)
         await self.context.bus.publish(ORDER_INTENTS, intent)
 
@@ -149,11 +160,20 @@ class Minibot(Component[MinibotConfig]):
             return
         price = (cost / filled).quantize(Decimal("0.0001"))
         self.fills += 1
-        fill = Fill(token_id=intent.token_id, side=intent.side, price=price, size=filled,
-                    market_id=intent.market_id, fee_usd=Decimal(0), taker=True,
-                    timestamp_ms=self.context.now_ms(), order_id=intent.client_order_id)
-        self._log.info("filled %s %s %s @ %s (mock)", intent.side, filled,
-                       _short(intent.token_id), price)
+        fill = Fill(
+            token_id=intent.token_id,
+            side=intent.side,
+            price=price,
+            size=filled,
+            market_id=intent.market_id,
+            fee_usd=Decimal(0),
+            taker=True,
+            timestamp_ms=self.context.now_ms(),
+            order_id=intent.client_order_id,
+        )
+        self._log.info(
+            "filled %s %s %s @ %s (mock)", intent.side, filled, _short(intent.token_id), price
+        )
         self.context.metric("minibot.fills", float(self.fills), MetricType.COUNTER)
         await self.context.bus.publish(FILLS, fill)
 

@@ -44,5 +44,7 @@ class TradingHours(RiskPolicy[TradingHoursConfig]):
         hour = (context.now_ms % _DAY_MS) // _HOUR_MS
         if self.config.start_hour_utc <= hour < self.config.end_hour_utc:
             return None
-        return (f"outside trading hours {self.config.start_hour_utc:02d}:00-"
-                f"{self.config.end_hour_utc:02d}:00 UTC (now {hour:02d}:xx UTC)")
+        return (
+            f"outside trading hours {self.config.start_hour_utc:02d}:00-"
+            f"{self.config.end_hour_utc:02d}:00 UTC (now {hour:02d}:xx UTC)"
+        )

@@ -18,8 +18,9 @@ NINE_AM = 1_764_000_000_000 - (1_764_000_000_000 % 86_400_000) + 9 * 3_600_000
 
 
 def context(now_ms: int | None) -> RiskContext:
-    return RiskContext(market_id="0xm", current_position=0, proposed_size=5,
-                       inventory_value_usd=0, now_ms=now_ms)
+    return RiskContext(
+        market_id="0xm", current_position=0, proposed_size=5, inventory_value_usd=0, now_ms=now_ms
+    )
 
 
 @pytest.mark.parametrize(
