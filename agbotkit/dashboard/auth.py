@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from agbotkit.errors import AgbotkitError
+from agbotkit.config.secrets import read_secret
+from agbotkit.errors import AgbotkitError, ConfigError
 
 __all__ = ["TokenError", "is_loopback", "load_token", "request_token", "token_matches"]
 
@@ -66,19 +66,12 @@ def load_token(
             is empty, or no token is configured for a non-loopback ``host`` and
             ``insecure`` is false.
     """
-    environ = os.environ if environ is None else environ
-    token: str | None = None
-    if token_env is not None:
-        token = environ.get(token_env, "").strip()
-        if not token:
-            raise TokenError(f"token_env: the environment variable {token_env!r} is unset or empty")
-    elif token_file is not None:
-        try:
-            token = token_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise TokenError(f"token_file: cannot read {token_file}: {exc.strerror}") from exc
-        if not token:
-            raise TokenError(f"token_file: {token_file} is empty")
+    try:
+        token = read_secret(
+            env_var=token_env, file=token_file, field_path="dashboard", environ=environ
+        )
+    except ConfigError as exc:
+        raise TokenError(str(exc)) from None
     if token is None and not is_loopback(host) and not insecure:
         raise TokenError(
             f"listening on {host!r} (not loopback) needs an access token: set token_env "

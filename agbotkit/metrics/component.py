@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import collections
 import math
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,7 +36,7 @@ import trio
 from agbotkit.abc import Component, ComponentContext
 from agbotkit.bus import Overflow, Subscription
 from agbotkit.config.checks import FieldValueError, greater_than
-from agbotkit.errors import ConfigError, ConfigIssue
+from agbotkit.config.secrets import read_secret
 from agbotkit.metrics.protocol import encode_metrics
 from agbotkit.model.metrics import Metric, MetricType
 from agbotkit.topics import METRICS
@@ -149,29 +148,12 @@ class MetricsEmitter(Component[MetricsEmitterConfig]):
 
     def _headers(self) -> list[tuple[str, str]]:
         """The handshake's headers: the bearer token, read from the environment or a file."""
-        config = self.config
-        field = f"components.{self.name}"
-        if config.token_env is not None:
-            token = os.environ.get(config.token_env, "").strip()
-            if not token:
-                issue = f"environment variable {config.token_env!r} is not set or empty"
-                raise ConfigError([ConfigIssue("<environment>", None, f"{field}.token_env", issue)])
-        elif config.token_file is not None:
-            try:
-                # A few bytes once at start: a thread hop would cost more than it saves.
-                token = config.token_file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                issue = f"cannot read the token: {exc.strerror or exc}"
-                raise ConfigError(
-                    [ConfigIssue(str(config.token_file), None, f"{field}.token_file", issue)]
-                ) from None
-            if not token:
-                raise ConfigError(
-                    [ConfigIssue(str(config.token_file), None, f"{field}.token_file", "empty")]
-                )
-        else:
-            return []
-        return [("Authorization", f"Bearer {token}")]
+        token = read_secret(
+            env_var=self.config.token_env,
+            file=self.config.token_file,
+            field_path=f"components.{self.name}",
+        )
+        return [] if token is None else [("Authorization", f"Bearer {token}")]
 
     # -- collecting: bus -> buffer ------------------------------------------------------
 

@@ -425,7 +425,7 @@ def test_token_sources(tmp_path: Path) -> None:
         host="0.0.0.0", token_env="DASH_TOKEN", token_file=None, insecure=False, environ=env
     )
     assert token == "s3cret"
-    with pytest.raises(TokenError, match="'MISSING' is unset"):
+    with pytest.raises(TokenError, match="'MISSING' is not set"):
         load_token(
             host="127.0.0.1", token_env="MISSING", token_file=None, insecure=False, environ={}
         )

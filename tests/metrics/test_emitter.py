@@ -407,12 +407,14 @@ async def test_missing_token_stops_the_start_naming_the_field(
         await supervisor.run()
     supervisor = emitter_stack(1, token_file=str(tmp_path / "missing"))
     with pytest.RaisesGroup(
-        pytest.RaisesExc(ComponentStartError, match=r"token_file: cannot read the token")
+        pytest.RaisesExc(ComponentStartError, match=r"token_file: cannot read the secret")
     ):
         await supervisor.run()
     (tmp_path / "empty").write_text("\n", encoding="utf-8")
     supervisor = emitter_stack(1, token_file=str(tmp_path / "empty"))
-    with pytest.RaisesGroup(pytest.RaisesExc(ComponentStartError, match=r"token_file: empty$")):
+    with pytest.RaisesGroup(
+        pytest.RaisesExc(ComponentStartError, match=r"token_file: the file is empty$")
+    ):
         await supervisor.run()
 
 
