@@ -10,13 +10,13 @@ from agbotkit.abc import wall_clock_ms
 from agbotkit.bus import Bus
 from agbotkit.errors import MalformedFrameError
 from agbotkit.marketdata.book import ApplyResult, OrderBooks
-from agbotkit.marketdata.stats import FeedStats, WarningThrottle
-from agbotkit.marketdata.translate import decode_clob_frame
-from agbotkit.marketdata.wire import (
+from agbotkit.marketdata.client_frames import (
     encode_clob_initial_subscribe,
     encode_clob_subscribe,
     encode_clob_unsubscribe,
 )
+from agbotkit.marketdata.stats import FeedStats, WarningThrottle
+from agbotkit.marketdata.translate import decode_clob_frame
 from agbotkit.model.feeds import BookTop, RawFrame
 from agbotkit.model.marketdata import (
     BestBidAsk,

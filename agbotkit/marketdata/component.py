@@ -14,12 +14,12 @@ from agbotkit.abc import Component
 from agbotkit.bus import Overflow
 from agbotkit.config.checks import at_least, between, greater_than, non_empty
 from agbotkit.marketdata.book import OrderBooks
+from agbotkit.marketdata.client_frames import RtdsSubscription, compact_json
 from agbotkit.marketdata.clob import ClobMarketHandler
 from agbotkit.marketdata.gamma import resolve_markets
 from agbotkit.marketdata.rtds import RtdsHandler
 from agbotkit.marketdata.session import FeedSession, SessionSettings
 from agbotkit.marketdata.stats import FeedStats
-from agbotkit.marketdata.wire import RtdsSubscription, compact_json
 from agbotkit.model.feeds import FeedStatusChanged, SubscriptionChange
 from agbotkit.topics import FEED_STATUS, MARKETS, METRICS, SUBSCRIPTIONS
 

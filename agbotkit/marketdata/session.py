@@ -15,8 +15,8 @@ from typing import Protocol
 import attrs
 import trio
 
+from agbotkit.marketdata.client_frames import PING
 from agbotkit.marketdata.stats import FeedStats
-from agbotkit.marketdata.wire import PING
 from agbotkit.ws import Oversize, WsConnection, WsError, ws_connect
 
 __all__ = ["FeedSession", "FeedSilentError", "FrameHandler", "SessionSettings"]

@@ -7,30 +7,32 @@ from decimal import Decimal
 import pytest
 
 from agbotkit.errors import MalformedFrameError
-from agbotkit.marketdata.wire import (
+from agbotkit.marketdata.client_frames import (
     PING,
+    RtdsSubscription,
+    compact_json,
+    encode_clob_initial_subscribe,
+    encode_clob_subscribe,
+    encode_clob_unsubscribe,
+    encode_rtds_subscribe,
+    encode_rtds_unsubscribe,
+    rtds_symbol_subscriptions,
+)
+from agbotkit.marketdata.wire import (
     BookMessage,
     ControlWord,
     PriceChangeMessage,
     PriceUpdatePayload,
     RtdsErrorFrame,
     RtdsMessage,
-    RtdsSubscription,
     classify_frame,
-    compact_json,
     decode_clob_array,
     decode_clob_message,
     decode_json_string_list,
     decode_rtds_array,
     decode_rtds_message,
-    encode_clob_initial_subscribe,
-    encode_clob_subscribe,
-    encode_clob_unsubscribe,
-    encode_rtds_subscribe,
-    encode_rtds_unsubscribe,
     excerpt,
     parse_gamma_response,
-    rtds_symbol_subscriptions,
 )
 from agbotkit.model.marketdata import Side
 
