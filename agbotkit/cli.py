@@ -115,7 +115,7 @@ def _run(stack: str, record_to: str | None = None) -> int:
     except (ConfigError, PluginError) as exc:
         print(f"agbotkit: invalid stack:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG
-    supervisor = Supervisor(plan, handle_signals=True)
+    supervisor = Supervisor(plan, handle_signals=True, freeze_gc=plan.stack.settings.freeze_gc)
     try:
         trio.run(supervisor.run)
     except ForcedStopError as exc:

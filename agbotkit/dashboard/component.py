@@ -14,7 +14,6 @@ Stopping: every WebSocket is closed with 1001 at once, then hypercorn stops (wit
 
 from __future__ import annotations
 
-import gc
 import socket
 from collections.abc import Callable
 from functools import partial
@@ -68,11 +67,6 @@ class DashboardConfig:
             (TCP_USER_TIMEOUT), so a peer that stopped reading cannot hold a connection.
         kill_wait_s: how long the kill-switch API waits for the risk component's answer.
         shutdown_timeout_s: the most a stop may take to close connections.
-        freeze_gc: once serving, move every object that exists to the garbage collector's
-            permanent generation (``gc.freeze()``), process-wide. The modules of a stack
-            leave ~70,000 long-lived objects that each full collection would scan again
-            (50-100 ms on a busy machine: a frame to browsers that late misses the latency
-            budget); objects made later are collected as usual.
     """
 
     host: str = attrs.field(default="127.0.0.1", validator=non_empty())
@@ -92,7 +86,6 @@ class DashboardConfig:
     slow_client_timeout_s: float = attrs.field(default=10.0, validator=greater_than(0))
     kill_wait_s: float = attrs.field(default=2.0, validator=greater_than(0))
     shutdown_timeout_s: float = attrs.field(default=3.0, validator=greater_than(0))
-    freeze_gc: bool = True
 
 
 class Dashboard(Component[DashboardConfig]):
@@ -156,8 +149,6 @@ class Dashboard(Component[DashboardConfig]):
                     self.context.logger.info(
                         "dashboard on %s/%s", url, "?token=<token>" if token else ""
                     )
-                if config.freeze_gc:
-                    gc.freeze()
                 task_status.started()
                 try:
                     await trio.sleep_forever()

@@ -16,6 +16,7 @@ a second signal (or :meth:`Supervisor.force_stop`) cancels everything at once.
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
 import signal
@@ -74,12 +75,14 @@ class Supervisor:
         *,
         bus: Bus | None = None,
         handle_signals: bool = False,
+        freeze_gc: bool = False,
         rng: random.Random | None = None,
         now_ms: Callable[[], int] = wall_clock_ms,
     ) -> None:
         self.plan = plan
         self.bus = bus or Bus()
         self._handle_signals = handle_signals
+        self._freeze_gc = freeze_gc
         self._rng = rng or random.Random()
         self._now_ms = now_ms
         self._slots: list[_Slot] = []
@@ -144,6 +147,9 @@ class Supervisor:
                         self.plan.stack.settings.name,
                         len(self._slots),
                     )
+                    if self._freeze_gc:
+                        # Process-wide, so only for the process's owner (`agbotkit run`).
+                        gc.freeze()
                     task_status.started()
                 await self._stop.wait()
                 await self._stop_in_reverse_order()

@@ -535,7 +535,7 @@ BAD_STACKS = [
         """,
         [
             "stack.yaml:3: stack.colour: unknown field 'colour' "
-            "(allowed: name, shutdown_grace_s, start_timeout_s)"
+            "(allowed: freeze_gc, name, shutdown_grace_s, start_timeout_s)"
         ],
         id="stack-unknown-setting",
     ),

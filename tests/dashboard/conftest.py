@@ -44,7 +44,6 @@ async def running_dashboard(bus: Bus | None = None, **options: Any) -> AsyncIter
     bus = Bus() if bus is None else bus
     options.setdefault("port", 0)
     options.setdefault("push_interval_s", 0.05)
-    options.setdefault("freeze_gc", False)  # not in the test process: it would pin test garbage
     component = Dashboard(DashboardConfig(**options), ComponentContext("dashboard", bus))
     async with trio.open_nursery() as nursery:
         await nursery.start(component.run)

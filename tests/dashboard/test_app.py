@@ -540,7 +540,7 @@ async def test_healthz_and_readyz_follow_the_supervisor() -> None:
     plan = plan_from_yaml(
         """
         components:
-          dashboard: {kind: spy_dashboard, port: 0, freeze_gc: false}
+          dashboard: {kind: spy_dashboard, port: 0}
           gate: {kind: gate, needs: [dashboard]}
         """,
         {"spy_dashboard": SpyDashboard, "gate": Gate},
@@ -675,7 +675,7 @@ def partial_fake_risk(bus: Bus, received: list[KillSwitchCommand]) -> Any:
 async def test_stop_closes_every_websocket_with_1001_at_once() -> None:
     bus = Bus()
     component = Dashboard(
-        DashboardConfig(port=0, push_interval_s=0.05, freeze_gc=False),
+        DashboardConfig(port=0, push_interval_s=0.05),
         ComponentContext("dashboard", bus),
     )
     scope = trio.CancelScope()

@@ -343,3 +343,20 @@ def _drain(subscription: Any) -> list[Any]:
             out.append(subscription.receive_nowait())
         except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
             return out
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+async def test_freezes_the_gc_once_ready_only_when_asked(freeze: bool) -> None:
+    import gc
+
+    gc.unfreeze()
+    supervisor = Supervisor(
+        plan_from_yaml("components: {a: {kind: probe}}", {"probe": Probe}), freeze_gc=freeze
+    )
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(supervisor.run)
+            assert (gc.get_freeze_count() > 0) is freeze
+            supervisor.request_stop()
+    finally:
+        gc.unfreeze()  # the test process keeps collecting its garbage
