@@ -18,7 +18,10 @@ __all__ = [
     "MalformedFrameError",
     "PluginError",
     "RestartLimitError",
+    "SchemaVersionError",
     "ShutdownTimeoutError",
+    "StorageError",
+    "StorageUnavailableError",
 ]
 
 
@@ -140,3 +143,29 @@ class MalformedFrameError(AgbotkitError, ValueError):
         self.reason = reason
         self.excerpt = excerpt
         super().__init__(f"{reason}: {excerpt}" if excerpt else reason)
+
+
+class StorageError(AgbotkitError):
+    """Raised when the database cannot be used as asked: a bad URL, a failed migration, a
+    write the database refused for a reason other than being unreachable."""
+
+
+class StorageUnavailableError(StorageError):
+    """Raised when the database cannot be reached (down, restarting, locked, network lost).
+
+    Writers keep what they were writing and try again later; nothing is lost.
+    """
+
+
+class SchemaVersionError(StorageError):
+    """Raised when the database's schema is not the one this agbotkit knows.
+
+    Attributes:
+        found: the schema version in the database.
+        known: the newest version this agbotkit has migrations for.
+    """
+
+    def __init__(self, message: str, *, found: int, known: int) -> None:
+        self.found = found
+        self.known = known
+        super().__init__(message)

@@ -1,0 +1,214 @@
+"""A throwaway PostgreSQL server for tests and benchmarks: ``initdb`` + ``pg_ctl`` on a free port.
+
+Example::
+
+    server = find_postgres_binaries()
+    if server is None:
+        pytest.skip(POSTGRES_MISSING)
+    with ThrowawayPostgres(server) as pg:
+        url = pg.create_database("test_1")
+
+The cluster lives in a temporary folder, listens on 127.0.0.1 only (no Unix socket), trusts
+local connections and is deleted on exit. PostgreSQL refuses to run as root, so under root
+the server runs as the ``postgres`` user when it exists (Debian's package creates it), else
+``nobody``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+import attrs
+
+__all__ = [
+    "POSTGRES_MISSING",
+    "PostgresBinaries",
+    "ThrowawayPostgres",
+    "find_postgres_binaries",
+]
+
+#: The reason given when the server binaries are not on the machine.
+POSTGRES_MISSING = (
+    "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in "
+    "/usr/lib/postgresql/*/bin: install Debian's postgresql package (nox -s tests does)"
+)
+
+#: Settings for a server whose data may be lost (tests): no fsync, small footprint.
+FAST_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "50",
+    "shared_buffers": "64MB",
+}
+
+
+@attrs.frozen
+class PostgresBinaries:
+    """Where ``initdb`` and ``pg_ctl`` are."""
+
+    initdb: Path
+    pg_ctl: Path
+
+
+def find_postgres_binaries() -> PostgresBinaries | None:
+    """The server binaries on ``PATH`` or in Debian's versioned folders, newest first."""
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if initdb and pg_ctl:
+        return PostgresBinaries(Path(initdb), Path(pg_ctl))
+    for folder in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        candidate = PostgresBinaries(Path(folder, "initdb"), Path(folder, "pg_ctl"))
+        if candidate.initdb.exists() and candidate.pg_ctl.exists():
+            return candidate
+    return None
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _server_user() -> str | None:
+    """Who runs the server: ``None`` (ourselves) unless we are root."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam(name)
+            return name
+    raise RuntimeError("running as root and neither 'postgres' nor 'nobody' exists")
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL cluster of its own, started by :meth:`start` and deleted by :meth:`close`.
+
+    Args:
+        binaries: from :func:`find_postgres_binaries`.
+        settings: server settings (``-c name=value``); :data:`FAST_SETTINGS` by default.
+        superuser: the cluster's superuser, trusted without a password.
+    """
+
+    def __init__(
+        self,
+        binaries: PostgresBinaries,
+        settings: dict[str, str] | None = None,
+        superuser: str = "agbotkit",
+    ) -> None:
+        self.binaries = binaries
+        self.settings = dict(FAST_SETTINGS if settings is None else settings)
+        self.superuser = superuser
+        self.port = free_port()
+        self._user = _server_user()
+        self._root = Path(tempfile.mkdtemp(prefix="agbotkit-pg-"))
+        self.data_dir = self._root / "data"
+        self.log_file = self._root / "server.log"
+        self._initialised = False
+        self.running = False
+
+    def __enter__(self) -> ThrowawayPostgres:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def url(self, database: str = "postgres") -> str:
+        """A ``postgresql://`` URL for ``database`` on this server."""
+        return f"postgresql://{self.superuser}@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        """Create the cluster on the first call, then start the server and wait for it."""
+        if not self._initialised:
+            self._initdb()
+        options = " ".join(
+            [
+                f"-p {self.port}",
+                "-c listen_addresses=127.0.0.1",
+                "-c unix_socket_directories=''",
+                *(f"-c {name}={value}" for name, value in self.settings.items()),
+            ]
+        )
+        self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.log_file), "-o", options)
+        self.running = True
+
+    def stop(self, *, immediate: bool = False) -> None:
+        """Stop the server; ``immediate`` kills it without a checkpoint, like a crash."""
+        if self.running:
+            self._pg_ctl("stop", "-w", "-t", "60", "-m", "immediate" if immediate else "fast")
+            self.running = False
+
+    def create_database(self, name: str) -> str:
+        """Create ``name`` (a plain identifier) and return its URL."""
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"a database name must be a plain identifier, got {name!r}")
+        import psycopg  # the storage extra; only needed once a server runs
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def close(self) -> None:
+        """Stop the server (if it runs) and delete the cluster."""
+        try:
+            self.stop(immediate=True)
+        finally:
+            shutil.rmtree(self._root, ignore_errors=True)
+
+    def server_log(self) -> str:
+        """What the server logged so far (for failure messages)."""
+        try:
+            return self.log_file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def _initdb(self) -> None:
+        if self._user is not None:
+            shutil.chown(self._root, user=self._user)
+        self._run(
+            str(self.binaries.initdb),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            self.superuser,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
+        self._initialised = True
+
+    def _pg_ctl(self, *args: str) -> None:
+        self._run(str(self.binaries.pg_ctl), "-D", str(self.data_dir), *args)
+
+    def _run(self, *command: str) -> None:
+        done = subprocess.run(
+            command,
+            user=self._user,
+            cwd=self._root,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"{Path(command[0]).name} {command[1:]} failed ({done.returncode}):\n"
+                f"{done.stdout}{done.stderr}\n{self.server_log()}"
+            )

@@ -1,0 +1,107 @@
+"""Storage fixtures: every backend test runs against SQLite, a throwaway PostgreSQL, and
+PostgreSQL with TimescaleDB when the server has the extension (else it skips, saying why)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from agbotkit.storage.backend import StorageBackend
+from agbotkit.storage.connect import TimescaleMode, open_backend
+from agbotkit.storage.url import parse_storage_url
+from agbotkit.testing.postgres import POSTGRES_MISSING, ThrowawayPostgres, find_postgres_binaries
+
+_DATABASE_NUMBERS = itertools.count(1)
+
+#: ``make_url()`` -> the URL of a new, empty database of the backend under test.
+MakeUrl = Callable[[], str]
+#: ``open_db(url)`` -> a backend on ``url`` in the mode under test (closed after the test).
+OpenDb = Callable[[str], StorageBackend]
+
+TIMESCALE_MISSING = (
+    "the TimescaleDB extension is not available on this PostgreSQL server "
+    "(not in Debian's packages): hypertable paths untested here"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[ThrowawayPostgres]:
+    """One PostgreSQL cluster for the whole session; tests take databases of their own."""
+    binaries = find_postgres_binaries()
+    if binaries is None:
+        pytest.skip(POSTGRES_MISSING)
+    with ThrowawayPostgres(binaries) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def timescale_available(postgres_server: ThrowawayPostgres) -> bool:
+    """Whether the session's server can create the timescaledb extension."""
+    import psycopg
+
+    with psycopg.connect(postgres_server.url()) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_available_extensions WHERE name = 'timescaledb'"
+        ).fetchone()
+    return bool(row and row[0])
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "timescaledb"])
+def backend_kind(request: pytest.FixtureRequest) -> str:
+    """The backend under test. ``postgresql`` is native partitioning (TimescaleDB off)."""
+    kind: str = request.param
+    if kind == "timescaledb" and not request.getfixturevalue("timescale_available"):
+        pytest.skip(TIMESCALE_MISSING)
+    return kind
+
+
+@pytest.fixture
+def timescale_mode(backend_kind: str) -> TimescaleMode:
+    """The ``timescaledb`` option matching the backend under test."""
+    return "on" if backend_kind == "timescaledb" else "off"
+
+
+@pytest.fixture
+def make_url(backend_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> MakeUrl:
+    """A factory of new, empty databases of the backend under test."""
+
+    def make() -> str:
+        number = next(_DATABASE_NUMBERS)
+        if backend_kind == "sqlite":
+            return f"sqlite:///{tmp_path}/db{number}.sqlite"
+        server: ThrowawayPostgres = request.getfixturevalue("postgres_server")
+        return server.create_database(f"agbotkit_test_{number}")
+
+    return make
+
+
+@pytest.fixture
+def storage_url(make_url: MakeUrl) -> str:
+    """The URL of a new, empty database of the backend under test."""
+    return make_url()
+
+
+@pytest.fixture
+def open_db(timescale_mode: TimescaleMode) -> Iterator[OpenDb]:
+    """Open backends in the mode under test; all are closed after the test."""
+    opened: list[StorageBackend] = []
+
+    def open_(url: str) -> StorageBackend:
+        backend = open_backend(parse_storage_url(url), timescaledb=timescale_mode)
+        opened.append(backend)
+        return backend
+
+    try:
+        yield open_
+    finally:
+        for backend in opened:
+            backend.close()
+
+
+@pytest.fixture
+def backend(storage_url: str, open_db: OpenDb) -> StorageBackend:
+    """An open backend on a new, empty database (no schema yet)."""
+    return open_db(storage_url)
