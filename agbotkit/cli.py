@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 import trio
@@ -88,7 +89,50 @@ def build_parser() -> argparse.ArgumentParser:
     risk.add_argument("--stack", required=True, help="the stack file (YAML)")
     risk.add_argument("--reason", default="", help="why (kill only): kept in the state file")
     risk.add_argument("--component", help="only the risk component of this name")
+    _add_db_parser(commands)
     return parser
+
+
+def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = commands.add_parser(
+        "db",
+        help="the database of a stack's storage component: schema and stored rows",
+        description="Times (--since, --until) are epoch ms, ISO 8601 (UTC unless an offset "
+        "is given) or a duration before now such as 15m, 2h, 7d.",
+    )
+    actions = db.add_subparsers(dest="db_action", required=True, metavar="ACTION")
+    for name, text in (
+        ("status", "schema version, pending migrations and rows per table"),
+        ("upgrade", "apply pending migrations (up to --to)"),
+        ("downgrade", "undo migrations (one step, or down to --to; 0 removes every table)"),
+        ("metrics", "stored samples of a metric"),
+        ("orders", "stored order events"),
+        ("fills", "stored fills"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("--stack", required=True, help="the stack file (YAML)")
+        action.add_argument("--component", help="the storage component, when there are several")
+        if name in ("upgrade", "downgrade"):
+            action.add_argument("--to", type=int, help="the schema version to reach")
+        if name in ("metrics", "orders", "fills"):
+            if name == "metrics":
+                action.add_argument("name", help="the metric name; * matches anything")
+                action.add_argument(
+                    "--label", action="append", default=[], help="key=value (repeatable)"
+                )
+                action.add_argument("--points", type=int, help="downsample to at most N points")
+            else:
+                action.add_argument("--venue")
+                action.add_argument("--market", help="market (condition id)")
+                action.add_argument("--order-id", help="the order's id")
+                action.add_argument("--limit", type=int, default=10_000)
+            if name == "orders":
+                action.add_argument(
+                    "--status", choices=["approved", "denied", "accepted", "rejected"]
+                )
+            action.add_argument("--since", default="1d", help="default: 1d (one day ago)")
+            action.add_argument("--until", help="default: now")
+            action.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check(args.stacks)
     if args.command == "risk":
         return _risk(args.action, args.stack, args.reason, args.component)
+    if args.command == "db":
+        return _db(args)
     return _plugins()
 
 
@@ -194,6 +240,63 @@ def _risk(action: str, stack: str, reason: str, component: str | None) -> int:
     for line in lines:
         print(line)
     return EXIT_OK
+
+
+def _db(args: argparse.Namespace) -> int:
+    # Imported here: storage is optional machinery; `agbotkit run` does not need it loaded.
+    from agbotkit.storage import commands as db_commands
+
+    try:
+        plan = plan_file(args.stack)
+        backend = db_commands.find_database(
+            plan.components, plan.stack_dir, stack_file=args.stack, only=args.component
+        )
+    except (ConfigError, PluginError) as exc:
+        print(f"agbotkit: invalid stack:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        if args.db_action == "status":
+            lines = db_commands.status_lines(backend)
+        elif args.db_action in ("upgrade", "downgrade"):
+            lines = db_commands.schema_lines(backend, args.db_action, args.to)
+        else:
+            lines = db_commands.query_lines(backend, _db_query(args, db_commands))
+    except ValueError as exc:
+        print(f"agbotkit: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except AgbotkitError as exc:
+        print(f"agbotkit: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        backend.close()
+    for line in lines:
+        print(line)
+    return EXIT_OK
+
+
+def _db_query(args: argparse.Namespace, db_commands: Any) -> Any:
+    """The query a ``db metrics|orders|fills`` command line asks for."""
+    labels = {}
+    for label in getattr(args, "label", []):
+        key, sep, value = label.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--label must be key=value, got {label!r}")
+        labels[key] = value
+    now = db_commands.parse_time("0s")
+    return db_commands.QueryArgs(
+        what=args.db_action,
+        start_ms=db_commands.parse_time(args.since, now),
+        end_ms=now if args.until is None else db_commands.parse_time(args.until, now),
+        name=getattr(args, "name", None),
+        labels=labels,
+        max_points=getattr(args, "points", None),
+        venue=getattr(args, "venue", None),
+        market=getattr(args, "market", None),
+        status=getattr(args, "status", None),
+        order_id=getattr(args, "order_id", None),
+        limit=getattr(args, "limit", 10_000),
+        output=args.format,
+    )
 
 
 def _plugins() -> int:

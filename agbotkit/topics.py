@@ -9,7 +9,7 @@ from agbotkit.model.components import ComponentStateChanged
 from agbotkit.model.feeds import BookTop, FeedStatusChanged, RawFrame, SubscriptionChange
 from agbotkit.model.marketdata import MarketInfo
 from agbotkit.model.metrics import Metric
-from agbotkit.model.orders import Fill, OrderIntent, OrderOutcome
+from agbotkit.model.orders import Fill, OrderIntent, OrderOutcome, PositionSnapshot
 from agbotkit.model.risk import KillSwitchChanged, KillSwitchCommand, OrderDecision
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "ORDER_DECISIONS",
     "ORDER_INTENTS",
     "ORDER_OUTCOMES",
+    "POSITIONS",
     "RAW_FRAMES",
     "RISK_COMMANDS",
     "RISK_STATE",
@@ -61,6 +62,11 @@ ORDER_DECISIONS: Topic[OrderDecision] = Topic(
 FILLS: Topic[Fill] = Topic("fills", "our orders' fills, from the venue (lossless)")
 ORDER_OUTCOMES: Topic[OrderOutcome] = Topic(
     "order_outcomes", "the venue's answer to each order sent: OrderAccepted or OrderRejected"
+)
+POSITIONS: Topic[PositionSnapshot] = Topic(
+    "positions",
+    "a risk component's position in a token after each fill and every metrics interval "
+    "(published without waiting: a full 'block' subscriber misses a snapshot)",
 )
 RISK_COMMANDS: Topic[KillSwitchCommand] = Topic(
     "risk_commands", "kill switch trigger and reset requests (dashboard, scripts)"

@@ -4,7 +4,9 @@
   buffers, ``{"series": [{"name", "labels", "metric_type", "points": [[ts, v], ...]}]}``,
   points oldest first. ``label`` may repeat (all must match); ``name`` may hold ``*``
   wildcards (``polymarket.*.lag_ms``: every feed), so a page can backfill charts whose
-  series it does not know yet.
+  series it does not know yet. With a ``history`` database configured, what ``since``
+  asks for beyond the ring buffers comes from storage (:mod:`agbotkit.dashboard.history`);
+  ``"history_error"`` says why when the database could not be read.
 * ``GET /healthz``: 200 while the process serves. ``GET /readyz``: 200 when every component
   the supervisor announced is ``ready``, else 503 naming the others.
 * ``GET /metrics``: Prometheus text exposition of the latest values.
@@ -25,6 +27,7 @@ import trio
 from quart import Response, request
 from quart_trio import QuartTrio
 
+from agbotkit.dashboard.history import merge_history
 from agbotkit.metrics.prometheus import CONTENT_TYPE, render_prometheus
 from agbotkit.model.risk import KillSwitchAction, KillSwitchChanged, KillSwitchCommand
 from agbotkit.timeseries import TimeSeriesError
@@ -91,7 +94,24 @@ def register_api(
     async def series() -> Response:
         if not allowed():
             return unauthorized()
-        return _json({"series": _query(hub, request.args)})
+        args = request.args
+        found = _query(hub, args)
+        since = _int_arg(args, "since", None)
+        if hub.history is None or since is None:
+            return _json({"series": found})
+        series, error = await merge_history(
+            hub.history,
+            found,
+            name=args["name"],
+            labels=_label_filter(args),
+            since=since,
+            until=hub.context.now_ms(),
+            max_points=_int_arg(args, "max_points", 2000) or 2000,
+        )
+        body: dict[str, Any] = {"series": series}
+        if error is not None:
+            body["history_error"] = error
+        return _json(body)
 
     @app.post("/api/risk/kill")
     async def kill() -> Response:
@@ -106,12 +126,7 @@ def _query(hub: DashboardHub, args: Any) -> list[dict[str, Any]]:
     name = args.get("name", "")
     if not name:
         raise _BadRequest("the query parameter 'name' is required")
-    label_filter: dict[str, str] = {}
-    for label in args.getlist("label"):
-        key, sep, value = label.partition(":")
-        if not sep or not key:
-            raise _BadRequest(f"label must be key:value, got {label!r}")
-        label_filter[key] = value
+    label_filter = _label_filter(args)
     since = _int_arg(args, "since", None)
     max_points = _int_arg(args, "max_points", 2000)
     if max_points is None or not 1 <= max_points <= MAX_POINTS_LIMIT:
@@ -136,6 +151,16 @@ def _query(hub: DashboardHub, args: Any) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def _label_filter(args: Any) -> dict[str, str]:
+    label_filter: dict[str, str] = {}
+    for label in args.getlist("label"):
+        key, sep, value = label.partition(":")
+        if not sep or not key:
+            raise _BadRequest(f"label must be key:value, got {label!r}")
+        label_filter[key] = value
+    return label_filter
 
 
 def _int_arg(args: Any, name: str, default: int | None) -> int | None:

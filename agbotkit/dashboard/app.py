@@ -40,6 +40,7 @@ from agbotkit.metrics.store import MetricsStore
 from agbotkit.model.components import ComponentState, ComponentStateChanged
 from agbotkit.model.metrics import Metric, MetricType
 from agbotkit.model.risk import KillSwitchChanged
+from agbotkit.storage.reader import StorageReader
 
 __all__ = ["UPLOT_FILES", "DashboardHub", "create_app", "default_web_dir"]
 
@@ -85,6 +86,7 @@ class DashboardHub:
         kill_switches: the latest kill switch state of each risk component.
         counters: the dashboard's own counters (published on the bus as metrics).
         closing: set when the dashboard stops; every WebSocket then closes with 1001.
+        history: the storage database, for history older than the ring buffers (or None).
     """
 
     context: ComponentContext
@@ -100,6 +102,7 @@ class DashboardHub:
     kill_switches: dict[str, KillSwitchChanged] = attrs.field(factory=dict)
     counters: dict[str, float] = attrs.field(factory=dict)
     closing: trio.Event = attrs.field(factory=trio.Event)
+    history: StorageReader | None = None
     _published: dict[str, float] = attrs.field(factory=dict)
     _last_warning: float = -1e9
     _hidden_warnings: int = 0

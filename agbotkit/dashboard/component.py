@@ -33,6 +33,8 @@ from agbotkit.dashboard.app import DashboardHub, create_app
 from agbotkit.dashboard.auth import is_loopback, load_token
 from agbotkit.dashboard.broadcast import Broadcaster
 from agbotkit.metrics.store import MetricsStore
+from agbotkit.storage.database import DatabaseConfig
+from agbotkit.storage.reader import StorageReader
 from agbotkit.topics import COMPONENT_STATES, METRICS, RISK_STATE
 
 __all__ = ["Dashboard", "DashboardConfig"]
@@ -67,6 +69,9 @@ class DashboardConfig:
             (TCP_USER_TIMEOUT), so a peer that stopped reading cannot hold a connection.
         kill_wait_s: how long the kill-switch API waits for the risk component's answer.
         shutdown_timeout_s: the most a stop may take to close connections.
+        history: the database the ``storage`` component writes (same options: ``url``,
+            ``password_env``...): ``/api/series`` reads what is older than the ring buffers
+            from it. None: ring buffers only.
     """
 
     host: str = attrs.field(default="127.0.0.1", validator=non_empty())
@@ -86,6 +91,7 @@ class DashboardConfig:
     slow_client_timeout_s: float = attrs.field(default=10.0, validator=greater_than(0))
     kill_wait_s: float = attrs.field(default=2.0, validator=greater_than(0))
     shutdown_timeout_s: float = attrs.field(default=3.0, validator=greater_than(0))
+    history: DatabaseConfig | None = None
 
 
 class Dashboard(Component[DashboardConfig]):
@@ -130,6 +136,20 @@ class Dashboard(Component[DashboardConfig]):
             max_messages_per_second=config.max_messages_per_second,
             kill_wait_s=config.kill_wait_s,
         )
+        if config.history is not None:
+            backend = config.history.open(self.context.stack_dir, f"components.{self.name}.history")
+            hub.history = StorageReader(backend)
+        try:
+            await self._run_hub(hub, token, task_status)
+        finally:
+            if hub.history is not None:
+                with trio.CancelScope(shield=True):
+                    await hub.history.aclose()
+
+    async def _run_hub(
+        self, hub: DashboardHub, token: str | None, task_status: trio.TaskStatus[None]
+    ) -> None:
+        config = self.config
         bus = self.context.bus
         drop = Overflow.DROP_OLDEST
         with (

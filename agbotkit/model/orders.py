@@ -26,6 +26,7 @@ __all__ = [
     "OrderOutcome",
     "OrderRejected",
     "Position",
+    "PositionSnapshot",
     "Side",
     "to_decimal",
 ]
@@ -183,6 +184,21 @@ class Position:
     def total_pnl_usd(self) -> Decimal:
         """Realised plus unrealised PnL."""
         return self.realised_pnl_usd + self.unrealised_pnl_usd
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class PositionSnapshot:
+    """A position as a component held it at one time (for storage and monitors).
+
+    Attributes:
+        position: the position.
+        timestamp_ms: when, Unix epoch milliseconds.
+        component: the component that holds the books (a risk component's name).
+    """
+
+    position: Position
+    timestamp_ms: int
+    component: str = ""
 
 
 @attrs.frozen(slots=True, kw_only=True)

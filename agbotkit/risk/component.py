@@ -22,6 +22,7 @@ the policies in force stay.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -37,7 +38,13 @@ from agbotkit.errors import ConfigError
 from agbotkit.model.feeds import BookTop
 from agbotkit.model.marketdata import MarketInfo, MarketResolved
 from agbotkit.model.metrics import MetricType
-from agbotkit.model.orders import Fill, OrderAccepted, OrderIntent, OrderOutcome
+from agbotkit.model.orders import (
+    Fill,
+    OrderAccepted,
+    OrderIntent,
+    OrderOutcome,
+    PositionSnapshot,
+)
 from agbotkit.model.risk import (
     KillSwitchChanged,
     KillSwitchCommand,
@@ -61,6 +68,7 @@ from agbotkit.topics import (
     ORDER_DECISIONS,
     ORDER_INTENTS,
     ORDER_OUTCOMES,
+    POSITIONS,
     RISK_COMMANDS,
     RISK_STATE,
 )
@@ -275,6 +283,15 @@ class _Desk:
             "side": self.outcomes.get(token, token),
         }
         self.metric(METRIC_POSITION, float(position.size), labels)
+        bus = self.context.bus
+        if not bus.closed and bus.subscriber_count(POSITIONS):
+            if not position.market_id and labels["market_id"]:
+                position = attrs.evolve(position, market_id=labels["market_id"])
+            snapshot = PositionSnapshot(
+                position=position, timestamp_ms=self.context.now_ms(), component=self.name
+            )
+            with contextlib.suppress(BusFullError):  # a snapshot is state, the next one follows
+                bus.publish_nowait(POSITIONS, snapshot)
 
     def tick(self) -> None:
         """Every ``metrics_interval_s``: retry a failed save, publish the gauges."""

@@ -1,0 +1,293 @@
+"""The storage component's batches: what waits to be written, and writing it off the event loop.
+
+Three kinds of rows wait here, each its own way:
+
+* metrics: one batch fills while the previous one is written; when both are full the
+  collector stops taking from its bus subscription, which then drops the oldest samples
+  (counted). A batch the database could not take is kept and written first next time.
+* raw frames: the same, in batches of their own.
+* execution rows (orders, fills, positions): never dropped. They wait in memory; past
+  ``memory_rows`` they go to the spill file (:mod:`agbotkit.storage.spill`), which is
+  written to the database first the next time it answers.
+
+Every database call runs in a worker thread (``trio.to_thread.run_sync``) behind a
+capacity limiter of one: the drivers are synchronous, and one backend object is one
+connection.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TypeVar
+
+import attrs
+import trio
+
+from agbotkit.errors import StorageError, StorageUnavailableError
+from agbotkit.model.feeds import RawFrame
+from agbotkit.model.metrics import Metric
+from agbotkit.storage.backend import ExecutionBatch, StorageBackend
+from agbotkit.storage.migrations import check_schema
+from agbotkit.storage.records import FillRecord, OrderRecord, PositionRecord
+from agbotkit.storage.spill import ExecutionRecord, SpillFile
+
+__all__ = ["BatchWriter", "WriteCounts"]
+
+LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def execution_batch(records: Sequence[ExecutionRecord]) -> ExecutionBatch:
+    """``records`` sorted into the three tables."""
+    return ExecutionBatch(
+        orders=[r for r in records if isinstance(r, OrderRecord)],
+        fills=[r for r in records if isinstance(r, FillRecord)],
+        positions=[r for r in records if isinstance(r, PositionRecord)],
+    )
+
+
+@attrs.define
+class WriteCounts:
+    """Running totals, for the component's own metrics."""
+
+    metrics: int = 0
+    frames: int = 0
+    execution: int = 0
+    metric_batches_failed: int = 0
+    execution_spilled: int = 0
+
+
+class BatchWriter:
+    """Pending rows and the calls that write them; see the module docstring.
+
+    Args:
+        backend: the database (its methods run in a worker thread).
+        spill: where execution rows go past ``memory_rows``.
+        batch_size: rows per write.
+        memory_rows: execution rows kept in memory before spilling.
+        auto_upgrade: apply pending migrations when first connected.
+    """
+
+    def __init__(
+        self,
+        backend: StorageBackend,
+        spill: SpillFile,
+        *,
+        batch_size: int,
+        memory_rows: int,
+        auto_upgrade: bool,
+        log: logging.Logger = LOGGER,
+    ) -> None:
+        self.backend = backend
+        self.spill = spill
+        self.batch_size = batch_size
+        self.memory_rows = memory_rows
+        self.auto_upgrade = auto_upgrade
+        self.log = log
+        self.counts = WriteCounts()
+        self.connected: bool | None = None  # None: not tried yet
+        self.schema_ready = False
+        self.metrics: list[Metric] = []
+        self.frames: list[RawFrame] = []
+        self.execution: list[ExecutionRecord] = []
+        self._retry_metrics: list[Metric] = []
+        self._retry_frames: list[RawFrame] = []
+        self._limiter = trio.CapacityLimiter(1)
+        self._reading_spill = False
+        self.room = trio.Event()  # set when a metrics batch was taken: collectors go on
+        self.work = trio.Event()  # set when a batch is full or execution rows arrived
+
+    # -- filling ---------------------------------------------------------------------------
+
+    def has_room(self) -> bool:
+        """Whether the metrics batch being filled takes more samples."""
+        return len(self.metrics) < self.batch_size
+
+    def add_metric(self, metric: Metric) -> None:
+        """Queue one sample (the caller checks :meth:`has_room` first)."""
+        self.metrics.append(metric)
+        if len(self.metrics) >= self.batch_size:
+            self.work.set()
+
+    def add_frame(self, frame: RawFrame) -> bool:
+        """Queue one raw frame; ``False`` (dropped) when the batch is full."""
+        if len(self.frames) >= self.batch_size:
+            return False
+        self.frames.append(frame)
+        return True
+
+    def add_execution(self, records: Sequence[ExecutionRecord]) -> None:
+        """Queue execution rows; past ``memory_rows`` while the database is away they go
+        to the spill file (a burst while it answers just waits its turn in memory)."""
+        self.execution.extend(records)
+        self.work.set()
+        self._spill_if_needed()
+
+    def _spill_if_needed(self) -> None:
+        if (
+            self.connected is False
+            and len(self.execution) > self.memory_rows
+            and not self._reading_spill
+        ):
+            self.spill_memory()
+
+    def spill_memory(self) -> None:
+        """Move the execution rows held in memory to the spill file (they stay in memory
+        if the file cannot be written: nothing is lost while the process lives)."""
+        if not self.execution:
+            return
+        try:
+            self.counts.execution_spilled += self.spill.append(self.execution)
+        except OSError as exc:
+            self.log.error(
+                "cannot spill %d execution rows to %s: %s (kept in memory)",
+                len(self.execution),
+                self.spill.path,
+                exc,
+            )
+            return
+        self.log.warning(
+            "database unreachable: %d execution rows spilled to %s; they are written once it "
+            "answers",
+            len(self.execution),
+            self.spill.path,
+        )
+        self.execution.clear()
+
+    @property
+    def pending_execution(self) -> int:
+        """Execution rows not yet in the database (memory and spill file)."""
+        return len(self.execution) + self.spill.rows
+
+    @property
+    def pending_metrics(self) -> int:
+        """Samples waiting to be written (in hand, not counting the bus subscription)."""
+        return len(self.metrics) + len(self._retry_metrics)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def call(self, function: Callable[..., T], *args: object) -> T:
+        """Run a backend method in a worker thread, one at a time."""
+        return await trio.to_thread.run_sync(function, *args, limiter=self._limiter)
+
+    async def flush(self, *, everything: bool = False) -> bool:
+        """Write what is pending: execution rows first, then one batch of metrics and of
+        frames (every batch with ``everything``).
+
+        Returns:
+            ``False`` when the database could not be reached (nothing was lost).
+
+        Raises:
+            StorageError: the database refused execution rows (they went to the spill file
+                first) or its schema is unusable.
+        """
+        self.work = trio.Event()
+        try:
+            if not self.schema_ready:
+                await self.call(partial(check_schema, auto_upgrade=self.auto_upgrade), self.backend)
+                self.schema_ready = True
+            await self._flush_spill()
+            await self._flush_execution()
+            while True:
+                wrote = await self._flush_metrics()
+                wrote = await self._flush_frames() or wrote
+                if not (everything and wrote):
+                    break
+        except StorageUnavailableError as exc:
+            if self.connected is not False:
+                self.log.warning("database unreachable: %s", exc)
+            self.connected = False
+            self._spill_if_needed()
+            return False
+        if self.connected is False:
+            self.log.info("database reachable again")
+        self.connected = True
+        return True
+
+    async def _flush_spill(self) -> None:
+        if not self.spill.rows:
+            return
+        self._reading_spill = True  # no spilling while the file is read and emptied
+        try:
+            records = await trio.to_thread.run_sync(self.spill.load)
+            for start in range(0, len(records), self.batch_size):
+                await self._write_execution(records[start : start + self.batch_size])
+            self.spill.clear()
+            self.log.info("%d spilled execution rows written to the database", len(records))
+        finally:
+            self._reading_spill = False
+
+    async def _flush_execution(self) -> None:
+        while self.execution:
+            chunk = self.execution[: self.batch_size]
+            del self.execution[: len(chunk)]
+            try:
+                await self._write_execution(chunk)
+            except BaseException:
+                self.execution[:0] = chunk  # back in front: written next time
+                raise
+
+    async def _write_execution(self, records: Sequence[ExecutionRecord]) -> None:
+        try:
+            self.counts.execution += await self.call(
+                self.backend.write_execution, execution_batch(records)
+            )
+        except StorageUnavailableError:
+            raise
+        except StorageError:
+            # Not a connection problem: the database refuses these rows. Keep them on disk
+            # and stop loudly rather than drop an order or a fill.
+            self.spill.append(records)
+            self.log.error("the database refused execution rows; kept in %s", self.spill.path)
+            raise
+
+    async def _flush_metrics(self) -> bool:
+        batch = self._retry_metrics or self.metrics[: self.batch_size]
+        if not batch:
+            return False
+        if batch is not self._retry_metrics:
+            del self.metrics[: len(batch)]
+            self._retry_metrics = batch
+            self._room_made()
+        try:
+            self.counts.metrics += await self.call(self.backend.write_metrics, batch)
+        except StorageUnavailableError:
+            raise
+        except StorageError as exc:
+            self.counts.metric_batches_failed += 1
+            self.log.error("a batch of %d metrics was refused and dropped: %s", len(batch), exc)
+        self._retry_metrics = []
+        return True
+
+    async def _flush_frames(self) -> bool:
+        batch = self._retry_frames or self.frames[: self.batch_size]
+        if not batch:
+            return False
+        if batch is not self._retry_frames:
+            del self.frames[: len(batch)]
+            self._retry_frames = batch
+        try:
+            self.counts.frames += await self.call(self.backend.write_frames, batch)
+        except StorageUnavailableError:
+            raise
+        except StorageError as exc:
+            self.log.error("a batch of %d frames was refused and dropped: %s", len(batch), exc)
+        self._retry_frames = []
+        return True
+
+    def _room_made(self) -> None:
+        self.room.set()
+        self.room = trio.Event()
+
+    def abandon(self) -> tuple[int, int]:
+        """At a stop that could not flush: spill execution rows; return the metrics and
+        frames lost (they are only counted)."""
+        self.spill_memory()
+        lost = (
+            len(self.metrics) + len(self._retry_metrics),
+            len(self.frames) + len(self._retry_frames),
+        )
+        self.metrics, self._retry_metrics, self.frames, self._retry_frames = [], [], [], []
+        return lost
