@@ -27,12 +27,13 @@ def web_assets(session: nox.Session) -> None:
     session.run("python", "web/build.py")
 
 
-def browser(session: nox.Session) -> None:
-    """Debian's Chromium for the browser tests; without it they skip, saying why."""
-    if CHROMIUM.exists():
+def apt_install(session: nox.Session, package: str, present: bool, what: str) -> None:
+    """Install a Debian package the tests need, unless ``present``; without it the tests
+    that need it skip, saying why."""
+    if present:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        session.warn(f"{CHROMIUM} is missing and cannot be installed here: browser tests skip")
+        session.warn(f"{package} is missing and cannot be installed here: {what} skip")
         return
     session.run("apt-get", "update", "-qq", external=True, success_codes=[0, 100])
     session.run(
@@ -40,13 +41,25 @@ def browser(session: nox.Session) -> None:
         "install",
         "-y",
         "-qq",
-        "chromium",
+        package,
         external=True,
         success_codes=[0, 100],
         env={"DEBIAN_FRONTEND": "noninteractive"},
     )
-    if not CHROMIUM.exists():
-        session.warn("installing chromium failed: browser tests skip")
+
+
+def browser(session: nox.Session) -> None:
+    """Debian's Chromium for the browser tests."""
+    apt_install(session, "chromium", CHROMIUM.exists(), "browser tests")
+
+
+def postgresql(session: nox.Session) -> None:
+    """PostgreSQL's server binaries: the storage tests start a throwaway cluster (initdb +
+    pg_ctl on a free port); none needs to run beforehand."""
+    present = shutil.which("initdb") is not None or any(
+        pathlib.Path("/usr/lib/postgresql").glob("*/bin/initdb")
+    )
+    apt_install(session, "postgresql", present, "PostgreSQL storage tests")
 
 
 @nox.session(python="3.11")
@@ -54,6 +67,7 @@ def tests(session: nox.Session) -> None:
     """Install agbotkit (as a wheel, like a user) with the example packages; run every test."""
     web_assets(session)
     browser(session)
+    postgresql(session)
     session.install(".[test]", EXAMPLE_PLUGIN, MINIBOT)
     session.run(
         "pytest",
@@ -80,7 +94,8 @@ def lint(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Run every benchmark in benchmarks/ and print the numbers the issues ask for."""
     web_assets(session)
-    session.install(".")
+    postgresql(session)
+    session.install(".[postgresql]")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.log(f"== {script.name}")
         session.run("python", str(script))

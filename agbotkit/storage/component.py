@@ -236,7 +236,7 @@ class Storage(Component[StorageConfig]):
         flushed = False
         try:
             flushed = await self.writer.flush(everything=True)
-        except StorageError as exc:
+        except Exception as exc:  # whatever failed, the execution rows go to disk below
             self.context.logger.error("final flush failed: %s", exc)
         if not flushed:
             metrics_lost, frames_lost = self.writer.abandon()

@@ -69,7 +69,7 @@ class RecordMaker:
             size=intent.size,
             status=OrderStatus.DENIED if denied else OrderStatus.APPROVED,
             strategy=intent.strategy,
-            reason="; ".join(event.reasons) if isinstance(event, OrderDenied) else "",
+            reason=_denial_reason(event) if isinstance(event, OrderDenied) else "",
             source=event.component,
         )
 
@@ -116,6 +116,11 @@ class RecordMaker:
         self._intents.move_to_end(intent.client_order_id)
         if len(self._intents) > _REMEMBERED_INTENTS:
             self._intents.popitem(last=False)
+
+
+def _denial_reason(event: OrderDenied) -> str:
+    """``Policy: reason; Policy: reason``: which policies denied it, and why."""
+    return "; ".join(f"{v.policy}: {v.reason}" for v in event.violations)
 
 
 def position_record(snapshot: PositionSnapshot) -> PositionRecord:

@@ -193,7 +193,8 @@ async def test_ingests_every_topic_and_reads_back(
     approved, denied, accepted, rejected = orders
     assert (approved.price, approved.size, approved.side) == (Decimal("0.45"), Decimal(10), "BUY")
     assert (approved.strategy, approved.source, approved.venue) == ("minibot", "risk", "polymarket")
-    assert denied.reason == "too big" and denied.market == "0xother"
+    assert denied.reason == "PositionLimit: too big"
+    assert denied.market == "0xother"
     # The venue's answer carries no side or price: completed from the remembered intent.
     assert (accepted.side, accepted.price, accepted.venue_order_id) == (
         "BUY",

@@ -22,6 +22,9 @@ import httpx
 import pytest
 import trio
 
+from agbotkit.storage.connect import open_backend
+from agbotkit.storage.records import ExecutionQuery
+from agbotkit.storage.url import parse_storage_url
 from agbotkit.ws import ws_connect
 
 from .conftest import (
@@ -177,6 +180,22 @@ def test_demo_in_a_browser_kill_switch_and_clean_stop(
     code, took = demo.terminate(within_s=GRACE_S)
     assert code == 0, f"exit code {code} after SIGTERM ({took:.1f} s):\n{demo.tail()}"
     demo.assert_no_traceback()
+
+    # -- storage kept the orders, fills and metrics (flushed at the stop) ---------------
+    stored = open_backend(parse_storage_url(f"sqlite:///{stack_file.parent}/.agbotkit/demo.db"))
+    try:
+        everything = ExecutionQuery(start_ms=0, end_ms=now_ms())
+        orders = stored.query_orders(everything)
+        approved = [o for o in orders if o.status == "approved"]
+        denied_after = [o for o in orders if o.status == "denied" and o.timestamp_ms >= killed_ms]
+        assert approved, orders[-5:]
+        assert all(o.timestamp_ms < killed_ms for o in approved), orders[-5:]
+        assert denied_after, orders[-5:]
+        assert all("KillSwitch" in o.reason for o in denied_after), denied_after[:3]
+        assert stored.query_fills(everything), "minibot's mock fills were not stored"
+        assert stored.count_rows("metrics") > 1000
+    finally:
+        stored.close()
 
 
 @pytest.fixture(scope="module")
