@@ -96,7 +96,9 @@ def load_migrations(dialect: str) -> tuple[Migration, ...]:
     migrations = []
     for expected, ((version, name), pair) in enumerate(sorted(scripts.items()), start=1):
         if version != expected:
-            raise StorageError(f"{dialect} migrations: expected version {expected}, found {version}")
+            raise StorageError(
+                f"{dialect} migrations: expected version {expected}, found {version}"
+            )
         if set(pair) != {"up", "down"}:
             raise StorageError(f"{dialect} migration {version:04d}_{name} lacks an up or down")
         migrations.append(Migration(version, name, pair["up"], pair["down"]))

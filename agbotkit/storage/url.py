@@ -40,16 +40,22 @@ class StorageUrl:
     path: Path | None = None
 
     def redacted(self) -> str:
-        """The URL with any password replaced by ``***``."""
+        """The URL with any password (in the user part or the query) replaced by ``***``."""
         if self.scheme == "sqlite":
             return f"sqlite:///{self.path}"
         parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        user = parts.username or ""
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+        netloc = parts.netloc
+        if parts.password is not None:
+            user = parts.username or ""
+            host = parts.hostname or ""
+            host = f"[{host}]" if ":" in host else host
+            port = f":{parts.port}" if parts.port else ""
+            netloc = f"{user}:***@{host}{port}"
+        query = "&".join(
+            f"{key}=***" if key.lower() == "password" else f"{key}{sep}{value}"
+            for key, sep, value in (item.partition("=") for item in parts.query.split("&") if item)
+        )
+        return urlunsplit(parts._replace(netloc=netloc, query=query))
 
     def with_password(self, password: str | None) -> str:
         """The PostgreSQL connection string with ``password`` (from a secret) added."""

@@ -82,7 +82,8 @@ def test_spill_file_round_trip_and_a_torn_line(
         ),
         position_record(snapshot("2.5", 3)),
     ]  # fmt: skip
-    assert spill.append(rows) == 3 and spill.rows == 3
+    assert spill.append(rows) == 3
+    assert spill.rows == 3
     with spill.path.open("a", encoding="utf-8") as out:
         out.write('{"kind": "fill", "id": "torn"')  # a crash mid-line
     reopened = SpillFile(spill.path)
@@ -90,4 +91,6 @@ def test_spill_file_round_trip_and_a_torn_line(
         assert reopened.load() == rows
     assert "spill.jsonl:4: unreadable spilled row skipped" in caplog.text
     reopened.clear()
-    assert not spill.path.exists() and reopened.rows == 0 and reopened.load() == []
+    assert not spill.path.exists()
+    assert reopened.rows == 0
+    assert reopened.load() == []
