@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql
 
 from agbotkit.errors import StorageError
+from agbotkit.storage import pg_series
 from agbotkit.storage.backend import RetentionReport
 from agbotkit.storage.pg_partitions import Partitions
 from agbotkit.storage.pg_queries import clamped_datetime
@@ -54,6 +55,8 @@ def apply_retention(
         else:
             chunks, rows = partitions.drop_before(conn, table, cutoff_ms)
             rows += _delete_before(conn, table, cutoff_ms)
+        if table == "metrics":
+            pg_series.forget_before(conn, cutoff_ms)
         deleted[table] = rows
         dropped += chunks
     return RetentionReport(deleted, dropped)

@@ -19,6 +19,7 @@ from psycopg import sql
 from agbotkit.errors import StorageError
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.metrics import Metric
+from agbotkit.storage import pg_series
 from agbotkit.storage.backend import ExecutionBatch
 from agbotkit.storage.pg_partitions import DAY_MS, partition_name
 from agbotkit.storage.pg_queries import to_datetime
@@ -48,18 +49,24 @@ def copy_metrics(
     conn: psycopg.Connection[Any],
     encoder: MetricCopyEncoder,
     metrics: Sequence[Metric],
-    days: Collection[int] | None,
+    days: Collection[int],
+    native: bool,
 ) -> None:
     """``COPY`` ``metrics`` into the day partitions of ``days`` (the UTC days they touch,
-    partitions made already), or into the ``metrics`` table itself when ``days`` is None."""
-    if days is None:
-        _copy(conn, COPY_METRICS_SQL, encoder, metrics)
+    partitions made already), or into the ``metrics`` table itself when ``native`` is
+    false; then add their series to the catalog (:mod:`pg_series`)."""
+    if not native:
+        series = _copy(conn, COPY_METRICS_SQL, encoder, metrics)
+        if len(days) == 1:
+            pg_series.record(conn, series, next(iter(days)))
+        else:  # rare: a batch over several days into one hypertable
+            pg_series.record_rows(conn, metrics)
         return
     for day, rows in _by_day(metrics, days):
         statement = sql.SQL("COPY {} {} FROM STDIN (FORMAT BINARY)").format(
             sql.Identifier(partition_name("metrics", day)), sql.SQL(METRIC_COLUMNS)
         )
-        _copy(conn, statement, encoder, rows)
+        pg_series.record(conn, _copy(conn, statement, encoder, rows), day)
 
 
 def _by_day(metrics: Sequence[Metric], days: Collection[int]) -> list[tuple[int, Sequence[Metric]]]:
@@ -77,13 +84,15 @@ def _copy(
     statement: str | sql.Composed,
     encoder: MetricCopyEncoder,
     metrics: Sequence[Metric],
-) -> None:
+) -> list[tuple[str, str]]:
+    # Returns the (name, labels JSON) of the series copied.
     try:
-        data = encoder.encode(metrics)
+        data, series = encoder.encode_batch(metrics)
     except (struct.error, OverflowError) as exc:
         raise StorageError(f"cannot encode metrics (a timestamp out of range?): {exc}") from exc
     with conn.cursor() as cursor, cursor.copy(statement) as stream:
         stream.write(data)
+    return series
 
 
 def copy_frames(conn: psycopg.Connection[Any], frames: Sequence[RawFrame]) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import struct
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from agbotkit.model.metrics import Labels, Metric
 from agbotkit.storage.records import labels_json
@@ -31,6 +32,7 @@ __all__ = [
     "METRIC_COLUMNS",
     "PG_EPOCH_MS",
     "TRAILER",
+    "EncodedBatch",
     "MetricCopyEncoder",
 ]
 
@@ -55,6 +57,13 @@ _LENGTH = struct.Struct(">i")
 _CACHE_LIMIT = 65_536
 
 
+class EncodedBatch(NamedTuple):
+    """A ``COPY`` stream and the (name, labels JSON) of each series it holds."""
+
+    data: bytes
+    series: list[tuple[str, str]]
+
+
 class MetricCopyEncoder:
     """Encodes batches of :class:`~agbotkit.model.metrics.Metric` for binary ``COPY``.
 
@@ -72,36 +81,57 @@ class MetricCopyEncoder:
     def encode(self, metrics: Sequence[Metric]) -> bytes:
         """The whole ``COPY`` stream (header, one row per metric, trailer) for ``metrics``.
 
-        Rows are grouped by metric name, in order of first appearance, each name's rows in
-        their given order: a name's rows of one batch then share a few heap pages instead
-        of being spread over all of them, so reading one series later touches fewer pages.
+        Rows are grouped by metric name, in order of first appearance, each name's rows by
+        series (labels) in order of first appearance, each series' rows in their given
+        order: a name's rows of one batch then share a few heap pages instead of being
+        spread over all of them, so reading one series later touches fewer pages.
 
         Raises:
             struct.error: a timestamp outside int64 microseconds or a value that is not a
                 number (PostgreSQL checks the timestamp range itself).
         """
+        return self.encode_batch(metrics).data
+
+    def encode_batch(self, metrics: Sequence[Metric]) -> EncodedBatch:
+        """Like :meth:`encode`, with the batch's distinct series."""
         names, labels = self._names, self._labels
         if len(names) > _CACHE_LIMIT:
             names.clear()
         if len(labels) > _CACHE_LIMIT:
             labels.clear()
-        by_name: dict[str, list[bytes]] = {}
+        # name -> labels field -> rows: the series come for free, and the second lookup
+        # hashes a bytes object (its hash is cached), not the labels tuple again.
+        by_name: dict[str, dict[bytes, list[bytes]]] = {}
         row_start, value_field = _ROW_START.pack, _VALUE.pack
         for metric in metrics:
-            rows = by_name.get(metric.name)
-            if rows is None:
-                rows = by_name[metric.name] = []
+            series = by_name.get(metric.name)
+            if series is None:
+                series = by_name[metric.name] = {}
             name = names.get(metric.name)
             if name is None:
                 name = names[metric.name] = _text_field(metric.name)
             label_field = labels.get(metric.labels)
             if label_field is None:
                 label_field = labels[metric.labels] = _jsonb_field(labels_json(metric.labels))
+            rows = series.get(label_field)
+            if rows is None:
+                rows = series[label_field] = []
             rows.append(row_start(4, 8, (metric.timestamp_ms - PG_EPOCH_MS) * 1000))
             rows.append(name)
             rows.append(value_field(8, metric.value))
             rows.append(label_field)
-        return b"".join(itertools.chain((HEADER,), *by_name.values(), (TRAILER,)))
+        data = b"".join(
+            itertools.chain(
+                (HEADER,), *(r for s in by_name.values() for r in s.values()), (TRAILER,)
+            )
+        )
+        keys = [
+            # The labels field: int32 length, jsonb version byte, the JSON.
+            (name, field[_LENGTH.size + 1 :].decode("utf-8"))
+            for name, series in by_name.items()
+            for field in series
+        ]
+        return EncodedBatch(data, keys)
 
 
 def _text_field(text: str) -> bytes:

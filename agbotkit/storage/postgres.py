@@ -156,7 +156,7 @@ class PostgresBackend:
         days = touched_days([m.timestamp_ms for m in metrics])
 
         def copy(conn: psycopg.Connection[Any], native: bool) -> None:
-            pg_writes.copy_metrics(conn, self._encoder, metrics, days if native else None)
+            pg_writes.copy_metrics(conn, self._encoder, metrics, days, native)
 
         self._write("write metrics", {"metrics": days}, copy)
         return len(metrics)

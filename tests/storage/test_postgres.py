@@ -563,3 +563,91 @@ def test_timescale_retention_drops_chunks_and_deletes_exactly_below_the_cutoff(
     assert report.rows_deleted == {"metrics": 3}
     assert report.partitions_dropped == 2
     assert timescale.query_metrics(MetricsQuery("m", 0, 2**62))[0].timestamps == [cutoff]
+
+
+# -- downsampling by index seeks ---------------------------------------------------------------
+
+
+def _newest_per_bucket(stamps: list[int], start: int, end: int, points: int) -> list[int]:
+    newest: dict[int, int] = {}
+    for t in stamps:
+        if start <= t <= end:
+            bucket = (t - start) * points // (end - start + 1)
+            newest[bucket] = max(newest.get(bucket, t), t)
+    return sorted(newest.values())
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "points"),
+    [
+        (DAY0 + 7, DAY0 + 2_600_000, 1000),  # dense: one seek per bucket
+        (DAY0 + 7, DAY0 + 2_600_000, 3),
+        (-(2**63), 2**63 - 1, 7),  # past 63 bits
+        (DAY0, DAY0 + 2_600_000, 5000),  # sparse: rows read and aggregated
+    ],
+)
+def test_max_points_keeps_the_newest_point_of_each_bucket(
+    backend: PostgresBackend, start: int, end: int, points: int
+) -> None:
+    stamps = [DAY0 + 997 * i for i in range(3000)]
+    metrics = [Metric.gauge("m", float(t), t, {"a": "1"}) for t in stamps]
+    metrics += [Metric.gauge("m", -1.0, t + 1, {"a": "2"}) for t in stamps]
+    backend.write_metrics(metrics)
+
+    series = backend.query_metrics(MetricsQuery("m", start, end, {"a": "1"}, points))
+
+    expected = _newest_per_bucket(stamps, start, end, points)
+    assert [(s.labels, s.timestamps) for s in series] == [((("a", "1"),), expected)]
+    assert series[0].values == [float(t) for t in expected]
+
+
+def _catalog(url: str) -> list[tuple[str, str, int]]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT metric_name, labels::text, day - %s FROM metric_series ORDER BY 3, 2",
+            (DAY0 // DAY_MS,),
+        ).fetchall()
+    return [(name, labels, day) for name, labels, day in rows]
+
+
+def test_the_series_catalog_holds_each_series_day_and_retention_forgets_emptied_days(
+    backend: PostgresBackend, url: str
+) -> None:
+    cutoff = DAY0 + 2 * DAY_MS + 12 * 3_600_000  # day 2, noon
+    backend.write_metrics([Metric.gauge("m", 1.0, DAY0, {"a": "1"})])
+    backend.write_metrics(  # one batch over days 1 and 2
+        [Metric.gauge("m", 2.0, DAY0 + DAY_MS, {"a": "2"}), Metric.gauge("m", 3.0, cutoff)]
+    )
+    backend.write_metrics([Metric.gauge("m", 4.0, DAY0 + 1, {"a": "1"})])  # known already
+    assert _catalog(url) == [("m", '{"a": "1"}', 0), ("m", '{"a": "2"}', 1), ("m", "{}", 2)]
+
+    backend.apply_retention({"metrics": cutoff})
+
+    assert _catalog(url) == [("m", "{}", 2)]
+
+
+def test_a_name_alone_in_range_or_among_others_gives_the_same_points(
+    backend: PostgresBackend,
+) -> None:
+    # a=1 every 10 s on days 0 and 1; a=2 in the afternoon of day 1 only, interleaved.
+    ones = [DAY0 + 10_000 * i for i in range(2 * 8640)]
+    twos = [DAY0 + DAY_MS + 43_200_000 + 10_000 * i + 5 for i in range(4320)]
+    backend.write_metrics([Metric.gauge("m", float(t), t, {"a": "1"}) for t in ones])
+    backend.write_metrics([Metric.gauge("m", -1.0, t, {"a": "2", "b": "x"}) for t in twos])
+    morning = (DAY0 + DAY_MS, DAY0 + DAY_MS + 43_200_000 - 1)  # a=2 has no point here
+    ranges = [(DAY0, DAY0 + DAY_MS - 1), (DAY0, DAY0 + 2 * DAY_MS - 1), morning]
+    for (start, end), points, wanted in itertools.product(
+        ranges, (None, 100, 100_000), ({}, {"a": "1"})
+    ):
+        series = backend.query_metrics(MetricsQuery("m", start, end, wanted, points))
+        expected = [t for t in ones if start <= t <= end]
+        if points is not None:
+            expected = _newest_per_bucket(expected, start, end, points)
+        assert series[0].labels == (("a", "1"),)
+        assert series[0].timestamps == expected
+        assert series[0].values == [float(t) for t in expected]
+        if start <= twos[0] <= end and not wanted:  # the other series, labels checked
+            assert [s.labels for s in series[1:]] == [(("a", "2"), ("b", "x"))]
+            assert series[1].values == [-1.0] * len(series[1].timestamps)
+        else:  # filtered out, or no point in range (but in the catalog): none
+            assert len(series) == 1

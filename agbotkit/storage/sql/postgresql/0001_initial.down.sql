@@ -4,4 +4,5 @@ DROP TABLE market_frames;
 DROP TABLE positions;
 DROP TABLE fills;
 DROP TABLE orders;
+DROP TABLE metric_series;
 DROP TABLE metrics;
