@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sqlite3
 import time
 from decimal import Decimal
@@ -240,3 +241,68 @@ def test_with_password() -> None:
 def test_bad_urls(url: str, message: str) -> None:
     with pytest.raises(StorageError, match=message):
         parse_storage_url(url)
+
+
+DAY_MS = 86_400_000  # T0 is midnight UTC
+
+
+def catalog(path: Path) -> list[tuple[str, str, int]]:
+    sql = "SELECT metric_name, labels, day - ? FROM metric_series ORDER BY 3, 2"
+    with raw(path) as conn:
+        return [(name, labels, day) for name, labels, day in conn.execute(sql, (T0 // DAY_MS,))]
+
+
+def test_the_series_catalog_holds_each_series_day_and_retention_forgets_emptied_days(
+    sqlite_db: SqliteBackend, db_path: Path
+) -> None:
+    cutoff = T0 + 2 * DAY_MS + 12 * 3_600_000  # day 2, noon
+    sqlite_db.write_metrics([Metric.gauge("m", 1.0, T0, {"a": "1"})])
+    sqlite_db.write_metrics(  # one batch over days 1 and 2
+        [Metric.gauge("m", 2.0, T0 + DAY_MS, {"a": "2"}), Metric.gauge("m", 3.0, cutoff)]
+    )
+    sqlite_db.write_metrics([Metric.gauge("m", 4.0, T0 + 1, {"a": "1"})])  # known already
+    failing = [Metric.gauge("m", 5.0, T0, {"a": "3"}), Metric.gauge("m", float("nan"), T0)]
+    with pytest.raises(StorageError):
+        sqlite_db.write_metrics(failing)  # rolled back with its rows
+    assert catalog(db_path) == [("m", '{"a":"1"}', 0), ("m", '{"a":"2"}', 1), ("m", "{}", 2)]
+
+    sqlite_db.apply_retention({"metrics": cutoff})
+
+    assert catalog(db_path) == [("m", "{}", 2)]
+
+
+def newest_per_bucket(stamps: list[int], start: int, end: int, points: int) -> list[int]:
+    newest: dict[int, int] = {}
+    for t in stamps:
+        if start <= t <= end:
+            bucket = (t - start) * points // (end - start + 1)
+            newest[bucket] = max(newest.get(bucket, t), t)
+    return sorted(newest.values())
+
+
+@pytest.mark.parametrize("name", ["m", "m*"])
+def test_a_name_alone_in_range_or_among_others_gives_the_same_points(
+    sqlite_db: SqliteBackend, name: str
+) -> None:
+    # a=1 every 10 s on days 0 and 1; a=2 in the afternoon of day 1 only, interleaved.
+    ones = [T0 + 10_000 * i for i in range(2 * 8640)]
+    twos = [T0 + DAY_MS + 43_200_000 + 10_000 * i + 5 for i in range(4320)]
+    sqlite_db.write_metrics([Metric.gauge("m", float(t), t, {"a": "1"}) for t in ones])
+    sqlite_db.write_metrics([Metric.gauge("m", -1.0, t, {"a": "2", "b": "x"}) for t in twos])
+    morning = (T0 + DAY_MS, T0 + DAY_MS + 43_200_000 - 1)  # a=2 has no point here
+    ranges = [(T0, T0 + DAY_MS - 1), (T0, T0 + 2 * DAY_MS - 1), morning]
+    for (start, end), points, wanted in itertools.product(
+        ranges, (None, 100, 100_000), ({}, {"a": "1"})
+    ):
+        series = sqlite_db.query_metrics(MetricsQuery(name, start, end, wanted, points))
+        expected = [t for t in ones if start <= t <= end]
+        if points is not None:
+            expected = newest_per_bucket(expected, start, end, points)
+        assert series[0].labels == (("a", "1"),)
+        assert series[0].timestamps == expected
+        assert series[0].values == [float(t) for t in expected]
+        if start <= twos[0] <= end and not wanted:  # the other series, labels checked
+            assert [s.labels for s in series[1:]] == [(("a", "2"), ("b", "x"))]
+            assert series[1].values == [-1.0] * len(series[1].timestamps)
+        else:  # filtered out, or no point in range (but in the catalog): none
+            assert len(series) == 1

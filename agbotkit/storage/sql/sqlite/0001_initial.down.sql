@@ -5,4 +5,5 @@ DROP TABLE IF EXISTS market_frames;
 DROP TABLE IF EXISTS positions;
 DROP TABLE IF EXISTS fills;
 DROP TABLE IF EXISTS orders;
+DROP TABLE IF EXISTS metric_series;
 DROP TABLE IF EXISTS metrics;

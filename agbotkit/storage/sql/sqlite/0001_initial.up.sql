@@ -14,6 +14,16 @@ CREATE TABLE metrics (
 ) STRICT;
 CREATE INDEX metrics_name_timestamp ON metrics (metric_name, timestamp);
 
+-- The series of each UTC day (day = Unix ms // 86,400,000), kept by write_metrics in the
+-- write's transaction: queries find a name's series here instead of reading the labels of
+-- every row in range (they are not in the index). See sqlite_series.py.
+CREATE TABLE metric_series (
+    metric_name TEXT    NOT NULL,
+    labels      TEXT    NOT NULL,
+    day         INTEGER NOT NULL,
+    PRIMARY KEY (metric_name, day, labels)
+) STRICT, WITHOUT ROWID;
+
 CREATE TABLE orders (
     event_id       TEXT    NOT NULL,
     id             TEXT    NOT NULL,
