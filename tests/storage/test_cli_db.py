@@ -16,9 +16,11 @@ from agbotkit.storage.backend import ExecutionBatch
 from agbotkit.storage.commands import parse_time
 from agbotkit.storage.migrations import Migration, upgrade
 from agbotkit.storage.records import FillRecord, OrderRecord
-from tests.conftest import RunCli
-from tests.storage.conftest import OpenDb
 
+from .conftest import OpenDb
+
+#: The ``run_cli`` fixture (tests/conftest.py): argv -> (exit code, stdout, stderr).
+RunCli = Callable[..., tuple[int, str, str]]
 T0 = 1_763_900_000_000
 WriteYaml = Callable[..., Path]
 

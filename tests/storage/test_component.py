@@ -36,7 +36,8 @@ from agbotkit.storage.component import RetentionConfig, Storage, StorageConfig
 from agbotkit.storage.migrations import latest_version, upgrade
 from agbotkit.storage.records import ExecutionQuery, MetricsQuery, OrderStatus
 from agbotkit.topics import FILLS, METRICS, ORDER_DECISIONS, ORDER_OUTCOMES, POSITIONS
-from tests.storage.conftest import OpenDb
+
+from .conftest import OpenDb
 
 NOW = 1_763_900_000_000
 ALL_TIME = ExecutionQuery(start_ms=0, end_ms=NOW * 2)

@@ -3,22 +3,53 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 import trio
 
+from agbotkit.abc import ComponentContext
 from agbotkit.bus import Bus
+from agbotkit.dashboard import Dashboard, DashboardConfig, DashboardHub
 from agbotkit.dashboard.history import thin
 from agbotkit.model.metrics import Metric
 from agbotkit.storage.database import DatabaseConfig
 from agbotkit.storage.migrations import upgrade
 from agbotkit.topics import METRICS
-from tests.dashboard.conftest import Running, running_dashboard
-from tests.storage.conftest import OpenDb
+
+from .conftest import OpenDb
 
 MINUTE = 60_000
+
+
+@attrs.frozen
+class Running:
+    """A dashboard serving on a free loopback port."""
+
+    component: Dashboard
+
+    @property
+    def url(self) -> str:
+        return self.component.urls[0]
+
+    @property
+    def hub(self) -> DashboardHub:
+        assert self.component.hub is not None
+        return self.component.hub
+
+
+@asynccontextmanager
+async def running_dashboard(bus: Bus, **options: Any) -> AsyncIterator[Running]:
+    config = DashboardConfig(port=0, push_interval_s=0.05, **options)
+    component = Dashboard(config, ComponentContext("dashboard", bus))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(component.run)
+        yield Running(component)
+        nursery.cancel_scope.cancel()
 
 
 async def series_of(running: Running, **params: Any) -> dict[str, Any]:

@@ -30,7 +30,8 @@ from agbotkit.storage.records import (
 )
 from agbotkit.storage.url import parse_storage_url
 from agbotkit.testing.postgres import FAST_SETTINGS, ThrowawayPostgres, find_postgres_binaries
-from tests.storage.conftest import TIMESCALE_MISSING
+
+from .conftest import TIMESCALE_MISSING
 
 _NUMBERS = itertools.count(1)
 #: 2026-09-22T00:00:00Z, a UTC midnight.
