@@ -113,7 +113,7 @@ class StorageConfig(DatabaseConfig):
 
     auto_upgrade: bool = True
     venue: str = "polymarket"
-    batch_size: int = attrs.field(default=5000, validator=greater_than(0))
+    batch_size: int = attrs.field(default=10_000, validator=greater_than(0))
     flush_interval_s: float = attrs.field(default=1.0, validator=greater_than(0))
     metrics_buffer: int = attrs.field(default=100_000, validator=greater_than(0))
     metric_prefixes: tuple[str, ...] = ()
