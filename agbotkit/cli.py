@@ -108,13 +108,14 @@ def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         ("metrics", "stored samples of a metric"),
         ("orders", "stored order events"),
         ("fills", "stored fills"),
+        ("positions", "stored position snapshots"),
     ):
         action = actions.add_parser(name, help=text)
         action.add_argument("--stack", required=True, help="the stack file (YAML)")
         action.add_argument("--component", help="the storage component, when there are several")
         if name in ("upgrade", "downgrade"):
             action.add_argument("--to", type=int, help="the schema version to reach")
-        if name in ("metrics", "orders", "fills"):
+        if name in ("metrics", "orders", "fills", "positions"):
             if name == "metrics":
                 action.add_argument("name", help="the metric name; * matches anything")
                 action.add_argument(
@@ -122,9 +123,11 @@ def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
                 )
                 action.add_argument("--points", type=int, help="downsample to at most N points")
             else:
-                action.add_argument("--venue")
+                if name != "positions":
+                    action.add_argument("--venue")
+                    action.add_argument("--order-id", help="the order's id")
                 action.add_argument("--market", help="market (condition id)")
-                action.add_argument("--order-id", help="the order's id")
+                action.add_argument("--token", help="the outcome token's id")
                 action.add_argument("--limit", type=int, default=10_000)
             if name == "orders":
                 action.add_argument(
@@ -294,6 +297,7 @@ def _db_query(args: argparse.Namespace, db_commands: Any) -> Any:
         market=getattr(args, "market", None),
         status=getattr(args, "status", None),
         order_id=getattr(args, "order_id", None),
+        token_id=getattr(args, "token", None),
         limit=getattr(args, "limit", 10_000),
         output=args.format,
     )

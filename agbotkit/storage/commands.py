@@ -2,7 +2,8 @@
 
 * ``status``: the database, its schema version, pending migrations, rows per table.
 * ``upgrade [--to N]`` / ``downgrade [--to N]``: apply or undo migrations.
-* ``metrics NAME``, ``orders``, ``fills``: query stored rows (table, JSON lines or CSV).
+* ``metrics NAME``, ``orders``, ``fills``, ``positions``: query stored rows (table, JSON
+  lines or CSV).
 
 The database is the one of the stack's ``storage`` component (``--component`` picks one
 when there are several). The caller plans the stack file and hands the component in: this
@@ -17,7 +18,7 @@ import io
 import json
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -144,7 +145,7 @@ def schema_lines(backend: StorageBackend, action: str, to: int | None) -> list[s
 
 @attrs.frozen
 class QueryArgs:
-    """What ``agbotkit db metrics|orders|fills`` asked for."""
+    """What ``agbotkit db metrics|orders|fills|positions`` asked for."""
 
     what: str
     start_ms: int
@@ -156,6 +157,7 @@ class QueryArgs:
     market: str | None = None
     status: str | None = None
     order_id: str | None = None
+    token_id: str | None = None
     limit: int = 10_000
     output: str = "table"
 
@@ -185,14 +187,16 @@ def query_lines(backend: StorageBackend, args: QueryArgs) -> list[str]:
             venue=args.venue,
             market=args.market,
             status=args.status if args.what == "orders" else None,
-            order_id=args.order_id,
+            order_id=args.order_id if args.what != "positions" else None,
+            token_id=args.token_id,
             limit=args.limit,
         )
-        records: Sequence[Any] = (
-            backend.query_orders(execution)
-            if args.what == "orders"
-            else backend.query_fills(execution)
-        )
+        queries: dict[str, Callable[[ExecutionQuery], Sequence[Any]]] = {
+            "orders": backend.query_orders,
+            "fills": backend.query_fills,
+            "positions": backend.query_positions,
+        }
+        records: Sequence[Any] = queries[args.what](execution)
         rows = [
             {"timestamp": _iso(r.timestamp_ms), **attrs.asdict(r, value_serializer=_plain)}
             for r in records

@@ -15,7 +15,7 @@ from agbotkit.model.metrics import Metric
 from agbotkit.storage.backend import ExecutionBatch
 from agbotkit.storage.commands import parse_time
 from agbotkit.storage.migrations import Migration, upgrade
-from agbotkit.storage.records import FillRecord, OrderRecord
+from agbotkit.storage.records import FillRecord, OrderRecord, PositionRecord
 
 from .conftest import OpenDb
 
@@ -124,6 +124,30 @@ def test_status_upgrade_query_downgrade(
     assert "1.25" in out
     code, out, _ = run_cli("db", "fills", "--stack", stack, *window, "--market", "nowhere")
     assert out.strip() == "(no rows)"
+
+    backend.write_execution(
+        ExecutionBatch(
+            positions=[
+                PositionRecord(
+                    timestamp_ms=T0 + 7,
+                    source="risk",
+                    token_id=token,
+                    market="0xm",
+                    size=Decimal(size),
+                    cost_basis_usd=Decimal("1.5"),
+                    realised_pnl_usd=Decimal(0),
+                    fees_usd=Decimal(0),
+                    mark=Decimal("0.5"),
+                )
+                for token, size in (("tok", "3"), ("other", "4"))
+            ]
+        )
+    )
+    code, out, _ = run_cli(
+        "db", "positions", "--stack", stack, *window, "--token", "tok", "--format", "json"
+    )
+    (position,) = [json.loads(line) for line in out.splitlines()]
+    assert (position["token_id"], position["size"], position["source"]) == ("tok", "3", "risk")
 
     code, out, err = run_cli("db", "downgrade", "--stack", stack)
     assert (code, out.splitlines()[0]) == (0, "undone 0001_initial"), err
