@@ -43,6 +43,7 @@ from agbotkit.model.orders import (
     OrderAccepted,
     OrderIntent,
     OrderOutcome,
+    Position,
     PositionSnapshot,
 )
 from agbotkit.model.risk import (
@@ -54,12 +55,14 @@ from agbotkit.model.risk import (
     RiskContext,
 )
 from agbotkit.risk.engine import RiskEngine
+from agbotkit.risk.restore import load_positions
 from agbotkit.risk.simulator import (
     InsufficientPositionError,
     PolymarketSimulator,
     SettledTokenError,
 )
 from agbotkit.risk.watch import FileChanges, KillStateFile, hangup_signals
+from agbotkit.storage.database import DatabaseConfig
 from agbotkit.topics import (
     BOOKS,
     FILLS,
@@ -116,6 +119,11 @@ class RiskConfig:
         intent_buffer: order intents that may wait before publishers block.
         book_buffer: book and market-data updates that may wait before the oldest are
             dropped (only the latest book of a token matters).
+        positions_from: the database a ``storage`` component writes (its options: ``url``,
+            ``password_env``...): at start, the newest position snapshot of each token this
+            component held is read back from it, so a restart does not start flat. A
+            database without a schema yet has nothing to restore; one that cannot be read
+            fails the start. None: start flat.
     """
 
     policy_file: Path
@@ -129,6 +137,7 @@ class RiskConfig:
     fee_exponent: int = attrs.field(default=1, validator=at_least(1))
     intent_buffer: int = attrs.field(default=1024, validator=at_least(1))
     book_buffer: int = attrs.field(default=10_000, validator=at_least(1))
+    positions_from: DatabaseConfig | None = None
 
     def state_path(self, name: str, stack_dir: Path) -> Path:
         """The state file of the component called ``name`` in a stack in ``stack_dir``."""
@@ -214,6 +223,14 @@ class _Desk:
             self.sync("auto")
 
     # -- positions ------------------------------------------------------------------------
+
+    def restore(self, position: Position) -> None:
+        """Books from a stored snapshot (at start, before any fill)."""
+        self.simulator.restore(position)
+        if position.market_id:
+            self.token_market.setdefault(position.token_id, position.market_id)
+        self.traded.add(position.token_id)
+        self._changed()
 
     def inventory_value(self) -> float:
         if self._inventory is None:
@@ -413,6 +430,9 @@ class RiskComponent(Component[RiskConfig]):
             config.policy_file, kill_state=kill_state, clock=self.context.now_ms
         )
         desk = _Desk(self, engine, kill_file, policy_changes)
+        if config.positions_from is not None:
+            for position in await load_positions(config.positions_from, self.context, self.name):
+                desk.restore(position)
         self.context.logger.info(
             "%d policies from %s; kill switch %s (state file %s)",
             len(engine.policies),

@@ -118,6 +118,20 @@ class PolymarketSimulator:
 
     # -- trading ------------------------------------------------------------------------
 
+    def restore(self, position: Position) -> None:
+        """Take ``position`` as the token's books (a restart picking up where it stopped).
+
+        Its mark is not kept: the next book of the token gives the mid.
+        """
+        self._books[position.token_id] = _Book(
+            market_id=position.market_id,
+            size=position.size,
+            cost=position.cost_basis_usd,
+            realised=position.realised_pnl_usd,
+            fees=position.fees_usd,
+            settled=position.settled,
+        )
+
     def fee_for(self, fill: Fill) -> Decimal:
         """The fee charged for ``fill``: its own ``fee_usd``, else the fee curve's."""
         if fill.fee_usd is not None:

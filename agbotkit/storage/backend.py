@@ -120,6 +120,10 @@ class StorageBackend(MigrationTarget, Protocol):
     def query_positions(self, query: ExecutionQuery) -> list[PositionRecord]:
         """Position snapshots matching ``query`` (market, token_id), oldest first."""
 
+    def latest_positions(self, source: str) -> list[PositionRecord]:
+        """The newest snapshot of each token the component ``source`` held, by token id
+        (what a restarted risk component starts from)."""
+
     def query_frames(
         self, start_ms: int, end_ms: int, feed: str | None = None, limit: int = 100_000
     ) -> list[RawFrame]:

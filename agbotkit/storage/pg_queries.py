@@ -197,6 +197,16 @@ def query_positions(conn: psycopg.Connection[Any], query: ExecutionQuery) -> lis
     return _records(rows, _position)
 
 
+def latest_positions(conn: psycopg.Connection[Any], source: str) -> list[PositionRecord]:
+    """The newest snapshot of each token ``source`` held, by token id."""
+    rows = conn.execute(
+        f'SELECT DISTINCT ON (token_id COLLATE "C") {_POSITION_COLUMNS} FROM positions '
+        'WHERE source = %s ORDER BY token_id COLLATE "C", timestamp DESC',
+        (source,),
+    ).fetchall()
+    return _records(rows, _position)
+
+
 def query_frames(
     conn: psycopg.Connection[Any],
     start_ms: int,

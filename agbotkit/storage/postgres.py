@@ -271,6 +271,11 @@ class PostgresBackend:
         with self._db.use("query positions") as conn:
             return pg_queries.query_positions(conn, query)
 
+    def latest_positions(self, source: str) -> list[PositionRecord]:
+        """The newest snapshot of each token ``source`` held, by token id."""
+        with self._db.use("read positions") as conn:
+            return pg_queries.latest_positions(conn, source)
+
     def query_frames(
         self, start_ms: int, end_ms: int, feed: str | None = None, limit: int = 100_000
     ) -> list[RawFrame]:

@@ -283,6 +283,10 @@ class SqliteBackend:
         """Position snapshots matching ``query`` (market, token_id), oldest first."""
         return self._run("querying positions", lambda c: sqlite_queries.query_positions(c, query))
 
+    def latest_positions(self, source: str) -> list[PositionRecord]:
+        """The newest snapshot of each token ``source`` held, by token id."""
+        return self._run("reading positions", lambda c: sqlite_queries.latest_positions(c, source))
+
     def query_frames(
         self, start_ms: int, end_ms: int, feed: str | None = None, limit: int = 100_000
     ) -> list[RawFrame]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from agbotkit.model.feeds import RawFrame
 from agbotkit.storage.records import (
@@ -126,21 +127,33 @@ def query_positions(conn: sqlite3.Connection, query: ExecutionQuery) -> list[Pos
     rows = _execution_rows(
         conn, "positions", _POSITION_COLUMNS, query, filters, "timestamp, source, token_id"
     )
-    return [
-        PositionRecord(
-            timestamp_ms=r[0],
-            source=r[1],
-            token_id=r[2],
-            market=r[3],
-            size=Decimal(r[4]),
-            cost_basis_usd=Decimal(r[5]),
-            realised_pnl_usd=Decimal(r[6]),
-            fees_usd=Decimal(r[7]),
-            mark=Decimal(r[8]),
-            settled=bool(r[9]),
-        )
-        for r in rows
-    ]
+    return [_position(r) for r in rows]
+
+
+def latest_positions(conn: sqlite3.Connection, source: str) -> list[PositionRecord]:
+    """The newest snapshot of each token ``source`` held, by token id."""
+    rows = conn.execute(
+        f"SELECT {_POSITION_COLUMNS} FROM positions AS p WHERE source = ? AND timestamp = "
+        "(SELECT max(timestamp) FROM positions WHERE source = p.source "
+        "AND token_id = p.token_id) ORDER BY token_id",
+        (source,),
+    ).fetchall()
+    return [_position(r) for r in rows]
+
+
+def _position(r: Sequence[Any]) -> PositionRecord:
+    return PositionRecord(
+        timestamp_ms=r[0],
+        source=r[1],
+        token_id=r[2],
+        market=r[3],
+        size=Decimal(r[4]),
+        cost_basis_usd=Decimal(r[5]),
+        realised_pnl_usd=Decimal(r[6]),
+        fees_usd=Decimal(r[7]),
+        mark=Decimal(r[8]),
+        settled=bool(r[9]),
+    )
 
 
 def query_frames(
