@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
 from agbotkit.config.checks import at_least, greater_than
 
-__all__ = ["COMPONENT_KEYS", "ComponentSpec", "RestartConfig", "RestartPolicy", "StackSettings"]
+__all__ = [
+    "COMPONENT_KEYS",
+    "ComponentSpec",
+    "PlannedComponentLike",
+    "RestartConfig",
+    "RestartPolicy",
+    "StackSettings",
+]
 
 
 class RestartPolicy(enum.StrEnum):
@@ -83,3 +90,16 @@ class ComponentSpec:
 
 #: Keys of a component entry that belong to the supervisor, not to the component.
 COMPONENT_KEYS = frozenset({"kind", "needs", "restart", "critical", "start_timeout_s"})
+
+
+class PlannedComponentLike(Protocol):
+    """A component of a planned stack, as the command-line helpers below the supervisor see
+    it (the supervisor's ``PlannedComponent`` is one; they do not import the supervisor)."""
+
+    @property
+    def name(self) -> str:
+        """The component's name in the stack."""
+
+    @property
+    def config(self) -> Any:
+        """Its validated options."""

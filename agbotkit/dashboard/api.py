@@ -22,6 +22,7 @@ import fnmatch
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import msgspec
 import trio
 from quart import Response, request
@@ -94,19 +95,18 @@ def register_api(
     async def series() -> Response:
         if not allowed():
             return unauthorized()
-        args = request.args
-        found = _query(hub, args)
-        since = _int_arg(args, "since", None)
-        if hub.history is None or since is None:
+        query = _SeriesQuery.parse(request.args)
+        found = _query(hub, query)
+        if hub.history is None or query.since is None:
             return _json({"series": found})
         series, error = await merge_history(
             hub.history,
             found,
-            name=args["name"],
-            labels=_label_filter(args),
-            since=since,
+            name=query.name,
+            labels=query.labels,
+            since=query.since,
             until=hub.context.now_ms(),
-            max_points=_int_arg(args, "max_points", 2000) or 2000,
+            max_points=query.max_points,
         )
         body: dict[str, Any] = {"series": series}
         if error is not None:
@@ -122,20 +122,33 @@ def register_api(
         return await _risk_command(hub, "reset", allowed, unauthorized)
 
 
-def _query(hub: DashboardHub, args: Any) -> list[dict[str, Any]]:
-    name = args.get("name", "")
-    if not name:
-        raise _BadRequest("the query parameter 'name' is required")
-    label_filter = _label_filter(args)
-    since = _int_arg(args, "since", None)
-    max_points = _int_arg(args, "max_points", 2000)
-    if max_points is None or not 1 <= max_points <= MAX_POINTS_LIMIT:
-        raise _BadRequest(f"max_points must be between 1 and {MAX_POINTS_LIMIT}")
+@attrs.frozen
+class _SeriesQuery:
+    """The query parameters of ``/api/series``, checked."""
+
+    name: str
+    labels: dict[str, str]
+    since: int | None
+    max_points: int
+
+    @classmethod
+    def parse(cls, args: Any) -> _SeriesQuery:
+        name = args.get("name", "")
+        if not name:
+            raise _BadRequest("the query parameter 'name' is required")
+        max_points = _int_arg(args, "max_points", 2000)
+        if max_points is None or not 1 <= max_points <= MAX_POINTS_LIMIT:
+            raise _BadRequest(f"max_points must be between 1 and {MAX_POINTS_LIMIT}")
+        return cls(name, _label_filter(args), _int_arg(args, "since", None), max_points)
+
+
+def _query(hub: DashboardHub, query: _SeriesQuery) -> list[dict[str, Any]]:
+    name = query.name
     names = fnmatch.filter(hub.store.names(), name) if "*" in name else [name]
     out = []
     for metric_name in names:
         try:
-            found = hub.store.query(metric_name, label_filter, since, max_points)
+            found = hub.store.query(metric_name, query.labels, query.since, query.max_points)
         except TimeSeriesError as exc:  # pragma: no cover - arguments are checked above
             raise _BadRequest(str(exc)) from exc
         for labels, points in found:

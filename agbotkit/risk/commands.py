@@ -14,10 +14,10 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
 
 import attrs
 
+from agbotkit.config.schema import PlannedComponentLike
 from agbotkit.errors import ConfigError, ConfigIssue
 from agbotkit.model.risk import NOT_TRIGGERED, KillState
 from agbotkit.risk.component import RiskConfig
@@ -29,18 +29,6 @@ __all__ = ["ACTIONS", "RiskTarget", "kill", "reset", "risk_targets", "run", "sta
 
 #: The sub-commands.
 ACTIONS = ("kill", "reset", "status")
-
-
-class PlannedComponentLike(Protocol):
-    """What :func:`risk_targets` needs of a planned component (``PlannedComponent``)."""
-
-    @property
-    def name(self) -> str:
-        """The component's name in the stack."""
-
-    @property
-    def config(self) -> Any:
-        """Its validated options."""
 
 
 @attrs.frozen

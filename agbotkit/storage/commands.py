@@ -22,10 +22,11 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 
+from agbotkit.config.schema import PlannedComponentLike
 from agbotkit.errors import ConfigError, ConfigIssue, StorageError
 from agbotkit.storage.backend import StorageBackend
 from agbotkit.storage.database import DatabaseConfig
@@ -38,18 +39,6 @@ __all__ = ["FORMATS", "find_database", "parse_time", "query_lines", "schema_line
 FORMATS = ("table", "json", "csv")
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
-
-
-class PlannedComponentLike(Protocol):
-    """What :func:`find_database` needs of a planned component."""
-
-    @property
-    def name(self) -> str:
-        """The component's name in the stack."""
-
-    @property
-    def config(self) -> Any:
-        """Its validated options."""
 
 
 def find_database(

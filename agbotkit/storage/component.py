@@ -263,7 +263,8 @@ class Storage(Component[StorageConfig]):
             for metric in _drain(self._metrics_sub):
                 self._accept_metric(metric)
         if self._frames_sub is not None:
-            self.writer.frames.extend(_drain(self._frames_sub))
+            for frame in _drain(self._frames_sub):
+                self.writer.add_frame(frame, stopping=True)
 
     # -- collecting: bus -> batches --------------------------------------------------------
 
@@ -273,7 +274,7 @@ class Storage(Component[StorageConfig]):
             while not writer.has_room():  # both batches full: the subscription drops oldest
                 await writer.room.wait()
             try:
-                batch = await samples.receive_batch(writer.batch_size - len(writer.metrics))
+                batch = await samples.receive_batch(writer.metrics_room())
             except (trio.EndOfChannel, trio.ClosedResourceError):
                 return
             for metric in batch:

@@ -9,6 +9,7 @@ from ``PGPASSWORD`` / ``~/.pgpass``), never from the stack file.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import attrs
 
@@ -81,12 +82,9 @@ class DatabaseConfig:
             env_field="password_env",
             file_field="password_file",
         )
-        mode: TimescaleMode = "on" if self.timescaledb == "on" else "off"
-        if self.timescaledb == "auto":
-            mode = "auto"
         return open_backend(
             self.parsed_url(stack_dir),
             password=password,
-            timescaledb=mode,
+            timescaledb=cast(TimescaleMode, self.timescaledb),  # one_of() checked it
             connect_timeout_s=self.connect_timeout_s,
         )

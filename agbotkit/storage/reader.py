@@ -1,4 +1,4 @@
-"""Reading stored rows from trio code: the backend's queries in a worker thread.
+"""Reading stored metrics from trio code: the backend's query in a worker thread.
 
 The dashboard's history uses it; the CLI, being synchronous, calls the backend directly.
 """
@@ -11,13 +11,7 @@ from typing import TypeVar
 import trio
 
 from agbotkit.storage.backend import StorageBackend
-from agbotkit.storage.records import (
-    ExecutionQuery,
-    FillRecord,
-    MetricsQuery,
-    OrderRecord,
-    Series,
-)
+from agbotkit.storage.records import MetricsQuery, Series
 
 __all__ = ["StorageReader"]
 
@@ -41,14 +35,6 @@ class StorageReader:
     async def metrics(self, query: MetricsQuery) -> list[Series]:
         """See :meth:`StorageBackend.query_metrics`."""
         return await self._call(lambda: self.backend.query_metrics(query))
-
-    async def orders(self, query: ExecutionQuery) -> list[OrderRecord]:
-        """See :meth:`StorageBackend.query_orders`."""
-        return await self._call(lambda: self.backend.query_orders(query))
-
-    async def fills(self, query: ExecutionQuery) -> list[FillRecord]:
-        """See :meth:`StorageBackend.query_fills`."""
-        return await self._call(lambda: self.backend.query_fills(query))
 
     async def aclose(self) -> None:
         """Close the backend."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import attrs
 import trio
@@ -33,7 +33,7 @@ from agbotkit.storage.migrations import check_schema
 from agbotkit.storage.records import FillRecord, OrderRecord, PositionRecord
 from agbotkit.storage.spill import ExecutionRecord, SpillFile
 
-__all__ = ["BatchWriter", "WriteCounts"]
+__all__ = ["BatchQueue", "BatchWriter", "WriteCounts"]
 
 LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,6 +46,40 @@ def execution_batch(records: Sequence[ExecutionRecord]) -> ExecutionBatch:
         fills=[r for r in records if isinstance(r, FillRecord)],
         positions=[r for r in records if isinstance(r, PositionRecord)],
     )
+
+
+@attrs.define
+class BatchQueue(Generic[T]):
+    """Rows waiting to be written, and the batch being written (kept until it is, so a
+    batch the database could not take is the next one tried).
+
+    Attributes:
+        waiting: rows not yet in a batch, oldest first.
+        in_flight: the batch taken for writing; empty when none.
+    """
+
+    waiting: list[T] = attrs.Factory(list)
+    in_flight: list[T] = attrs.Factory(list)
+
+    def __len__(self) -> int:
+        return len(self.waiting) + len(self.in_flight)
+
+    def next_batch(self, size: int) -> list[T]:
+        """The batch in flight, or up to ``size`` waiting rows taken as the new one."""
+        if not self.in_flight:
+            self.in_flight = self.waiting[:size]
+            del self.waiting[:size]
+        return self.in_flight
+
+    def written(self) -> None:
+        """The batch in flight is done with (written, or refused and dropped)."""
+        self.in_flight = []
+
+    def clear(self) -> int:
+        """Forget every row; return how many there were."""
+        count = len(self)
+        self.waiting, self.in_flight = [], []
+        return count
 
 
 @attrs.define
@@ -89,11 +123,9 @@ class BatchWriter:
         self.counts = WriteCounts()
         self.connected: bool | None = None  # None: not tried yet
         self.schema_ready = False
-        self.metrics: list[Metric] = []
-        self.frames: list[RawFrame] = []
+        self.metrics: BatchQueue[Metric] = BatchQueue()
+        self.frames: BatchQueue[RawFrame] = BatchQueue()
         self.execution: list[ExecutionRecord] = []
-        self._retry_metrics: list[Metric] = []
-        self._retry_frames: list[RawFrame] = []
         self._limiter = trio.CapacityLimiter(1)
         self._reading_spill = False
         self.room = trio.Event()  # set when a metrics batch was taken: collectors go on
@@ -103,19 +135,25 @@ class BatchWriter:
 
     def has_room(self) -> bool:
         """Whether the metrics batch being filled takes more samples."""
-        return len(self.metrics) < self.batch_size
+        return self.metrics_room() > 0
+
+    def metrics_room(self) -> int:
+        """How many more samples the metrics batch being filled takes."""
+        return self.batch_size - len(self.metrics.waiting)
 
     def add_metric(self, metric: Metric) -> None:
         """Queue one sample (the caller checks :meth:`has_room` first)."""
-        self.metrics.append(metric)
-        if len(self.metrics) >= self.batch_size:
+        waiting = self.metrics.waiting
+        waiting.append(metric)
+        if len(waiting) >= self.batch_size:
             self.work.set()
 
-    def add_frame(self, frame: RawFrame) -> bool:
-        """Queue one raw frame; ``False`` (dropped) when the batch is full."""
-        if len(self.frames) >= self.batch_size:
+    def add_frame(self, frame: RawFrame, *, stopping: bool = False) -> bool:
+        """Queue one raw frame; ``False`` (dropped) when the batch is full, unless the
+        stack is ``stopping`` (then everything accepted is written at once)."""
+        if len(self.frames.waiting) >= self.batch_size and not stopping:
             return False
-        self.frames.append(frame)
+        self.frames.waiting.append(frame)
         return True
 
     def add_execution(self, records: Sequence[ExecutionRecord]) -> None:
@@ -164,7 +202,7 @@ class BatchWriter:
     @property
     def pending_metrics(self) -> int:
         """Samples waiting to be written (in hand, not counting the bus subscription)."""
-        return len(self.metrics) + len(self._retry_metrics)
+        return len(self.metrics)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -244,38 +282,42 @@ class BatchWriter:
             raise
 
     async def _flush_metrics(self) -> bool:
-        batch = self._retry_metrics or self.metrics[: self.batch_size]
+        batch = self.metrics.next_batch(self.batch_size)
+        self._room_made()  # the waiting rows moved into the batch: collectors go on
         if not batch:
             return False
-        if batch is not self._retry_metrics:
-            del self.metrics[: len(batch)]
-            self._retry_metrics = batch
-            self._room_made()
-        try:
-            self.counts.metrics += await self.call(self.backend.write_metrics, batch)
-        except StorageUnavailableError:
-            raise
-        except StorageError as exc:
+        written = await self._write_batch(self.backend.write_metrics, batch, "metrics")
+        if written is None:
             self.counts.metric_batches_failed += 1
-            self.log.error("a batch of %d metrics was refused and dropped: %s", len(batch), exc)
-        self._retry_metrics = []
+        else:
+            self.counts.metrics += written
+        self.metrics.written()
         return True
 
     async def _flush_frames(self) -> bool:
-        batch = self._retry_frames or self.frames[: self.batch_size]
+        batch = self.frames.next_batch(self.batch_size)
         if not batch:
             return False
-        if batch is not self._retry_frames:
-            del self.frames[: len(batch)]
-            self._retry_frames = batch
+        written = await self._write_batch(self.backend.write_frames, batch, "frames")
+        self.counts.frames += written or 0
+        self.frames.written()
+        return True
+
+    async def _write_batch(
+        self, write: Callable[[list[T]], int], batch: list[T], what: str
+    ) -> int | None:
+        """Rows written, or ``None`` when the database refused the batch (dropped, logged).
+
+        Raises:
+            StorageUnavailableError: the database is away (the batch stays in flight).
+        """
         try:
-            self.counts.frames += await self.call(self.backend.write_frames, batch)
+            return await self.call(write, batch)
         except StorageUnavailableError:
             raise
         except StorageError as exc:
-            self.log.error("a batch of %d frames was refused and dropped: %s", len(batch), exc)
-        self._retry_frames = []
-        return True
+            self.log.error("a batch of %d %s was refused and dropped: %s", len(batch), what, exc)
+            return None
 
     def _room_made(self) -> None:
         self.room.set()
@@ -285,9 +327,4 @@ class BatchWriter:
         """At a stop that could not flush: spill execution rows; return the metrics and
         frames lost (they are only counted)."""
         self.spill_memory()
-        lost = (
-            len(self.metrics) + len(self._retry_metrics),
-            len(self.frames) + len(self._retry_frames),
-        )
-        self.metrics, self._retry_metrics, self.frames, self._retry_frames = [], [], [], []
-        return lost
+        return self.metrics.clear(), self.frames.clear()

@@ -77,12 +77,19 @@ async def wait_until(condition: Callable[[], bool], timeout_s: float = 15.0) -> 
 
 
 class Running:
-    """A storage component running in a nursery of its own, on ``bus``."""
+    """A storage component running in the test's nursery; :meth:`stop` cancels it."""
 
-    def __init__(self, component: Storage, scope: trio.CancelScope) -> None:
+    def __init__(self, component: Storage) -> None:
         self.component = component
-        self.scope = scope
+        self.scope = trio.CancelScope()
         self.stopped = trio.Event()
+
+    async def run(self, *, task_status: trio.TaskStatus[None]) -> None:
+        with self.scope:
+            try:
+                await self.component.run(task_status=task_status)
+            finally:
+                self.stopped.set()
 
     async def stop(self) -> None:
         self.scope.cancel()
@@ -101,17 +108,8 @@ async def start_storage(
         context = ComponentContext(
             "store", bus, stack_dir=tmp_path, now_ms=lambda: NOW, stack_name="test"
         )
-        component = Storage(config, context)
-
-        async def run(*, task_status: trio.TaskStatus[Running]) -> None:
-            with trio.CancelScope() as scope:
-                handle = Running(component, scope)
-                try:
-                    await component.run(task_status=_Forward(task_status, handle))
-                finally:
-                    handle.stopped.set()
-
-        handle = await nursery.start(run)
+        handle = Running(Storage(config, context))
+        await nursery.start(handle.run)
         running.append(handle)
         return handle
 
@@ -119,16 +117,6 @@ async def start_storage(
     for handle in running:
         if not handle.stopped.is_set():
             await handle.stop()
-
-
-class _Forward:
-    """Hands ``value`` to ``task_status`` when the component says it started."""
-
-    def __init__(self, task_status: trio.TaskStatus[Running], value: Running) -> None:
-        self.task_status, self.value = task_status, value
-
-    def started(self, _: object = None) -> None:
-        self.task_status.started(self.value)
 
 
 async def publish_execution(bus: Bus) -> None:
