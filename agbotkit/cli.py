@@ -19,11 +19,13 @@ import attrs
 import trio
 
 from agbotkit import __version__
-from agbotkit.config import ComponentSpec, StackFile, load_stack
+from agbotkit.config.schema import ComponentSpec
+from agbotkit.config.stack import StackFile, load_stack
 from agbotkit.errors import AgbotkitError, ConfigError, ForcedStopError, PluginError
 from agbotkit.logs import configure_logging
 from agbotkit.plugins import PluginRegistry
-from agbotkit.supervisor import Supervisor, plan_file, plan_stack
+from agbotkit.supervisor.plan import plan_file, plan_stack
+from agbotkit.supervisor.runner import Supervisor
 
 __all__ = ["main"]
 
@@ -247,7 +249,7 @@ def _risk(action: str, stack: str, reason: str, component: str | None) -> int:
 
 def _db(args: argparse.Namespace) -> int:
     # Imported here: storage is optional machinery; `agbotkit run` does not need it loaded.
-    from agbotkit.storage import commands as db_commands
+    from agbotkit.db import commands as db_commands
 
     try:
         plan = plan_file(args.stack)

@@ -14,14 +14,23 @@ __all__ = [
     "ComponentStartError",
     "ConfigError",
     "ConfigIssue",
+    "FeedSilentError",
     "ForcedStopError",
+    "GammaError",
     "MalformedFrameError",
+    "OutOfOrderError",
     "PluginError",
+    "RecordingError",
     "RestartLimitError",
     "SchemaVersionError",
     "ShutdownTimeoutError",
     "StorageError",
     "StorageUnavailableError",
+    "TimeSeriesError",
+    "TokenError",
+    "WsClosed",
+    "WsError",
+    "WsHandshakeError",
 ]
 
 
@@ -169,3 +178,77 @@ class SchemaVersionError(StorageError):
         self.found = found
         self.known = known
         super().__init__(message)
+
+
+class TimeSeriesError(AgbotkitError, ValueError):
+    """Raised when a time series or series store is given an invalid argument."""
+
+
+class OutOfOrderError(TimeSeriesError):
+    """Raised when an append is older than the newest point already stored.
+
+    Attributes:
+        timestamp_ms: the refused timestamp.
+        newest_ms: the newest timestamp stored.
+    """
+
+    def __init__(self, timestamp_ms: int, newest_ms: int) -> None:
+        self.timestamp_ms = timestamp_ms
+        self.newest_ms = newest_ms
+        super().__init__(
+            f"timestamp_ms {timestamp_ms} is older than the newest stored point ({newest_ms}); "
+            "appends must not go back in time"
+        )
+
+
+class RecordingError(AgbotkitError):
+    """A recording cannot be read: missing, not a recording, or a newer version."""
+
+
+class GammaError(AgbotkitError):
+    """A market could not be resolved: unknown slug, Gamma unreachable, bad answer."""
+
+
+class FeedSilentError(AgbotkitError):
+    """Raised inside a market-data session when no data arrived for the silence timeout
+    although the socket stayed open (the session reconnects)."""
+
+
+class WsError(AgbotkitError):
+    """Base class of the errors of the WebSocket layer (:mod:`agbotkit.ws`)."""
+
+
+class WsClosed(WsError):
+    """Raised when the connection is over: the peer closed it, or it was lost.
+
+    Attributes:
+        code: the close code the peer sent (1000 normal, 1001 going away, 1013 try again
+            later, ...), or ``None`` when the connection was lost without a close frame.
+        reason: the peer's close reason, or what happened (``"connection lost"``).
+    """
+
+    def __init__(self, code: int | None, reason: str) -> None:
+        self.code = code
+        self.reason = reason
+        if code is None:
+            message = f"WebSocket connection lost: {reason}" if reason else "connection lost"
+        else:
+            message = f"WebSocket closed with code {code}" + (f": {reason}" if reason else "")
+        super().__init__(message)
+
+
+class WsHandshakeError(WsError):
+    """Raised by :func:`ws_connect` when the server refused or botched the upgrade.
+
+    Attributes:
+        status: the HTTP status of a refusal (e.g. 503), or ``None`` when the connection
+            failed or the answer was not valid HTTP.
+    """
+
+    def __init__(self, status: int | None, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class TokenError(AgbotkitError):
+    """Raised when the dashboard's access token is missing where needed, or unreadable."""

@@ -34,10 +34,14 @@ from typing import NamedTuple, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from agbotkit.errors import AgbotkitError
+from agbotkit.errors import OutOfOrderError, TimeSeriesError
 from agbotkit.model.metrics import Labels, Metric
 
-__all__ = ["OutOfOrderError", "Points", "SeriesStore", "TimeSeries", "TimeSeriesError"]
+__all__ = [
+    "Points",
+    "SeriesStore",
+    "TimeSeries",
+]
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
@@ -45,27 +49,6 @@ _INT64_MAX = 2**63 - 1
 TimestampArray = npt.NDArray[np.int64]
 ValueArray = npt.NDArray[np.float64]
 _Scalar = TypeVar("_Scalar", bound=np.generic)
-
-
-class TimeSeriesError(AgbotkitError, ValueError):
-    """Raised when a time series or series store is given an invalid argument."""
-
-
-class OutOfOrderError(TimeSeriesError):
-    """Raised when an append is older than the newest point already stored.
-
-    Attributes:
-        timestamp_ms: the refused timestamp.
-        newest_ms: the newest timestamp stored.
-    """
-
-    def __init__(self, timestamp_ms: int, newest_ms: int) -> None:
-        self.timestamp_ms = timestamp_ms
-        self.newest_ms = newest_ms
-        super().__init__(
-            f"timestamp_ms {timestamp_ms} is older than the newest stored point ({newest_ms}); "
-            "appends must not go back in time"
-        )
 
 
 class Points(NamedTuple):

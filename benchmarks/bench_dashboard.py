@@ -38,7 +38,7 @@ from trio_websocket import ConnectionClosed, open_websocket_url
 
 from agbotkit.abc import ComponentContext
 from agbotkit.bus import Bus
-from agbotkit.dashboard import Dashboard, DashboardConfig
+from agbotkit.dashboard.component import Dashboard, DashboardConfig
 
 SUBSCRIBERS = 10
 SERIES = 100

@@ -30,7 +30,8 @@ from agbotkit.bus import Bus, Overflow
 from agbotkit.marketdata.component import ClobMarket, ClobMarketConfig
 from agbotkit.model.marketdata import BookDelta
 from agbotkit.topics import MARKET_DATA
-from agbotkit.ws import WsConnection, serve_ws
+from agbotkit.ws.connection import WsConnection
+from agbotkit.ws.server import serve_ws
 
 ASSET = "7132" * 19
 MARKET = "0x" + "ab" * 32

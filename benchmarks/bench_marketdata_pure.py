@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from agbotkit.marketdata.book import ApplyResult, OrderBooks
-from agbotkit.marketdata.translate import decode_clob_frame
+from agbotkit.marketdata.clob.translate import decode_clob_frame
 from agbotkit.model.marketdata import BookDelta, BookSnapshot, LevelChange, PriceLevel, Side
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "polymarket"

@@ -50,12 +50,12 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from agbotkit.db.backend import StorageBackend
+from agbotkit.db.connect import open_backend
+from agbotkit.db.migrations import upgrade
+from agbotkit.db.records import MetricsQuery
+from agbotkit.db.url import parse_storage_url
 from agbotkit.model.metrics import Metric, MetricType, labels_key
-from agbotkit.storage.backend import StorageBackend
-from agbotkit.storage.connect import open_backend
-from agbotkit.storage.migrations import upgrade
-from agbotkit.storage.records import MetricsQuery
-from agbotkit.storage.url import parse_storage_url
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000

@@ -31,8 +31,10 @@ from wsproto import ConnectionType
 from wsproto.connection import Connection
 from wsproto.events import TextMessage
 
-from agbotkit.marketdata.loopback import ClobMarketServer
-from agbotkit.ws import WsConnection, serve_ws, ws_connect
+from agbotkit.marketdata.replay.loopback.clob import ClobMarketServer
+from agbotkit.ws.client import ws_connect
+from agbotkit.ws.connection import WsConnection
+from agbotkit.ws.server import serve_ws
 
 ASSET = "71321045679252212594626385532706912750332728571942532289631379312455583992563"
 MESSAGES = 200_000

@@ -67,7 +67,9 @@ class DashboardClient(threading.Thread):
     def run(self) -> None:
         import trio
 
-        from agbotkit.ws import WsClosed, WsConnection, ws_connect
+        from agbotkit.errors import WsClosed
+        from agbotkit.ws.client import ws_connect
+        from agbotkit.ws.connection import WsConnection
 
         async def main() -> None:
             conn = await ws_connect(f"ws://127.0.0.1:{self.port}/dashboard")

@@ -18,11 +18,11 @@ import trio
 from agbotkit.abc import Component, ComponentContext
 from agbotkit.builtins.heartbeat import Heartbeat
 from agbotkit.builtins.metrics_log import MetricsLog
-from agbotkit.config import load_stack
+from agbotkit.config.stack import load_stack
 from agbotkit.errors import ConfigError, PluginError
 from agbotkit.plugins import GROUPS, PluginInfo, PluginRegistry
 from agbotkit.risk.policy import RiskPolicy
-from agbotkit.supervisor import plan_file, plan_stack
+from agbotkit.supervisor.plan import plan_file, plan_stack
 
 COMPONENTS = "agbotkit.components"
 README = Path(__file__).parent.parent / "README.md"

@@ -17,15 +17,9 @@ from hypothesis.stateful import (
     rule,
 )
 
-from agbotkit.errors import AgbotkitError
+from agbotkit.errors import AgbotkitError, OutOfOrderError, TimeSeriesError
 from agbotkit.model.metrics import Metric, labels_key
-from agbotkit.timeseries import (
-    OutOfOrderError,
-    Points,
-    SeriesStore,
-    TimeSeries,
-    TimeSeriesError,
-)
+from agbotkit.timeseries import Points, SeriesStore, TimeSeries
 
 Point = tuple[int, float]
 

@@ -29,13 +29,13 @@ from quart import Response, request
 from quart_trio import QuartTrio
 
 from agbotkit.dashboard.history import merge_history
+from agbotkit.errors import TimeSeriesError
 from agbotkit.metrics.prometheus import CONTENT_TYPE, render_prometheus
 from agbotkit.model.risk import KillSwitchAction, KillSwitchChanged, KillSwitchCommand
-from agbotkit.timeseries import TimeSeriesError
 from agbotkit.topics import RISK_COMMANDS, RISK_STATE
 
 if TYPE_CHECKING:  # the hub's module builds the app around this one
-    from agbotkit.dashboard.app import DashboardHub
+    from agbotkit.dashboard.hub import DashboardHub
 
 __all__ = ["MAX_POINTS_LIMIT", "register_api"]
 

@@ -16,33 +16,22 @@ set: hypercorn itself would keep them open for its whole graceful timeout.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, NoReturn, cast
 from urllib.parse import parse_qs
 
-import attrs
-import msgspec
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from quart import Response, jsonify, request, send_from_directory, websocket
 from quart_trio import QuartTrio
 
-from agbotkit.abc import ComponentContext
-from agbotkit.bus import BusFullError
 from agbotkit.dashboard.api import register_api
 from agbotkit.dashboard.auth import request_token, token_matches
-from agbotkit.dashboard.broadcast import Broadcaster
-from agbotkit.metrics.protocol import decode_metrics
-from agbotkit.metrics.store import MetricsStore
-from agbotkit.model.components import ComponentState, ComponentStateChanged
-from agbotkit.model.metrics import Metric, MetricType
-from agbotkit.model.risk import KillSwitchChanged
-from agbotkit.storage.reader import StorageReader
+from agbotkit.dashboard.hub import DashboardHub
 
-__all__ = ["UPLOT_FILES", "DashboardHub", "create_app", "default_web_dir"]
+__all__ = ["UPLOT_FILES", "create_app", "default_web_dir"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -57,184 +46,6 @@ _UNAUTHORIZED = b'{"error":"an access token is required: Authorization: Bearer <
 _GOING_AWAY = 1001
 _POLICY_VIOLATION = 1008
 _TOO_BIG = 1009
-
-
-#: The counter of malformed metric lines received on ``WS /metrics`` (the issue's name).
-MALFORMED = "agbotkit.metrics.malformed"
-
-_ENCODER = msgspec.json.Encoder()
-
-
-@attrs.define(eq=False)
-class DashboardHub:
-    """What the dashboard's handlers share: the store, the fan-out, the stack's state.
-
-    The component feeds it from the bus (:meth:`add_local`, :meth:`component_changed`,
-    :meth:`kill_switch_changed`) and runs :meth:`push_loop`; the handlers read it.
-
-    Attributes:
-        context: the dashboard component's context (bus, clock, logger).
-        store: history and latest value of every series.
-        broadcaster: the fan-out to browsers.
-        token: the access token requests need, or ``None``.
-        stack: the stack's name, for the page.
-        push_interval_s: seconds between frames to browsers.
-        max_frame_bytes: the largest ``WS /metrics`` message accepted.
-        max_messages_per_second: messages one ``WS /metrics`` connection may send per second.
-        kill_wait_s: how long the kill-switch API waits for the risk component's answer.
-        components: the latest lifecycle event of each component (from the supervisor).
-        kill_switches: the latest kill switch state of each risk component.
-        counters: the dashboard's own counters (published on the bus as metrics).
-        closing: set when the dashboard stops; every WebSocket then closes with 1001.
-        history: the storage database, for history older than the ring buffers (or None).
-    """
-
-    context: ComponentContext
-    store: MetricsStore
-    broadcaster: Broadcaster
-    token: str | None = None
-    stack: str = ""
-    push_interval_s: float = 0.2
-    max_frame_bytes: int = 1 << 20
-    max_messages_per_second: float = 1000.0
-    kill_wait_s: float = 2.0
-    components: dict[str, ComponentStateChanged] = attrs.field(factory=dict)
-    kill_switches: dict[str, KillSwitchChanged] = attrs.field(factory=dict)
-    counters: dict[str, float] = attrs.field(factory=dict)
-    closing: trio.Event = attrs.field(factory=trio.Event)
-    history: StorageReader | None = None
-    _published: dict[str, float] = attrs.field(factory=dict)
-    _last_warning: float = -1e9
-    _hidden_warnings: int = 0
-
-    # -- samples ------------------------------------------------------------------------
-
-    def add_local(self, metric: Metric) -> None:
-        """A sample of this process (from the bus): into the store and to browsers."""
-        if self.store.add(metric):
-            self.broadcaster.add(metric)
-
-    def ingest_text(self, text: str) -> int:
-        """One ``WS /metrics`` message: store and broadcast its metrics, count bad lines.
-
-        Ingested metrics are not published on this process's bus: an emitter in this
-        process would send them back here, in a loop.
-
-        Returns:
-            How many metrics were stored.
-        """
-        metrics, errors = decode_metrics(text)
-        if errors:
-            self.malformed(errors)
-        store_add = self.store.add
-        stored = [metric for metric in metrics if store_add(metric)]
-        self.broadcaster.add_many(stored)
-        self.count("agbotkit.dashboard.ingested", len(stored))
-        return len(stored)
-
-    def malformed(self, reasons: list[str]) -> None:
-        """Count and log (at most every 10 s) malformed lines; they are dropped."""
-        self.count(MALFORMED, len(reasons))
-        now = trio.current_time()
-        if now - self._last_warning < 10.0:
-            self._hidden_warnings += len(reasons)
-            return
-        hidden, self._hidden_warnings, self._last_warning = self._hidden_warnings, 0, now
-        self.context.logger.warning(
-            "dropped %d malformed metric line(s) from WS /metrics: %s%s",
-            len(reasons),
-            "; ".join(reasons[:3]),
-            f" (and {hidden} more since the last warning)" if hidden else "",
-        )
-
-    def count(self, name: str, amount: float = 1.0) -> None:
-        """Add ``amount`` to one of the dashboard's counters."""
-        self.counters[name] = self.counters.get(name, 0.0) + amount
-
-    def publish_counters(self) -> None:
-        """Publish the counters that changed as counter metrics on the bus."""
-        self.counters["agbotkit.dashboard.evicted_browsers"] = float(self.broadcaster.evictions)
-        self.counters["agbotkit.dashboard.refused_series"] = float(self.store.refused_series)
-        for name, total in self.counters.items():
-            if self._published.get(name) != total:
-                self._published[name] = total
-                self._publish(name, total, MetricType.COUNTER)
-        self._publish("agbotkit.dashboard.browsers", float(self.broadcaster.browsers))
-
-    def _publish(self, name: str, value: float, kind: MetricType = MetricType.GAUGE) -> None:
-        # A `block` subscriber of METRICS that is full misses this sample (BusFullError).
-        with contextlib.suppress(BusFullError):
-            self.context.metric(name, value, kind, {"component": self.context.name})
-
-    async def push_loop(self) -> NoReturn:
-        """Push a batch to browsers every ``push_interval_s`` (an empty one every 2 s)."""
-        interval = self.push_interval_s
-        deadline = trio.current_time()
-        last_sent = last_published = deadline
-        while True:
-            deadline = max(deadline + interval, trio.current_time())
-            await trio.sleep_until(deadline)
-            force = deadline - last_sent >= 2.0  # a keep-alive carrying the server's clock
-            if self.broadcaster.push(self.context.now_ms(), force=force) is not None:
-                last_sent = deadline
-            if deadline - last_published >= 1.0:
-                last_published = deadline
-                self.publish_counters()
-
-    # -- stack state --------------------------------------------------------------------
-
-    def component_changed(self, event: ComponentStateChanged) -> None:
-        """Record a component's lifecycle event (``/readyz``, the page's ``hello``)."""
-        self.components[event.component] = event
-
-    def kill_switch_changed(self, event: KillSwitchChanged) -> None:
-        """Record a risk component's kill switch state and send it to browsers."""
-        self.kill_switches[event.component] = event
-        self.broadcaster.set_kill_switch(self.kill_switch())
-
-    def kill_switch(self) -> dict[str, Any] | None:
-        """The kill switch for the page: the active (else latest) state of every risk
-        component, with each one's under ``components``; ``None`` without a risk component."""
-        if not self.kill_switches:
-            return None
-        states = list(self.kill_switches.values())
-        active = [state for state in states if state.active]
-        shown = max(active or states, key=lambda state: state.timestamp_ms)
-        return {
-            **_kill_json(shown),
-            "components": {state.component: _kill_json(state) for state in states},
-        }
-
-    def readiness(self) -> tuple[bool, dict[str, str]]:
-        """Whether every known component is ready, and the state of those that are not."""
-        waiting = {
-            name: event.state.value
-            for name, event in self.components.items()
-            if event.state is not ComponentState.READY
-        }
-        return not waiting, waiting
-
-    def hello_frame(self) -> str:
-        """The first frame a browser gets."""
-        frame = {
-            "type": "hello",
-            "stack": self.stack,
-            "server_ms": self.context.now_ms(),
-            "components": {name: e.state.value for name, e in self.components.items()},
-            "kill_switch": self.kill_switch(),
-        }
-        return _ENCODER.encode(frame).decode()
-
-
-def _kill_json(state: KillSwitchChanged) -> dict[str, Any]:
-    return {
-        "active": state.active,
-        "reason": state.reason,
-        "since_ms": state.since_ms,
-        "source": state.source,
-        "component": state.component,
-        "timestamp_ms": state.timestamp_ms,
-    }
 
 
 def default_web_dir() -> Path:

@@ -22,15 +22,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from agbotkit.config.secrets import read_secret
-from agbotkit.errors import AgbotkitError, ConfigError
+from agbotkit.errors import ConfigError, TokenError
 
-__all__ = ["TokenError", "is_loopback", "load_token", "request_token", "token_matches"]
+__all__ = ["is_loopback", "load_token", "request_token", "token_matches"]
 
 _LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost", "ip6-loopback"})
-
-
-class TokenError(AgbotkitError):
-    """Raised when the dashboard's access token is missing where needed, or unreadable."""
 
 
 def is_loopback(host: str) -> bool:

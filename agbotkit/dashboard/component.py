@@ -29,12 +29,13 @@ from hypercorn.utils import wrap_app
 from agbotkit.abc import Component, ComponentContext
 from agbotkit.bus import Overflow, Subscription
 from agbotkit.config.checks import at_least, between, greater_than, non_empty
-from agbotkit.dashboard.app import DashboardHub, create_app
+from agbotkit.dashboard.app import create_app
 from agbotkit.dashboard.auth import is_loopback, load_token
 from agbotkit.dashboard.broadcast import Broadcaster
+from agbotkit.dashboard.hub import DashboardHub
+from agbotkit.db.database import DatabaseConfig
+from agbotkit.db.reader import StorageReader
 from agbotkit.metrics.store import MetricsStore
-from agbotkit.storage.database import DatabaseConfig
-from agbotkit.storage.reader import StorageReader
 from agbotkit.topics import COMPONENT_STATES, METRICS, RISK_STATE
 
 __all__ = ["Dashboard", "DashboardConfig"]

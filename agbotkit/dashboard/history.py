@@ -14,9 +14,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from agbotkit.db.reader import StorageReader
+from agbotkit.db.records import MetricsQuery
 from agbotkit.errors import StorageError
-from agbotkit.storage.reader import StorageReader
-from agbotkit.storage.records import MetricsQuery
 
 __all__ = ["merge_history", "thin"]
 

@@ -14,10 +14,11 @@ from agbotkit.abc import Component
 from agbotkit.bus import Overflow
 from agbotkit.config.checks import at_least, between, greater_than, non_empty
 from agbotkit.marketdata.book import OrderBooks
-from agbotkit.marketdata.client_frames import RtdsSubscription, compact_json
-from agbotkit.marketdata.clob import ClobMarketHandler
-from agbotkit.marketdata.gamma import resolve_markets
-from agbotkit.marketdata.rtds import RtdsHandler
+from agbotkit.marketdata.clob.handler import ClobMarketHandler
+from agbotkit.marketdata.codec import compact_json
+from agbotkit.marketdata.gamma.client import resolve_markets
+from agbotkit.marketdata.rtds.handler import RtdsHandler
+from agbotkit.marketdata.rtds.wire import RtdsSubscription
 from agbotkit.marketdata.session import FeedSession, SessionSettings
 from agbotkit.marketdata.stats import FeedStats
 from agbotkit.model.feeds import FeedStatusChanged, SubscriptionChange

@@ -15,17 +15,16 @@ from typing import Protocol
 import attrs
 import trio
 
-from agbotkit.marketdata.client_frames import PING
+from agbotkit.errors import FeedSilentError, WsError
+from agbotkit.marketdata.codec import PING
 from agbotkit.marketdata.stats import FeedStats
-from agbotkit.ws import Oversize, WsConnection, WsError, ws_connect
+from agbotkit.ws.client import ws_connect
+from agbotkit.ws.connection import WsConnection
+from agbotkit.ws.frames import Oversize
 
-__all__ = ["FeedSession", "FeedSilentError", "FrameHandler", "SessionSettings"]
+__all__ = ["FeedSession", "FrameHandler", "SessionSettings"]
 
 LOGGER = logging.getLogger(__name__)
-
-
-class FeedSilentError(Exception):
-    """No data arrived for the silence timeout although the socket stayed open."""
 
 
 class FrameHandler(Protocol):

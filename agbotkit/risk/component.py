@@ -34,6 +34,7 @@ import trio
 from agbotkit.abc import Component
 from agbotkit.bus import BusFullError, Overflow, Subscription
 from agbotkit.config.checks import at_least, greater_than
+from agbotkit.db.database import DatabaseConfig
 from agbotkit.errors import ConfigError
 from agbotkit.model.feeds import BookTop
 from agbotkit.model.marketdata import MarketInfo, MarketResolved
@@ -62,7 +63,6 @@ from agbotkit.risk.simulator import (
     SettledTokenError,
 )
 from agbotkit.risk.watch import FileChanges, KillStateFile, hangup_signals
-from agbotkit.storage.database import DatabaseConfig
 from agbotkit.topics import (
     BOOKS,
     FILLS,

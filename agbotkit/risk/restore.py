@@ -10,11 +10,11 @@ from __future__ import annotations
 import trio
 
 from agbotkit.abc import ComponentContext
+from agbotkit.db.backend import StorageBackend
+from agbotkit.db.database import DatabaseConfig
+from agbotkit.db.migrations import schema_status
 from agbotkit.errors import StorageError
 from agbotkit.model.orders import Position
-from agbotkit.storage.backend import StorageBackend
-from agbotkit.storage.database import DatabaseConfig
-from agbotkit.storage.migrations import schema_status
 
 __all__ = ["load_positions"]
 

@@ -1,6 +1,7 @@
-"""Persistent storage: SQLite embedded by default, PostgreSQL/TimescaleDB at scale.
+"""The ``storage`` component: writes the bus's metrics, orders, fills, positions and
+(optionally) raw market-data frames to a database through :mod:`agbotkit.db`.
 
-The ``storage`` component (:mod:`agbotkit.storage.component`) writes the bus's metrics,
-orders, fills, positions and (optionally) raw market-data frames; the query API
-(:mod:`agbotkit.storage.query`) reads them back for the CLI and the dashboard.
+:mod:`.component` is the component, :mod:`.writer` its batching writer (worker thread,
+reconnects, drains) and :mod:`.spill` the local journal of execution rows the database
+could not take yet.
 """

@@ -38,14 +38,14 @@ import trio
 from agbotkit.abc import Component, ComponentContext
 from agbotkit.bus import Overflow, Subscription
 from agbotkit.config.checks import greater_than
+from agbotkit.db.convert import PositionThrottle, RecordMaker, position_record
+from agbotkit.db.database import DatabaseConfig
+from agbotkit.db.records import EXECUTION_TABLES
 from agbotkit.errors import StorageError
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.metrics import Metric, MetricType
 from agbotkit.model.orders import Fill, OrderOutcome, PositionSnapshot
 from agbotkit.model.risk import OrderDecision
-from agbotkit.storage.convert import PositionThrottle, RecordMaker, position_record
-from agbotkit.storage.database import DatabaseConfig
-from agbotkit.storage.records import EXECUTION_TABLES
 from agbotkit.storage.spill import SpillFile
 from agbotkit.storage.writer import BatchWriter
 from agbotkit.topics import FILLS, METRICS, ORDER_DECISIONS, ORDER_OUTCOMES, POSITIONS, RAW_FRAMES

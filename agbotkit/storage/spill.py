@@ -23,7 +23,7 @@ from typing import Any
 import attrs
 import cattrs
 
-from agbotkit.storage.records import FillRecord, OrderRecord, PositionRecord
+from agbotkit.db.records import FillRecord, OrderRecord, PositionRecord
 
 __all__ = ["ExecutionRecord", "SpillFile"]
 

@@ -25,12 +25,12 @@ from typing import Generic, TypeVar
 import attrs
 import trio
 
+from agbotkit.db.backend import ExecutionBatch, StorageBackend
+from agbotkit.db.migrations import check_schema
+from agbotkit.db.records import FillRecord, OrderRecord, PositionRecord
 from agbotkit.errors import StorageError, StorageUnavailableError
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.metrics import Metric
-from agbotkit.storage.backend import ExecutionBatch, StorageBackend
-from agbotkit.storage.migrations import check_schema
-from agbotkit.storage.records import FillRecord, OrderRecord, PositionRecord
 from agbotkit.storage.spill import ExecutionRecord, SpillFile
 
 __all__ = ["BatchQueue", "BatchWriter", "WriteCounts"]

@@ -1,7 +1,2 @@
-"""Planning and supervising a stack."""
-
-from agbotkit.supervisor.plan import PlannedComponent as PlannedComponent
-from agbotkit.supervisor.plan import StackPlan as StackPlan
-from agbotkit.supervisor.plan import plan_file as plan_file
-from agbotkit.supervisor.plan import plan_stack as plan_stack
-from agbotkit.supervisor.runner import Supervisor as Supervisor
+"""Planning (:mod:`.plan`) and supervising (:mod:`.runner`) a stack; restart arithmetic
+(:mod:`.restart`)."""

@@ -12,7 +12,9 @@ from typing import Any
 import attrs
 
 from agbotkit.abc import Component
-from agbotkit.config import ComponentSpec, StackFile, load_stack, structure
+from agbotkit.config.converter import structure
+from agbotkit.config.schema import ComponentSpec
+from agbotkit.config.stack import StackFile, load_stack
 from agbotkit.errors import ConfigError, ConfigIssue, PluginError
 from agbotkit.plugins import PluginRegistry
 

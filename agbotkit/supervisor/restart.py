@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 import random
 
-from agbotkit.config import RestartConfig
+from agbotkit.config.schema import RestartConfig
 
 __all__ = ["RestartBudget"]
 

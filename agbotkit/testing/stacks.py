@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from agbotkit.config import YamlDocument, parse_stack
+from agbotkit.config.document import YamlDocument
+from agbotkit.config.stack import parse_stack
 from agbotkit.plugins import PluginRegistry
-from agbotkit.supervisor import StackPlan, plan_stack
+from agbotkit.supervisor.plan import StackPlan, plan_stack
 
 __all__ = ["plan_from_yaml"]
 

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from agbotkit.config import YamlDocument
-from agbotkit.config.document import FieldPath, format_path
+from agbotkit.config.document import FieldPath, YamlDocument, format_path
 from agbotkit.errors import ConfigError
 
 NESTED = """\

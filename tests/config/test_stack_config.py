@@ -11,19 +11,14 @@ import pytest
 
 from agbotkit.builtins.heartbeat import HeartbeatConfig
 from agbotkit.builtins.metrics_log import MetricsLogConfig
-from agbotkit.config import (
-    ComponentSpec,
-    RestartConfig,
-    RestartPolicy,
-    StackSettings,
-    YamlDocument,
-    load_stack,
-    structure,
-)
 from agbotkit.config.checks import FieldValueError, at_least, between, greater_than, non_empty
+from agbotkit.config.converter import structure
+from agbotkit.config.document import YamlDocument
+from agbotkit.config.schema import ComponentSpec, RestartConfig, RestartPolicy, StackSettings
+from agbotkit.config.stack import load_stack
 from agbotkit.errors import ConfigError
 from agbotkit.plugins import PluginRegistry
-from agbotkit.supervisor import plan_file
+from agbotkit.supervisor.plan import plan_file
 
 UNSET = "AGBOTKIT_TEST_UNSET_VARIABLE"
 

@@ -14,7 +14,8 @@ from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket
 
 from agbotkit.abc import ComponentContext
 from agbotkit.bus import Bus
-from agbotkit.dashboard import Dashboard, DashboardConfig, DashboardHub
+from agbotkit.dashboard.component import Dashboard, DashboardConfig
+from agbotkit.dashboard.hub import DashboardHub
 
 
 @attrs.frozen

@@ -21,14 +21,15 @@ from trio_websocket import ConnectionClosed, ConnectionRejected, open_websocket_
 
 from agbotkit.abc import Component, ComponentContext
 from agbotkit.bus import Bus, Overflow
-from agbotkit.dashboard import Dashboard, DashboardConfig
-from agbotkit.dashboard.auth import TokenError, is_loopback, load_token
+from agbotkit.dashboard.auth import is_loopback, load_token
 from agbotkit.dashboard.broadcast import Batch, Broadcaster
+from agbotkit.dashboard.component import Dashboard, DashboardConfig
+from agbotkit.errors import TokenError
 from agbotkit.metrics.protocol import encode_metrics
 from agbotkit.model.components import ComponentState, ComponentStateChanged
 from agbotkit.model.metrics import Metric
 from agbotkit.model.risk import KillSwitchChanged, KillSwitchCommand
-from agbotkit.supervisor import Supervisor
+from agbotkit.supervisor.runner import Supervisor
 from agbotkit.testing import plan_from_yaml
 from agbotkit.topics import COMPONENT_STATES, METRICS, RISK_COMMANDS, RISK_STATE
 

@@ -26,8 +26,9 @@ import trio.testing
 
 from agbotkit.abc import ComponentContext
 from agbotkit.bus import Bus, Subscription
-from agbotkit.marketdata.loopback import ClobMarketServer, RtdsServer
-from agbotkit.marketdata.recording import RecordingWriter
+from agbotkit.marketdata.replay.loopback.clob import ClobMarketServer
+from agbotkit.marketdata.replay.loopback.rtds import RtdsServer
+from agbotkit.marketdata.replay.recording import RecordingWriter
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.marketdata import MarketInfo
 from agbotkit.model.metrics import Metric

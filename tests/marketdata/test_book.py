@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agbotkit.marketdata.book import ApplyResult, BookState, OrderBook, OrderBooks
-from agbotkit.marketdata.translate import decode_clob_frame
+from agbotkit.marketdata.clob.translate import decode_clob_frame
 from agbotkit.model.marketdata import (
     BookDelta,
     BookSnapshot,

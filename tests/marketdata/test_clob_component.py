@@ -18,9 +18,9 @@ import trio.testing
 
 from agbotkit.abc import ComponentContext
 from agbotkit.bus import Bus
+from agbotkit.errors import GammaError
 from agbotkit.marketdata.component import ClobMarket, ClobMarketConfig
-from agbotkit.marketdata.gamma import GammaError
-from agbotkit.marketdata.loopback import ClobMarketServer
+from agbotkit.marketdata.replay.loopback.clob import ClobMarketServer
 from agbotkit.model.feeds import BookTop, SubscriptionChange
 from agbotkit.model.marketdata import (
     BestBidAsk,
@@ -568,7 +568,7 @@ async def test_invalid_operation_is_logged_and_the_stream_goes_on(
     assert top.best_bid == Decimal("0.46")
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1
-    assert errors[0].name == "agbotkit.marketdata.clob"
+    assert errors[0].name == "agbotkit.marketdata.clob.handler"
     assert "INVALID OPERATION" in errors[0].getMessage()
     with pytest.raises(trio.WouldBlock):
         status.receive_nowait()  # still the same connection

@@ -9,7 +9,8 @@ import pytest
 import trio
 import trio.testing
 
-from agbotkit.marketdata.gamma import GammaError, resolve_markets
+from agbotkit.errors import GammaError
+from agbotkit.marketdata.gamma.client import resolve_markets
 
 from .conftest import GammaServer, gamma_sample
 

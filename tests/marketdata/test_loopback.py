@@ -10,8 +10,12 @@ import pytest
 import trio
 import trio.testing
 
-from agbotkit.marketdata.loopback import ClobMarketServer, RtdsServer
-from agbotkit.ws import Oversize, WsClosed, WsConnection, WsHandshakeError, ws_connect
+from agbotkit.errors import WsClosed, WsHandshakeError
+from agbotkit.marketdata.replay.loopback.clob import ClobMarketServer
+from agbotkit.marketdata.replay.loopback.rtds import RtdsServer
+from agbotkit.ws.client import ws_connect
+from agbotkit.ws.connection import WsConnection
+from agbotkit.ws.frames import Oversize
 
 A, B, C = "1111", "2222", "3333"  # token ids (real ones are ~77 digits)
 

@@ -15,6 +15,7 @@ import trio.testing
 
 from agbotkit.abc import ComponentContext
 from agbotkit.bus import Bus
+from agbotkit.errors import RecordingError
 from agbotkit.marketdata.component import (
     ClobMarket,
     ClobMarketConfig,
@@ -22,14 +23,9 @@ from agbotkit.marketdata.component import (
     RtdsConfig,
     RtdsSubscriptionConfig,
 )
-from agbotkit.marketdata.recorder import Recorder, RecorderConfig
-from agbotkit.marketdata.recording import (
-    Recording,
-    RecordingError,
-    RecordingWriter,
-    read_recording,
-)
-from agbotkit.marketdata.replay import Replay, ReplayConfig
+from agbotkit.marketdata.replay.component import Replay, ReplayConfig
+from agbotkit.marketdata.replay.recorder import Recorder, RecorderConfig
+from agbotkit.marketdata.replay.recording import Recording, RecordingWriter, read_recording
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.marketdata import MarketInfo, Trade
 from agbotkit.topics import MARKET_DATA

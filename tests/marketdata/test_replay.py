@@ -16,6 +16,7 @@ import trio.testing
 from agbotkit.abc import ComponentContext
 from agbotkit.bus import Bus
 from agbotkit.marketdata.book import ApplyResult, OrderBooks
+from agbotkit.marketdata.clob.translate import decode_clob_frame
 from agbotkit.marketdata.component import (
     ClobMarket,
     ClobMarketConfig,
@@ -23,10 +24,10 @@ from agbotkit.marketdata.component import (
     RtdsConfig,
     RtdsSubscriptionConfig,
 )
-from agbotkit.marketdata.recording import Recording, RecordingWriter, read_recording
-from agbotkit.marketdata.replay import Replay, ReplayConfig, bundled_demo_recording
-from agbotkit.marketdata.synthetic import DEMO_MARKETS, generate
-from agbotkit.marketdata.translate import decode_clob_frame, decode_rtds_frame
+from agbotkit.marketdata.replay.component import Replay, ReplayConfig, bundled_demo_recording
+from agbotkit.marketdata.replay.recording import Recording, RecordingWriter, read_recording
+from agbotkit.marketdata.replay.synthetic import DEMO_MARKETS, generate
+from agbotkit.marketdata.rtds.translate import decode_rtds_frame
 from agbotkit.model.marketdata import BestBidAsk, BookSnapshot, ReferencePrice, Trade
 from agbotkit.topics import BOOKS, FEED_STATUS, MARKET_DATA, MARKETS
 

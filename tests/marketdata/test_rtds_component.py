@@ -15,7 +15,7 @@ import trio.testing
 from agbotkit.abc import ComponentContext
 from agbotkit.bus import Bus
 from agbotkit.marketdata.component import Rtds, RtdsConfig, RtdsSubscriptionConfig
-from agbotkit.marketdata.loopback import RtdsServer
+from agbotkit.marketdata.replay.loopback.rtds import RtdsServer
 from agbotkit.model.marketdata import (
     PricePoint,
     ReferencePrice,

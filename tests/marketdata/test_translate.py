@@ -12,17 +12,17 @@ from typing import TypeVar
 import pytest
 
 from agbotkit.errors import MalformedFrameError
-from agbotkit.marketdata import translate
-from agbotkit.marketdata.translate import (
-    FrameEvents,
-    decode_clob_frame,
+from agbotkit.marketdata import codec
+from agbotkit.marketdata.clob.translate import decode_clob_frame, translate_clob_message
+from agbotkit.marketdata.clob.wire import decode_clob_message
+from agbotkit.marketdata.codec import ControlWord, FrameEvents
+from agbotkit.marketdata.gamma.translate import parse_gamma_markets
+from agbotkit.marketdata.rtds.translate import (
     decode_rtds_frame,
-    parse_gamma_markets,
     reference_price_scale,
-    translate_clob_message,
     translate_rtds_message,
 )
-from agbotkit.marketdata.wire import ControlWord, decode_clob_message, decode_rtds_message
+from agbotkit.marketdata.rtds.wire import decode_rtds_message
 from agbotkit.model.marketdata import (
     BestBidAsk,
     BookDelta,
@@ -472,10 +472,10 @@ def test_leading_whitespace_and_the_two_step_api() -> None:
 
 
 def test_decimal_memo_stays_bounded() -> None:
-    limit = translate._DECIMALS_LIMIT
+    limit = codec._DECIMALS_LIMIT
     for n in range(limit + 10):
-        assert translate._decimal(f"{n}.5", "size") == D(n) + D("0.5")
-    assert len(translate._DECIMALS) <= limit
+        assert codec._decimal(f"{n}.5", "size") == D(n) + D("0.5")
+    assert len(codec._DECIMALS) <= limit
 
 
 @pytest.mark.parametrize(

@@ -7,32 +7,27 @@ from decimal import Decimal
 import pytest
 
 from agbotkit.errors import MalformedFrameError
-from agbotkit.marketdata.client_frames import (
-    PING,
-    RtdsSubscription,
-    compact_json,
+from agbotkit.marketdata.clob.wire import (
+    BookMessage,
+    PriceChangeMessage,
+    decode_clob_array,
+    decode_clob_message,
     encode_clob_initial_subscribe,
     encode_clob_subscribe,
     encode_clob_unsubscribe,
-    encode_rtds_subscribe,
-    encode_rtds_unsubscribe,
-    rtds_symbol_subscriptions,
 )
-from agbotkit.marketdata.wire import (
-    BookMessage,
-    ControlWord,
-    PriceChangeMessage,
+from agbotkit.marketdata.codec import PING, ControlWord, classify_frame, compact_json, excerpt
+from agbotkit.marketdata.gamma.wire import decode_json_string_list, parse_gamma_response
+from agbotkit.marketdata.rtds.wire import (
     PriceUpdatePayload,
     RtdsErrorFrame,
     RtdsMessage,
-    classify_frame,
-    decode_clob_array,
-    decode_clob_message,
-    decode_json_string_list,
+    RtdsSubscription,
     decode_rtds_array,
     decode_rtds_message,
-    excerpt,
-    parse_gamma_response,
+    encode_rtds_subscribe,
+    encode_rtds_unsubscribe,
+    rtds_symbol_subscriptions,
 )
 from agbotkit.model.marketdata import Side
 

@@ -23,15 +23,11 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.connection import Connection
 from wsproto.events import AcceptConnection, CloseConnection, Event, Pong, Request
 
-from agbotkit.ws import (
-    HANDSHAKE_TIMEOUT_S,
-    Oversize,
-    WsClosed,
-    WsConnection,
-    WsHandshakeError,
-    serve_ws,
-    ws_connect,
-)
+from agbotkit.errors import WsClosed, WsHandshakeError
+from agbotkit.ws.client import ws_connect
+from agbotkit.ws.connection import WsConnection
+from agbotkit.ws.frames import Oversize
+from agbotkit.ws.server import HANDSHAKE_TIMEOUT_S, serve_ws
 
 Script = Callable[[trio.SocketStream, bytes], Awaitable[None]]
 

@@ -16,15 +16,16 @@ import pytest
 import trio
 
 from agbotkit.abc import ComponentContext
+from agbotkit.builtins.metrics_emitter import MetricsEmitter, MetricsEmitterConfig
 from agbotkit.bus import Bus, Subscription
 from agbotkit.errors import ComponentStartError, ConfigError
-from agbotkit.metrics.component import MetricsEmitter, MetricsEmitterConfig
 from agbotkit.metrics.protocol import decode_metrics
 from agbotkit.model.metrics import Metric
-from agbotkit.supervisor import Supervisor
+from agbotkit.supervisor.runner import Supervisor
 from agbotkit.testing import plan_from_yaml
 from agbotkit.topics import METRICS
-from agbotkit.ws import WsConnection, serve_ws
+from agbotkit.ws.connection import WsConnection
+from agbotkit.ws.server import serve_ws
 
 OWN = "agbotkit.metrics.emitter."
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agbotkit.errors import TimeSeriesError
 from agbotkit.metrics.store import MetricsStore
 from agbotkit.model.metrics import Metric, MetricType
-from agbotkit.timeseries import TimeSeriesError
 
 
 def test_latest_keeps_the_newest_sample_per_series_sorted() -> None:

@@ -30,7 +30,8 @@ from agbotkit.model.risk import (
     OrderDenied,
 )
 from agbotkit.risk.killstate import load_kill_state, save_kill_state
-from agbotkit.supervisor import Supervisor, plan_file
+from agbotkit.supervisor.plan import plan_file
+from agbotkit.supervisor.runner import Supervisor
 from agbotkit.topics import (
     BOOKS,
     FILLS,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from agbotkit.storage.backend import StorageBackend
-from agbotkit.storage.connect import TimescaleMode, open_backend
-from agbotkit.storage.url import parse_storage_url
+from agbotkit.db.backend import StorageBackend
+from agbotkit.db.connect import TimescaleMode, open_backend
+from agbotkit.db.url import parse_storage_url
 from agbotkit.testing.postgres import POSTGRES_MISSING, ThrowawayPostgres, find_postgres_binaries
 
 _DATABASE_NUMBERS = itertools.count(1)

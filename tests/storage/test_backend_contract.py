@@ -18,12 +18,9 @@ from typing import Any, Protocol, TypeVar
 import pytest
 from attrs import evolve
 
-from agbotkit.errors import StorageError
-from agbotkit.model.feeds import RawFrame
-from agbotkit.model.metrics import Labels, Metric
-from agbotkit.storage.backend import ExecutionBatch, StorageBackend
-from agbotkit.storage.migrations import upgrade
-from agbotkit.storage.records import (
+from agbotkit.db.backend import ExecutionBatch, StorageBackend
+from agbotkit.db.migrations import upgrade
+from agbotkit.db.records import (
     TABLES,
     ExecutionQuery,
     FillRecord,
@@ -33,6 +30,9 @@ from agbotkit.storage.records import (
     PositionRecord,
     Series,
 )
+from agbotkit.errors import StorageError
+from agbotkit.model.feeds import RawFrame
+from agbotkit.model.metrics import Labels, Metric
 
 DAY_MS = 86_400_000
 #: 2026-01-01T00:00:00Z. The tests' rows lie in the four days from here, which maintain()

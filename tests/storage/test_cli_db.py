@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from agbotkit.db.backend import ExecutionBatch
+from agbotkit.db.commands import parse_time
+from agbotkit.db.migrations import Migration, upgrade
+from agbotkit.db.records import FillRecord, OrderRecord, PositionRecord
 from agbotkit.model.metrics import Metric
-from agbotkit.storage.backend import ExecutionBatch
-from agbotkit.storage.commands import parse_time
-from agbotkit.storage.migrations import Migration, upgrade
-from agbotkit.storage.records import FillRecord, OrderRecord, PositionRecord
 
 from .conftest import OpenDb
 

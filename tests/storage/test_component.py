@@ -19,6 +19,9 @@ import trio.lowlevel
 
 from agbotkit.abc import ComponentContext
 from agbotkit.bus import Bus
+from agbotkit.db.backend import StorageBackend
+from agbotkit.db.migrations import latest_version, upgrade
+from agbotkit.db.records import ExecutionQuery, MetricsQuery, OrderStatus
 from agbotkit.errors import SchemaVersionError
 from agbotkit.model.metrics import Metric
 from agbotkit.model.orders import (
@@ -31,10 +34,7 @@ from agbotkit.model.orders import (
     Side,
 )
 from agbotkit.model.risk import OrderApproved, OrderDenied
-from agbotkit.storage.backend import StorageBackend
 from agbotkit.storage.component import RetentionConfig, Storage, StorageConfig
-from agbotkit.storage.migrations import latest_version, upgrade
-from agbotkit.storage.records import ExecutionQuery, MetricsQuery, OrderStatus
 from agbotkit.topics import FILLS, METRICS, ORDER_DECISIONS, ORDER_OUTCOMES, POSITIONS
 
 from .conftest import OpenDb
@@ -269,7 +269,7 @@ async def test_retention_deletes_exactly_what_is_old(
 
 def _record_future_version(backend: StorageBackend, version: int) -> None:
     """Pretend a newer agbotkit migrated this database: a bookkeeping row of its own."""
-    from agbotkit.storage.migrations import Migration
+    from agbotkit.db.migrations import Migration
 
     backend.apply_migration(Migration(version, "from_the_future", "SELECT 1;", "SELECT 1;"), "up")
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from agbotkit.db.convert import PositionThrottle, RecordMaker, position_record
+from agbotkit.db.records import FillRecord, OrderRecord, OrderStatus, PositionRecord
 from agbotkit.model.orders import (
     Fill,
     OrderAccepted,
@@ -19,8 +21,6 @@ from agbotkit.model.orders import (
     Side,
 )
 from agbotkit.model.risk import OrderApproved
-from agbotkit.storage.convert import PositionThrottle, RecordMaker, position_record
-from agbotkit.storage.records import FillRecord, OrderRecord, OrderStatus, PositionRecord
 from agbotkit.storage.spill import SpillFile
 
 

@@ -14,11 +14,12 @@ import trio
 
 from agbotkit.abc import ComponentContext
 from agbotkit.bus import Bus
-from agbotkit.dashboard import Dashboard, DashboardConfig, DashboardHub
+from agbotkit.dashboard.component import Dashboard, DashboardConfig
 from agbotkit.dashboard.history import thin
+from agbotkit.dashboard.hub import DashboardHub
+from agbotkit.db.database import DatabaseConfig
+from agbotkit.db.migrations import upgrade
 from agbotkit.model.metrics import Metric
-from agbotkit.storage.database import DatabaseConfig
-from agbotkit.storage.migrations import upgrade
 from agbotkit.topics import METRICS
 
 from .conftest import OpenDb

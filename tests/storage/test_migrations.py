@@ -14,10 +14,8 @@ from importlib import resources
 
 import pytest
 
-from agbotkit.errors import SchemaVersionError, StorageError
-from agbotkit.model.metrics import Metric
-from agbotkit.storage.backend import StorageBackend
-from agbotkit.storage.migrations import (
+from agbotkit.db.backend import StorageBackend
+from agbotkit.db.migrations import (
     DIALECTS,
     VERSION_TABLE,
     Migration,
@@ -28,8 +26,10 @@ from agbotkit.storage.migrations import (
     schema_status,
     upgrade,
 )
-from agbotkit.storage.records import TABLES
-from agbotkit.storage.url import parse_storage_url
+from agbotkit.db.records import TABLES
+from agbotkit.db.url import parse_storage_url
+from agbotkit.errors import SchemaVersionError, StorageError
+from agbotkit.model.metrics import Metric
 
 T0 = 1_767_225_600_000 + 3_600_000  # 2026-01-01T01:00Z
 
@@ -211,7 +211,7 @@ def test_a_failing_migration_is_rolled_back_whole(
 
 
 def has_scripts(dialect: str) -> bool:
-    folder = resources.files("agbotkit.storage") / "sql" / dialect
+    folder = resources.files("agbotkit.db") / "sql" / dialect
     return folder.is_dir() and any(e.name.endswith(".sql") for e in folder.iterdir())
 
 

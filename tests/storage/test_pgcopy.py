@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from agbotkit.model.metrics import Metric, MetricType
-from agbotkit.storage.pgcopy import (
+from agbotkit.db.postgres.binary_copy import (
     COPY_METRICS_SQL,
     HEADER,
     PG_EPOCH_MS,
     TRAILER,
     MetricCopyEncoder,
 )
+from agbotkit.model.metrics import Metric, MetricType
 from agbotkit.testing.postgres import ThrowawayPostgres
 
 _NUMBERS = itertools.count(1)

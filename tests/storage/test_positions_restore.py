@@ -12,13 +12,14 @@ import pytest
 import trio
 
 from agbotkit.bus import Bus, Overflow
+from agbotkit.db.backend import ExecutionBatch, StorageBackend
+from agbotkit.db.migrations import upgrade
+from agbotkit.db.records import PositionRecord
 from agbotkit.errors import ComponentStartError
 from agbotkit.model.orders import OrderIntent, Side
 from agbotkit.model.risk import OrderApproved, OrderDecision, OrderDenied
-from agbotkit.storage.backend import ExecutionBatch, StorageBackend
-from agbotkit.storage.migrations import upgrade
-from agbotkit.storage.records import PositionRecord
-from agbotkit.supervisor import Supervisor, plan_file
+from agbotkit.supervisor.plan import plan_file
+from agbotkit.supervisor.runner import Supervisor
 from agbotkit.topics import ORDER_DECISIONS, ORDER_INTENTS
 
 from .conftest import OpenDb

@@ -12,15 +12,12 @@ from urllib.parse import quote
 import psycopg
 import pytest
 
-from agbotkit.errors import StorageError, StorageUnavailableError
-from agbotkit.model.feeds import RawFrame
-from agbotkit.model.metrics import Metric
-from agbotkit.storage.backend import ExecutionBatch
-from agbotkit.storage.connect import TimescaleMode
-from agbotkit.storage.migrations import upgrade
-from agbotkit.storage.pg_partitions import DAY_MS
-from agbotkit.storage.postgres import PostgresBackend
-from agbotkit.storage.records import (
+from agbotkit.db.backend import ExecutionBatch
+from agbotkit.db.connect import TimescaleMode
+from agbotkit.db.migrations import upgrade
+from agbotkit.db.postgres.backend import PostgresBackend
+from agbotkit.db.postgres.partitions import DAY_MS
+from agbotkit.db.records import (
     TABLES,
     ExecutionQuery,
     FillRecord,
@@ -28,7 +25,10 @@ from agbotkit.storage.records import (
     OrderRecord,
     PositionRecord,
 )
-from agbotkit.storage.url import parse_storage_url
+from agbotkit.db.url import parse_storage_url
+from agbotkit.errors import StorageError, StorageUnavailableError
+from agbotkit.model.feeds import RawFrame
+from agbotkit.model.metrics import Metric
 from agbotkit.testing.postgres import FAST_SETTINGS, ThrowawayPostgres, find_postgres_binaries
 
 from .conftest import TIMESCALE_MISSING

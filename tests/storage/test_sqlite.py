@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from agbotkit.db.backend import ExecutionBatch
+from agbotkit.db.connect import open_backend
+from agbotkit.db.migrations import downgrade, upgrade
+from agbotkit.db.records import ExecutionQuery, FillRecord, MetricsQuery, OrderRecord
+from agbotkit.db.sqlite.backend import SqliteBackend
+from agbotkit.db.url import StorageUrl, parse_storage_url
 from agbotkit.errors import StorageError, StorageUnavailableError
 from agbotkit.model.metrics import Metric
-from agbotkit.storage.backend import ExecutionBatch
-from agbotkit.storage.connect import open_backend
-from agbotkit.storage.migrations import downgrade, upgrade
-from agbotkit.storage.records import ExecutionQuery, FillRecord, MetricsQuery, OrderRecord
-from agbotkit.storage.sqlite import SqliteBackend
-from agbotkit.storage.url import StorageUrl, parse_storage_url
 
 T0 = 1_767_225_600_000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agbotkit.storage.url import parse_storage_url
+from agbotkit.db.url import parse_storage_url
 
 
 @pytest.mark.parametrize(

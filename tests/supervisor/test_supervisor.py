@@ -21,7 +21,7 @@ from agbotkit.errors import (
     ShutdownTimeoutError,
 )
 from agbotkit.model.components import ComponentState
-from agbotkit.supervisor import Supervisor
+from agbotkit.supervisor.runner import Supervisor
 from agbotkit.testing import plan_from_yaml
 from agbotkit.topics import COMPONENT_STATES, METRICS
 

@@ -22,10 +22,10 @@ import httpx
 import pytest
 import trio
 
-from agbotkit.storage.connect import open_backend
-from agbotkit.storage.records import ExecutionQuery
-from agbotkit.storage.url import parse_storage_url
-from agbotkit.ws import ws_connect
+from agbotkit.db.connect import open_backend
+from agbotkit.db.records import ExecutionQuery
+from agbotkit.db.url import parse_storage_url
+from agbotkit.ws.client import ws_connect
 
 from .conftest import (
     StackProcess,

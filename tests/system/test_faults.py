@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from agbotkit.marketdata.recording import RecordingWriter, read_recording
-from agbotkit.marketdata.replay import bundled_demo_recording
+from agbotkit.marketdata.replay.component import bundled_demo_recording
+from agbotkit.marketdata.replay.recording import RecordingWriter, read_recording
 from agbotkit.model.feeds import RawFrame
 
 from .conftest import (

@@ -10,7 +10,8 @@ import trio
 
 from agbotkit.bus import Overflow
 from agbotkit.plugins import PluginRegistry
-from agbotkit.supervisor import Supervisor, plan_file
+from agbotkit.supervisor.plan import plan_file
+from agbotkit.supervisor.runner import Supervisor
 from agbotkit.topics import METRICS
 
 STACK = """\

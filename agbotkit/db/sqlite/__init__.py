@@ -1,0 +1,1 @@
+"""The SQLite backend (:mod:`.backend`): writes, metric series and queries, one module each."""

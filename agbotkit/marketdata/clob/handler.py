@@ -1,0 +1,273 @@
+"""The CLOB market channel's half of a session: subscriptions, decoding, books, publishing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from agbotkit.abc import wall_clock_ms
+from agbotkit.bus import Bus
+from agbotkit.errors import MalformedFrameError
+from agbotkit.marketdata.book import ApplyResult, OrderBooks
+from agbotkit.marketdata.clob.translate import decode_clob_frame
+from agbotkit.marketdata.clob.wire import (
+    encode_clob_initial_subscribe,
+    encode_clob_subscribe,
+    encode_clob_unsubscribe,
+)
+from agbotkit.marketdata.stats import FeedStats, WarningThrottle
+from agbotkit.model.feeds import BookTop, RawFrame
+from agbotkit.model.marketdata import (
+    BestBidAsk,
+    BookDelta,
+    BookSnapshot,
+    InvalidOperation,
+    MarketResolved,
+    NewMarket,
+    NoNewAssets,
+    Pong,
+    TickSizeChanged,
+    Trade,
+)
+from agbotkit.topics import BOOKS, MARKET_DATA, RAW_FRAMES
+from agbotkit.ws.frames import Oversize
+
+__all__ = ["ClobMarketHandler"]
+
+LOGGER = logging.getLogger(__name__)
+
+Sender = Callable[[str], Awaitable[bool]]
+
+
+class ClobMarketHandler:
+    """Handles one CLOB market socket's frames for the tokens in :attr:`assets`.
+
+    Books are shared by all sockets of a component; each token lives on one socket.
+    A book found crossed or contradicted by the feed is reset and its token resubscribed
+    (unsubscribe, subscribe), which makes the server send a fresh snapshot; so does a
+    tick-size change, whose old levels may be off the new grid.
+    """
+
+    def __init__(
+        self,
+        *,
+        assets: Iterable[str],
+        books: OrderBooks,
+        bus: Bus,
+        stats: FeedStats,
+        custom_feature_enabled: bool = True,
+        book_depth: int = 5,
+        now_ms: Callable[[], int] = wall_clock_ms,
+    ) -> None:
+        self.assets: set[str] = set(assets)
+        self.books = books
+        self.resyncs = 0
+        self._bus = bus
+        self._stats = stats
+        self._custom = custom_feature_enabled
+        self._depth = book_depth
+        self._now_ms = now_ms
+        self._throttle = WarningThrottle(LOGGER)
+        self._initialized = False  # the initial `type: market` frame went out on this socket
+        self._resync: set[str] = set()
+        # Tokens subscribed (or resubscribed) whose snapshot has not come yet: their deltas
+        # cannot apply, and that is expected, not a reason to resubscribe again.
+        self._awaiting: set[str] = set()
+        self._send: Sender | None = None
+        self._dispatch: dict[type[Any], Callable[[Any, int], bool]] = {
+            BookDelta: self._on_delta,
+            BookSnapshot: self._on_snapshot,
+            Trade: self._on_passthrough,
+            BestBidAsk: self._on_passthrough,
+            TickSizeChanged: self._on_tick_size,
+            NewMarket: self._on_passthrough,
+            MarketResolved: self._on_passthrough,
+            Pong: _ignore,
+            NoNewAssets: _ignore,
+            InvalidOperation: self._on_invalid_operation,
+        }
+
+    def bind(self, send: Sender) -> None:
+        """Give the handler its session's ``send`` (for subscription changes)."""
+        self._send = send
+
+    @property
+    def expects_data(self) -> bool:
+        """True when subscribed to at least one token (else silence is normal)."""
+        return bool(self.assets)
+
+    def initial_frames(self) -> list[str]:
+        """The ``type: market`` frame for every token of this socket (none when empty)."""
+        self._initialized = bool(self.assets)
+        self._awaiting = set(self.assets)
+        if not self.assets:
+            return []
+        return [
+            encode_clob_initial_subscribe(sorted(self.assets), custom_feature_enabled=self._custom)
+        ]
+
+    def on_disconnect(self) -> None:
+        """Books of this socket's tokens are stale until the reconnect's snapshots: they are
+        reset and published as not valid (consumers keep the latest view of each book)."""
+        self._initialized = False
+        self._resync.clear()
+        for asset_id in self.assets:
+            book = self.books.get(asset_id)
+            if book is not None:
+                book.reset()
+                if book.market is not None and not self._bus.closed:
+                    self._publish_top(asset_id, book.market, book.timestamp_ms or 0, self._now_ms())
+
+    async def add(self, asset_ids: Iterable[str]) -> None:
+        """Subscribe more tokens on this socket."""
+        new = sorted(set(asset_ids) - self.assets)
+        if not new:
+            return
+        self.assets.update(new)
+        self._awaiting.update(new)
+        if self._send is None:
+            return
+        if self._initialized:
+            await self._send(encode_clob_subscribe(new, custom_feature_enabled=self._custom))
+        else:
+            self._initialized = await self._send(
+                encode_clob_initial_subscribe(new, custom_feature_enabled=self._custom)
+            )
+
+    async def remove(self, asset_ids: Iterable[str]) -> None:
+        """Unsubscribe tokens of this socket and forget their books."""
+        gone = sorted(self.assets.intersection(asset_ids))
+        if not gone:
+            return
+        self.assets.difference_update(gone)
+        for asset_id in gone:
+            self.books.remove(asset_id)
+        if self._send is not None and self._initialized:
+            await self._send(encode_clob_unsubscribe(gone))
+
+    async def on_frames(self, frames: Sequence[str | Oversize], received_ms: int) -> bool:
+        """Decode, apply and publish one read's frames; True when any carried data."""
+        data = False
+        stats = self._stats
+        dispatch = self._dispatch
+        record = self._bus.subscriber_count(RAW_FRAMES) > 0
+        for raw in frames:
+            if isinstance(raw, Oversize):
+                stats.malformed += 1
+                self._throttle.warn(
+                    "oversize",
+                    "CLOB frame of %d bytes refused (over the max_frame_bytes limit)",
+                    raw.size,
+                )
+                continue
+            if record:
+                self._bus.publish_nowait(RAW_FRAMES, RawFrame("clob", received_ms, raw))
+            try:
+                events = decode_clob_frame(raw)
+            except MalformedFrameError as exc:
+                stats.malformed += 1
+                self._throttle.warn("malformed", "malformed CLOB frame dropped: %s", exc)
+                continue
+            if events.errors:
+                stats.malformed += len(events.errors)
+                self._throttle.warn(
+                    "malformed", "malformed CLOB array element dropped: %s", events.errors[0]
+                )
+            for event in events:
+                if dispatch[type(event)](event, received_ms):
+                    data = True
+        if self._resync:
+            await self._resubscribe()
+        return data
+
+    def _count(self, event: Any, received_ms: int) -> None:
+        self._stats.message((("event_type", event.event_type),), received_ms - event.timestamp_ms)
+
+    def _on_snapshot(self, event: BookSnapshot, received_ms: int) -> bool:
+        self._count(event, received_ms)
+        book = self.books.book(event.asset_id)
+        result = book.apply_snapshot(event)
+        self._awaiting.discard(event.asset_id)
+        self._bus.publish_nowait(MARKET_DATA, event)
+        self._after_book_change(
+            event.asset_id, event.market, event.timestamp_ms, received_ms, result
+        )
+        return True
+
+    def _on_delta(self, event: BookDelta, received_ms: int) -> bool:
+        self._count(event, received_ms)
+        book = self.books.book(event.asset_id)
+        result = book.apply_delta(event)
+        self._bus.publish_nowait(MARKET_DATA, event)
+        self._after_book_change(
+            event.asset_id, event.market, event.timestamp_ms, received_ms, result
+        )
+        return True
+
+    def _on_tick_size(self, event: TickSizeChanged, received_ms: int) -> bool:
+        self._count(event, received_ms)
+        self.books.book(event.asset_id).apply_tick_size_change(event)
+        self._bus.publish_nowait(MARKET_DATA, event)
+        self._publish_top(event.asset_id, event.market, event.timestamp_ms, received_ms)
+        # The old levels may be off the new grid: ask for a snapshot instead of waiting.
+        self._resync.add(event.asset_id)
+        return True
+
+    def _on_passthrough(self, event: Any, received_ms: int) -> bool:
+        self._count(event, received_ms)
+        self._bus.publish_nowait(MARKET_DATA, event)
+        return True
+
+    def _on_invalid_operation(self, event: InvalidOperation, received_ms: int) -> bool:
+        LOGGER.error(
+            "the CLOB market socket refused a subscription frame (INVALID OPERATION); "
+            "tokens of this socket: %d",
+            len(self.assets),
+        )
+        return False
+
+    def _after_book_change(
+        self, asset_id: str, market: str, timestamp_ms: int, received_ms: int, result: ApplyResult
+    ) -> None:
+        if result is ApplyResult.RESYNC:
+            if asset_id in self._awaiting:
+                return
+            book = self.books.book(asset_id)
+            self._throttle.warn(
+                f"resync:{asset_id}",
+                "book of %s…%s inconsistent (%s); resubscribing for a fresh snapshot",
+                asset_id[:6],
+                asset_id[-4:],
+                book.resync_reason,
+            )
+            self._resync.add(asset_id)
+            return
+        if result is ApplyResult.APPLIED:
+            self._publish_top(asset_id, market, timestamp_ms, received_ms)
+
+    def _publish_top(self, asset_id: str, market: str, timestamp_ms: int, received_ms: int) -> None:
+        if not self._bus.subscriber_count(BOOKS):
+            return  # nobody watches books: skip building the view (most of a delta's cost)
+        book = self.books.book(asset_id)
+        bids, asks = book.depth(self._depth)
+        top = BookTop(
+            asset_id, market, timestamp_ms, received_ms, tuple(bids), tuple(asks), book.valid
+        )
+        self._bus.publish_nowait(BOOKS, top)
+
+    async def _resubscribe(self) -> None:
+        assets = sorted(self._resync & self.assets)
+        self._resync.clear()
+        if not assets or self._send is None or not self._initialized:
+            return
+        self.resyncs += len(assets)
+        self._awaiting.update(assets)
+        for asset_id in assets:
+            self.books.book(asset_id).reset()
+        await self._send(encode_clob_unsubscribe(assets))
+        await self._send(encode_clob_subscribe(assets, custom_feature_enabled=self._custom))
+
+
+def _ignore(event: object, received_ms: int) -> bool:
+    return False

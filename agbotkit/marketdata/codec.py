@@ -1,0 +1,206 @@
+"""What every Polymarket wire format and translator shares.
+
+Sans-IO and pure: no trio, no I/O. Each protocol package (:mod:`agbotkit.marketdata.clob.handler`,
+:mod:`agbotkit.marketdata.rtds.handler`, :mod:`agbotkit.marketdata.gamma.client`) builds its ``wire.py`` and
+``translate.py`` on these.
+
+* :class:`ControlWord` and :func:`classify_frame` tell what a text frame is (JSON object,
+  JSON array, control word, blank) before any decoder runs; both socket feeds use them.
+* ``_Wire`` is the base of every wire struct; ``_raw_elements`` splits an array frame so the
+  array decoders can decode its elements one by one; :func:`excerpt` shortens a frame for an
+  error message or a log line.
+* :class:`FrameEvents` is what decoding one frame returns: its events plus the errors of its
+  bad array elements.
+* The ``_decimal`` family turns wire price and size strings into exact, memoised
+  :class:`~decimal.Decimal` values and rejects what is not a finite, non-negative number.
+* :data:`PING` and :func:`compact_json` serve the frames a client sends.
+"""
+
+from __future__ import annotations
+
+import decimal
+import enum
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+
+import msgspec
+
+from agbotkit.errors import MalformedFrameError
+
+__all__ = [
+    "PING",
+    "ControlWord",
+    "FrameEvents",
+    "classify_frame",
+    "compact_json",
+    "excerpt",
+]
+
+_EXCERPT_CHARS = 120
+
+
+class ControlWord(enum.Enum):
+    """A non-JSON text frame with a meaning."""
+
+    PONG = "PONG"
+    NO_NEW_ASSETS = "NO NEW ASSETS"
+    INVALID_OPERATION = "INVALID OPERATION"
+
+
+_CONTROL_WORDS = {word.value: word for word in ControlWord}
+
+
+class _Wire(msgspec.Struct, gc=False):
+    """Base of all wire structs: they never take part in a reference cycle, so no GC."""
+
+
+# --- decoders (built once) -----------------------------------------------------------------
+
+_RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+_ANY = msgspec.json.Decoder()
+
+
+def excerpt(raw: bytes | str, limit: int = _EXCERPT_CHARS) -> str:
+    """Return the start of ``raw`` as text, for an error message or a log line."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+# JSON whitespace, as the ints that indexing bytes gives and as the strs indexing text gives.
+_JSON_WHITESPACE = frozenset({32, 9, 10, 13, " ", "\t", "\n", "\r"})
+
+
+def _container_start(raw: bytes | str) -> Literal["{", "["] | None:
+    """``"{"`` or ``"["`` when the frame starts so (after whitespace), else ``None``."""
+    if raw:
+        # Indexing gives an int for bytes and a str for text; comparing either with the
+        # other kind is just False (no bytes/str comparison, so no BytesWarning).
+        first = raw[0]
+        if first == 123 or first == "{":
+            return "{"
+        if first == 91 or first == "[":
+            return "["
+        if first in _JSON_WHITESPACE:
+            return _container_start(raw.lstrip())
+    return None
+
+
+def classify_frame(raw: bytes | str) -> Literal["{", "["] | ControlWord | None:
+    """Say what a text frame is before decoding it.
+
+    Returns:
+        ``"{"`` for a JSON object, ``"["`` for a JSON array (leading whitespace allowed), a
+        :class:`ControlWord` (any case, surrounding whitespace allowed), or ``None`` for an
+        empty or blank frame.
+
+    Raises:
+        MalformedFrameError: any other text, including bare JSON scalars.
+    """
+    start = _container_start(raw)
+    if start is not None:
+        return start
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    word = text.strip()
+    if not word:
+        return None
+    control = _CONTROL_WORDS.get(word.upper())
+    if control is not None:
+        return control
+    try:
+        value = _ANY.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise MalformedFrameError(
+            f"not JSON and not a known control word ({exc})", excerpt(raw)
+        ) from None
+    raise MalformedFrameError(
+        f"expected a JSON object or array, got {type(value).__name__}", excerpt(raw)
+    )
+
+
+def _raw_elements(raw: bytes | str) -> list[msgspec.Raw]:
+    try:
+        return _RAW_LIST.decode(raw)
+    except msgspec.MsgspecError as exc:
+        kind = (
+            "expected a JSON array" if isinstance(exc, msgspec.ValidationError) else "invalid JSON"
+        )
+        raise MalformedFrameError(f"{kind} ({exc})", excerpt(raw)) from None
+
+
+_E = TypeVar("_E")
+
+
+class FrameEvents(list[_E]):
+    """The events of one frame (a plain list), plus the frame's bad array elements.
+
+    Attributes:
+        errors: one :class:`MalformedFrameError` per element of an array frame that could
+            not be understood; empty for a clean frame. Count them like a malformed frame.
+    """
+
+    # A shared empty default instead of an __init__: building the result of every frame
+    # then costs what building a list costs.
+    errors: tuple[MalformedFrameError, ...] = ()
+
+
+# NamedTuple.__new__ is a Python function; tuple.__new__ builds the same value directly.
+_new_tuple = tuple.__new__
+
+# --- exact numbers -------------------------------------------------------------------------
+
+# Decimal(str) costs about 0.3 µs and the same few hundred price strings repeat all day, so
+# parsed values are memoised (Decimals are immutable; the cache only changes speed). The
+# bound keeps a long run of distinct sizes from growing it without limit.
+_DECIMALS: dict[str, Decimal] = {}
+_DECIMALS_LIMIT = 50_000
+
+
+def _decimal(text: str, what: str) -> Decimal:
+    """Parse a wire price or size: a finite, non-negative decimal string.
+
+    Raises:
+        MalformedFrameError: (without excerpt) anything else.
+    """
+    value = _DECIMALS.get(text)
+    if value is not None:
+        return value
+    try:
+        value = Decimal(text)
+    except (decimal.InvalidOperation, ValueError, TypeError):
+        raise MalformedFrameError(f"{what}: invalid decimal {text!r}") from None
+    if not value.is_finite() or value < 0:
+        raise MalformedFrameError(f"{what}: expected a finite non-negative number, got {text!r}")
+    if len(_DECIMALS) >= _DECIMALS_LIMIT:
+        _DECIMALS.clear()
+    _DECIMALS[text] = value
+    return value
+
+
+def _optional_decimal(text: str | None, what: str) -> Decimal | None:
+    """Like :func:`_decimal`, but ``None`` or ``""`` (not sent, or an empty side) give None."""
+    if not text:
+        return None
+    value = _DECIMALS.get(text)
+    return value if value is not None else _decimal(text, what)
+
+
+def _finite(value: Decimal | None, what: str) -> Decimal | None:
+    """Reject NaN and infinities that msgspec's Decimal decoding lets through."""
+    if value is not None and not value.is_finite():
+        raise MalformedFrameError(f"{what}: expected a finite number, got {value}")
+    return value
+
+
+# --- client frames ------------------------------------------------------------
+
+#: The keep-alive text both feeds expect (CLOB every 10 s, RTDS every 5 s).
+PING = "PING"
+
+_JSON = msgspec.json.Encoder()
+# Parses a filter given as JSON text, to re-encode it compactly.
+
+
+def compact_json(value: Mapping[str, Any]) -> str:
+    """Encode ``value`` as compact JSON (no spaces), keys in the given order."""
+    return _JSON.encode(value).decode()

@@ -1,0 +1,100 @@
+"""RTDS's half of a session: subscriptions, decoding, publishing, rejection handling."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from agbotkit.bus import Bus
+from agbotkit.errors import MalformedFrameError
+from agbotkit.marketdata.rtds.translate import decode_rtds_frame
+from agbotkit.marketdata.rtds.wire import RtdsSubscription, encode_rtds_subscribe
+from agbotkit.marketdata.stats import FeedStats, WarningThrottle
+from agbotkit.model.feeds import RawFrame
+from agbotkit.model.marketdata import Pong, ServerError
+from agbotkit.topics import MARKET_DATA, RAW_FRAMES
+from agbotkit.ws.frames import Oversize
+
+__all__ = ["RtdsHandler"]
+
+LOGGER = logging.getLogger(__name__)
+
+
+class RtdsHandler:
+    """Handles one RTDS socket: subscribe on connect, decode and publish what arrives.
+
+    An error frame from the server (an unknown topic, a malformed filter) means the whole
+    subscribe batch gets nothing, and sending it again gets the same answer: the batch is
+    marked rejected, reported once at error level, and not sent on later reconnects.
+    """
+
+    def __init__(
+        self, *, subscriptions: Iterable[RtdsSubscription], bus: Bus, stats: FeedStats
+    ) -> None:
+        self.subscriptions = list(subscriptions)
+        self.rejected: str | None = None
+        self._bus = bus
+        self._stats = stats
+        self._throttle = WarningThrottle(LOGGER)
+
+    @property
+    def expects_data(self) -> bool:
+        """True while some subscription is in force."""
+        return bool(self.subscriptions) and self.rejected is None
+
+    def initial_frames(self) -> list[str]:
+        """The subscribe frame (none once the server rejected it)."""
+        return [encode_rtds_subscribe(self.subscriptions)] if self.expects_data else []
+
+    def on_disconnect(self) -> None:
+        """RTDS state is re-seeded by the snapshots the next subscribe brings."""
+
+    async def on_frames(self, frames: Sequence[str | Oversize], received_ms: int) -> bool:
+        """Decode and publish one read's frames; True when any carried data."""
+        data = False
+        record = self._bus.subscriber_count(RAW_FRAMES) > 0
+        for raw in frames:
+            if isinstance(raw, Oversize):
+                self._stats.malformed += 1
+                self._throttle.warn("oversize", "RTDS frame of %d bytes refused", raw.size)
+                continue
+            if record:
+                self._bus.publish_nowait(RAW_FRAMES, RawFrame("rtds", received_ms, raw))
+            try:
+                events = decode_rtds_frame(raw)
+            except MalformedFrameError as exc:
+                self._stats.malformed += 1
+                self._throttle.warn("malformed", "malformed RTDS frame dropped: %s", exc)
+                continue
+            if events.errors:
+                self._stats.malformed += len(events.errors)
+                self._throttle.warn(
+                    "malformed", "malformed RTDS element dropped: %s", events.errors[0]
+                )
+            for event in events:
+                if isinstance(event, Pong):
+                    continue
+                if isinstance(event, ServerError):
+                    self._reject(event)
+                    continue
+                self._count(event, received_ms)
+                self._bus.publish_nowait(MARKET_DATA, event)
+                data = True
+        return data
+
+    def _count(self, event: Any, received_ms: int) -> None:
+        labels = (("message_type", event.event_type), ("topic", event.topic))
+        self._stats.message(labels, received_ms - event.timestamp_ms)
+
+    def _reject(self, error: ServerError) -> None:
+        if self.rejected is None:
+            topics = ", ".join(sorted({f"{s.topic}/{s.type}" for s in self.subscriptions}))
+            LOGGER.error(
+                "RTDS rejected the subscription (%s, status %s): %s. Not retrying "
+                "it; fix the stack file.",
+                topics,
+                error.status,
+                error.message,
+            )
+        self.rejected = f"{error.status}: {error.message}"
