@@ -9,7 +9,6 @@ from __future__ import annotations
 import abc
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
@@ -19,14 +18,10 @@ import trio
 
 from agbotkit.bus import Bus
 from agbotkit.model.metrics import Metric, MetricType, labels_key
+from agbotkit.toolkit.clock import wall_clock_ms
 from agbotkit.topics import METRICS
 
-__all__ = ["Component", "ComponentContext", "NoOptions", "wall_clock_ms"]
-
-
-def wall_clock_ms() -> int:
-    """Now, as integer Unix epoch milliseconds."""
-    return time.time_ns() // 1_000_000
+__all__ = ["Component", "ComponentContext", "NoOptions"]
 
 
 @attrs.frozen

@@ -1,4 +1,5 @@
-"""Log set-up for the command line: text for people, JSON lines for machines."""
+"""Log set-up for the command line (text for people, JSON lines for machines), and a
+rate-limited warning for anything that can repeat many times a second."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["JsonFormatter", "configure_logging"]
+__all__ = ["JsonFormatter", "WarningThrottle", "configure_logging"]
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 # Attributes every LogRecord has; anything else was passed in `extra=` and is kept.
@@ -46,3 +48,34 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+
+
+class WarningThrottle:
+    """Logs a warning per key at most once per ``interval_s``, saying how many were hidden."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        interval_s: float = 10.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._logger = logger
+        self._interval = interval_s
+        self._clock = clock
+        self._last: dict[str, float] = {}
+        self._hidden: dict[str, int] = {}
+
+    def warn(self, key: str, message: str, *args: object) -> None:
+        """Log ``message % args`` unless ``key`` was logged less than the interval ago."""
+        now = self._clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self._interval:
+            self._hidden[key] = self._hidden.get(key, 0) + 1
+            return
+        hidden = self._hidden.pop(key, 0)
+        self._last[key] = now
+        if hidden:
+            self._logger.warning(message + " (%d more like it not logged)", *args, hidden)
+        else:
+            self._logger.warning(message, *args)

@@ -17,7 +17,6 @@ import csv
 import io
 import json
 import re
-import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -32,6 +31,7 @@ from agbotkit.db.database import DatabaseConfig
 from agbotkit.db.migrations import downgrade, schema_status, upgrade
 from agbotkit.db.records import TABLES, ExecutionQuery, MetricsQuery
 from agbotkit.errors import ConfigError, ConfigIssue, StorageError
+from agbotkit.toolkit.clock import wall_clock_ms
 
 __all__ = ["FORMATS", "find_database", "parse_time", "query_lines", "schema_lines", "status_lines"]
 
@@ -84,7 +84,7 @@ def parse_time(text: str, now_ms: int | None = None) -> int:
         ValueError: none of those.
     """
     text = text.strip()
-    now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    now = wall_clock_ms() if now_ms is None else now_ms
     if text.isdigit():
         return int(text)
     relative = _RELATIVE.match(text)

@@ -1,4 +1,4 @@
-"""Per-feed counters that become the ``polymarket.<feed>.*`` metrics, and log throttling.
+"""Per-feed counters that become the ``polymarket.<feed>.*`` metrics.
 
 Counting is plain attribute arithmetic on the hot path; :meth:`FeedStats.metrics` turns
 the counters into samples once a second.
@@ -6,12 +6,11 @@ the counters into samples once a second.
 
 from __future__ import annotations
 
-import logging
 import time
 
 from agbotkit.model.metrics import Metric, MetricType, labels_key
 
-__all__ = ["FeedStats", "WarningThrottle"]
+__all__ = ["FeedStats"]
 
 
 class FeedStats:
@@ -102,27 +101,3 @@ class FeedStats:
             )
         self._lag_sum = self._lag_count = self._lag_max = 0
         return samples
-
-
-class WarningThrottle:
-    """Logs a warning per key at most once per ``interval_s``, saying how many were hidden."""
-
-    def __init__(self, logger: logging.Logger, interval_s: float = 10.0) -> None:
-        self._logger = logger
-        self._interval = interval_s
-        self._last: dict[str, float] = {}
-        self._hidden: dict[str, int] = {}
-
-    def warn(self, key: str, message: str, *args: object) -> None:
-        """Log ``message % args`` unless ``key`` was logged less than the interval ago."""
-        now = time.monotonic()
-        last = self._last.get(key)
-        if last is not None and now - last < self._interval:
-            self._hidden[key] = self._hidden.get(key, 0) + 1
-            return
-        hidden = self._hidden.pop(key, 0)
-        self._last[key] = now
-        if hidden:
-            self._logger.warning(message + " (%d more like it not logged)", *args, hidden)
-        else:
-            self._logger.warning(message, *args)

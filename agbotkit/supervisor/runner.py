@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 import trio
 
-from agbotkit.abc import Component, ComponentContext, wall_clock_ms
+from agbotkit.abc import Component, ComponentContext
 from agbotkit.bus import Bus
 from agbotkit.errors import (
     ComponentFailedError,
@@ -39,6 +39,7 @@ from agbotkit.model.components import ComponentState, ComponentStateChanged
 from agbotkit.model.metrics import MetricType
 from agbotkit.supervisor.plan import PlannedComponent, StackPlan
 from agbotkit.supervisor.restart import RestartBudget
+from agbotkit.toolkit.clock import wall_clock_ms
 from agbotkit.topics import COMPONENT_STATES
 
 __all__ = ["Supervisor"]

@@ -9,13 +9,13 @@ server has it, ``off`` never does.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, Literal
 
 import psycopg
 
 from agbotkit.db.migrations import VERSION_TABLE, Direction, Migration
 from agbotkit.errors import StorageError
+from agbotkit.toolkit.clock import wall_clock_ms
 
 __all__ = ["EXTENSION", "applied_versions", "apply_migration", "detect_dialect"]
 
@@ -94,7 +94,7 @@ def apply_migration(
             conn.execute(
                 f"INSERT INTO {VERSION_TABLE} (version, name, dialect, applied_at_ms) "
                 "VALUES (%s, %s, %s, %s)",
-                (migration.version, migration.name, dialect, time.time_ns() // 1_000_000),
+                (migration.version, migration.name, dialect, wall_clock_ms()),
             )
         else:
             conn.execute(migration.down)

@@ -9,7 +9,6 @@ errors. Decimals become their exact text (``str``), booleans 0/1.
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
@@ -20,6 +19,7 @@ from agbotkit.db.sqlite import series as sqlite_series
 from agbotkit.errors import StorageError
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.metrics import Labels, Metric
+from agbotkit.toolkit.clock import wall_clock_ms
 
 __all__ = [
     "applied_versions",
@@ -91,7 +91,7 @@ def migrate(conn: sqlite3.Connection, migration: Migration, direction: Direction
         conn.executescript(f"BEGIN IMMEDIATE;\n{_CREATE_VERSION_TABLE};\n{migration.up}\n;")
         conn.execute(
             f"INSERT INTO {VERSION_TABLE} VALUES (?, ?, ?, ?)",
-            (migration.version, migration.name, "sqlite", time.time_ns() // 1_000_000),
+            (migration.version, migration.name, "sqlite", wall_clock_ms()),
         )
         return
     conn.executescript(f"BEGIN IMMEDIATE;\n{migration.down}\n;")

@@ -6,9 +6,9 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
-from agbotkit.abc import wall_clock_ms
 from agbotkit.bus import Bus
 from agbotkit.errors import MalformedFrameError
+from agbotkit.logs import WarningThrottle
 from agbotkit.marketdata.book import ApplyResult, OrderBooks
 from agbotkit.marketdata.clob.translate import decode_clob_frame
 from agbotkit.marketdata.clob.wire import (
@@ -16,7 +16,7 @@ from agbotkit.marketdata.clob.wire import (
     encode_clob_subscribe,
     encode_clob_unsubscribe,
 )
-from agbotkit.marketdata.stats import FeedStats, WarningThrottle
+from agbotkit.marketdata.stats import FeedStats
 from agbotkit.model.feeds import BookTop, RawFrame
 from agbotkit.model.marketdata import (
     BestBidAsk,
@@ -30,6 +30,7 @@ from agbotkit.model.marketdata import (
     TickSizeChanged,
     Trade,
 )
+from agbotkit.toolkit.clock import wall_clock_ms
 from agbotkit.topics import BOOKS, MARKET_DATA, RAW_FRAMES
 from agbotkit.ws.frames import Oversize
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from agbotkit.bus import Bus
 from agbotkit.errors import MalformedFrameError
+from agbotkit.logs import WarningThrottle
 from agbotkit.marketdata.rtds.translate import decode_rtds_frame
 from agbotkit.marketdata.rtds.wire import RtdsSubscription, encode_rtds_subscribe
-from agbotkit.marketdata.stats import FeedStats, WarningThrottle
+from agbotkit.marketdata.stats import FeedStats
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.marketdata import Pong, ServerError
 from agbotkit.topics import MARKET_DATA, RAW_FRAMES
