@@ -95,7 +95,7 @@ def bench(session: nox.Session) -> None:
     """Run every benchmark in benchmarks/ and print the numbers the issues ask for."""
     web_assets(session)
     postgresql(session)
-    session.install(".[postgresql]")
+    session.install(".[bench]")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.log(f"== {script.name}")
         session.run("python", str(script))

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import attrs
 import trio
 
-from agbotkit.bus import Bus
+from agbotkit.bus.bus import Bus
 from agbotkit.model.metrics import Metric, MetricType, labels_key
 from agbotkit.toolkit.clock import wall_clock_ms
 from agbotkit.topics import METRICS

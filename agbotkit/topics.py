@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agbotkit.bus import Topic
+from agbotkit.bus.topic import Topic
 from agbotkit.model.components import ComponentStateChanged
 from agbotkit.model.feeds import BookTop, FeedStatusChanged, RawFrame, SubscriptionChange
 from agbotkit.model.marketdata import MarketInfo

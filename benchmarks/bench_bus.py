@@ -28,7 +28,9 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import trio
 
-from agbotkit.bus import Bus, Overflow, Subscription, Topic
+from agbotkit.bus.bus import Bus
+from agbotkit.bus.subscription import Subscription
+from agbotkit.bus.topic import Overflow, Topic
 
 TOPIC: Topic[int] = Topic("bench", "integers")
 BUFFER = 1024

@@ -26,7 +26,8 @@ import trio
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agbotkit.abc import ComponentContext
-from agbotkit.bus import Bus, Overflow
+from agbotkit.bus.bus import Bus
+from agbotkit.bus.topic import Overflow
 from agbotkit.marketdata.component import ClobMarket, ClobMarketConfig
 from agbotkit.model.marketdata import BookDelta
 from agbotkit.topics import MARKET_DATA

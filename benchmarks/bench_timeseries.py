@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from agbotkit.timeseries import Points, TimeSeries
+from agbotkit.timeseries.series import Points, TimeSeries
 
 FULL = 1_000_000  # points in the "full buffer" of the query benchmarks
 BATCH = 100_000  # points per append_many call

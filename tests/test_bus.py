@@ -8,15 +8,9 @@ import pytest
 import trio
 import trio.testing
 
-from agbotkit.bus import (
-    MAX_BATCH,
-    Bus,
-    BusClosedError,
-    BusFullError,
-    Overflow,
-    Subscription,
-    Topic,
-)
+from agbotkit.bus.bus import Bus
+from agbotkit.bus.subscription import MAX_BATCH, BusClosedError, BusFullError, Subscription
+from agbotkit.bus.topic import Overflow, Topic
 
 TICKS: Topic[int] = Topic("ticks", "numbers, for tests")
 OTHER: Topic[int] = Topic("other")

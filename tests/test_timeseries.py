@@ -19,7 +19,8 @@ from hypothesis.stateful import (
 
 from agbotkit.errors import AgbotkitError, OutOfOrderError, TimeSeriesError
 from agbotkit.model.metrics import Metric, labels_key
-from agbotkit.timeseries import Points, SeriesStore, TimeSeries
+from agbotkit.timeseries.series import Points, TimeSeries
+from agbotkit.timeseries.store import SeriesStore
 
 Point = tuple[int, float]
 

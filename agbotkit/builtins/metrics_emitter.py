@@ -34,7 +34,8 @@ import attrs
 import trio
 
 from agbotkit.abc import Component, ComponentContext
-from agbotkit.bus import Overflow, Subscription
+from agbotkit.bus.subscription import Subscription
+from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import FieldValueError, greater_than
 from agbotkit.config.secrets import read_secret
 from agbotkit.errors import WsError

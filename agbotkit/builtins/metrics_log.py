@@ -9,7 +9,7 @@ import attrs
 import trio
 
 from agbotkit.abc import Component
-from agbotkit.bus import Overflow
+from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import greater_than
 from agbotkit.model.metrics import Metric
 from agbotkit.topics import METRICS

@@ -18,7 +18,7 @@ import socket
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 import trio
@@ -27,7 +27,7 @@ from hypercorn.trio.run import worker_serve
 from hypercorn.utils import wrap_app
 
 from agbotkit.abc import Component, ComponentContext
-from agbotkit.bus import Overflow, Subscription
+from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import at_least, between, greater_than, non_empty
 from agbotkit.dashboard.app import create_app
 from agbotkit.dashboard.auth import is_loopback, load_token
@@ -36,11 +36,13 @@ from agbotkit.dashboard.hub import DashboardHub
 from agbotkit.db.database import DatabaseConfig
 from agbotkit.db.reader import StorageReader
 from agbotkit.metrics.store import MetricsStore
+from agbotkit.toolkit.tasks import aclose_within, consume
 from agbotkit.topics import COMPONENT_STATES, METRICS, RISK_STATE
 
-__all__ = ["Dashboard", "DashboardConfig"]
+__all__ = ["HISTORY_CLOSE_TIMEOUT_S", "Dashboard", "DashboardConfig"]
 
-T = TypeVar("T")
+#: The longest the stop waits for the history database to close.
+HISTORY_CLOSE_TIMEOUT_S = 5.0
 
 
 @attrs.frozen(kw_only=True)
@@ -144,8 +146,8 @@ class Dashboard(Component[DashboardConfig]):
             await self._run_hub(hub, token, task_status)
         finally:
             if hub.history is not None:
-                with trio.CancelScope(shield=True):
-                    await hub.history.aclose()
+                # Bounded: a database that hangs must not hold the stop.
+                await aclose_within(hub.history, HISTORY_CLOSE_TIMEOUT_S)
 
     async def _run_hub(
         self, hub: DashboardHub, token: str | None, task_status: trio.TaskStatus[None]
@@ -160,9 +162,9 @@ class Dashboard(Component[DashboardConfig]):
             bus.subscribe(RISK_STATE, buffer=1_000, overflow=drop) as kill_states,
         ):
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(_consume, metrics, hub.add_local)
-                nursery.start_soon(_consume, states, hub.component_changed)
-                nursery.start_soon(_consume, kill_states, hub.kill_switch_changed)
+                nursery.start_soon(consume, metrics, hub.add_local)
+                nursery.start_soon(consume, states, hub.component_changed)
+                nursery.start_soon(consume, kill_states, hub.kill_switch_changed)
                 nursery.start_soon(hub.push_loop)
                 shutdown = trio.Event()
                 self.urls = await nursery.start(self._serve, hub, shutdown)
@@ -209,8 +211,3 @@ class Dashboard(Component[DashboardConfig]):
                 task_status.started(await nursery.start(serve))
                 await shutdown.wait()
                 scope.deadline = trio.current_time() + config.shutdown_timeout_s + 1.0
-
-
-async def _consume(subscription: Subscription[T], handle: Callable[[T], None]) -> None:
-    async for message in subscription:
-        handle(message)

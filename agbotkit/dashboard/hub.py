@@ -16,9 +16,10 @@ import msgspec
 import trio
 
 from agbotkit.abc import ComponentContext
-from agbotkit.bus import BusFullError
+from agbotkit.bus.subscription import BusFullError
 from agbotkit.dashboard.broadcast import Broadcaster
 from agbotkit.db.reader import StorageReader
+from agbotkit.logs import WarningThrottle
 from agbotkit.metrics.protocol import decode_metrics
 from agbotkit.metrics.store import MetricsStore
 from agbotkit.model.components import ComponentState, ComponentStateChanged
@@ -74,8 +75,12 @@ class DashboardHub:
     closing: trio.Event = attrs.field(factory=trio.Event)
     history: StorageReader | None = None
     _published: dict[str, float] = attrs.field(factory=dict)
-    _last_warning: float = -1e9
-    _hidden_warnings: int = 0
+    _warnings: WarningThrottle = attrs.field(
+        default=attrs.Factory(
+            lambda hub: WarningThrottle(hub.context.logger, 10.0, clock=trio.current_time),
+            takes_self=True,
+        )
+    )
 
     # -- samples ------------------------------------------------------------------------
 
@@ -105,16 +110,11 @@ class DashboardHub:
     def malformed(self, reasons: list[str]) -> None:
         """Count and log (at most every 10 s) malformed lines; they are dropped."""
         self.count(MALFORMED, len(reasons))
-        now = trio.current_time()
-        if now - self._last_warning < 10.0:
-            self._hidden_warnings += len(reasons)
-            return
-        hidden, self._hidden_warnings, self._last_warning = self._hidden_warnings, 0, now
-        self.context.logger.warning(
-            "dropped %d malformed metric line(s) from WS /metrics: %s%s",
+        self._warnings.warn(
+            "malformed",
+            "dropped %d malformed metric line(s) from WS /metrics: %s",
             len(reasons),
             "; ".join(reasons[:3]),
-            f" (and {hidden} more since the last warning)" if hidden else "",
         )
 
     def count(self, name: str, amount: float = 1.0) -> None:

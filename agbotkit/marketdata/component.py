@@ -11,7 +11,7 @@ import attrs
 import trio
 
 from agbotkit.abc import Component
-from agbotkit.bus import Overflow
+from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import at_least, between, greater_than, non_empty
 from agbotkit.marketdata.book import OrderBooks
 from agbotkit.marketdata.clob.handler import ClobMarketHandler

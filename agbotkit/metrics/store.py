@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from agbotkit.model.metrics import Labels, Metric, MetricType, labels_key
-from agbotkit.timeseries import Points, SeriesStore
+from agbotkit.timeseries.series import Points
+from agbotkit.timeseries.store import SeriesStore
 
 __all__ = ["HistogramTotals", "MetricsStore"]
 

@@ -32,7 +32,8 @@ import attrs
 import trio
 
 from agbotkit.abc import Component
-from agbotkit.bus import BusFullError, Overflow, Subscription
+from agbotkit.bus.subscription import BusFullError, Subscription
+from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import at_least, greater_than
 from agbotkit.db.database import DatabaseConfig
 from agbotkit.errors import ConfigError

@@ -36,7 +36,8 @@ import attrs
 import trio
 
 from agbotkit.abc import Component, ComponentContext
-from agbotkit.bus import Overflow, Subscription
+from agbotkit.bus.subscription import Subscription
+from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import greater_than
 from agbotkit.db.convert import PositionThrottle, RecordMaker, position_record
 from agbotkit.db.database import DatabaseConfig

@@ -27,7 +27,7 @@ import attrs
 import trio
 
 from agbotkit.abc import Component, ComponentContext
-from agbotkit.bus import Bus
+from agbotkit.bus.bus import Bus
 from agbotkit.errors import (
     ComponentFailedError,
     ComponentStartError,

@@ -13,7 +13,7 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
 
 from agbotkit.abc import ComponentContext
-from agbotkit.bus import Bus
+from agbotkit.bus.bus import Bus
 from agbotkit.dashboard.component import Dashboard, DashboardConfig
 from agbotkit.dashboard.hub import DashboardHub
 

@@ -20,7 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from trio_websocket import ConnectionClosed, ConnectionRejected, open_websocket_url
 
 from agbotkit.abc import Component, ComponentContext
-from agbotkit.bus import Bus, Overflow
+from agbotkit.bus.bus import Bus
+from agbotkit.bus.topic import Overflow
 from agbotkit.dashboard.auth import is_loopback, load_token
 from agbotkit.dashboard.broadcast import Batch, Broadcaster
 from agbotkit.dashboard.component import Dashboard, DashboardConfig

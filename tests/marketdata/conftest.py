@@ -25,7 +25,8 @@ import trio
 import trio.testing
 
 from agbotkit.abc import ComponentContext
-from agbotkit.bus import Bus, Subscription
+from agbotkit.bus.bus import Bus
+from agbotkit.bus.subscription import Subscription
 from agbotkit.marketdata.replay.loopback.clob import ClobMarketServer
 from agbotkit.marketdata.replay.loopback.rtds import RtdsServer
 from agbotkit.marketdata.replay.recording import RecordingWriter

@@ -17,7 +17,7 @@ import trio
 import trio.testing
 
 from agbotkit.abc import ComponentContext
-from agbotkit.bus import Bus
+from agbotkit.bus.bus import Bus
 from agbotkit.errors import GammaError
 from agbotkit.marketdata.component import ClobMarket, ClobMarketConfig
 from agbotkit.marketdata.replay.loopback.clob import ClobMarketServer

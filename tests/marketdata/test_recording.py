@@ -14,7 +14,7 @@ import trio
 import trio.testing
 
 from agbotkit.abc import ComponentContext
-from agbotkit.bus import Bus
+from agbotkit.bus.bus import Bus
 from agbotkit.errors import RecordingError
 from agbotkit.marketdata.component import (
     ClobMarket,

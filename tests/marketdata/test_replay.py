@@ -14,7 +14,7 @@ import trio
 import trio.testing
 
 from agbotkit.abc import ComponentContext
-from agbotkit.bus import Bus
+from agbotkit.bus.bus import Bus
 from agbotkit.marketdata.book import ApplyResult, OrderBooks
 from agbotkit.marketdata.clob.translate import decode_clob_frame
 from agbotkit.marketdata.component import (

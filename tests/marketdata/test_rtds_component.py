@@ -13,7 +13,7 @@ import trio
 import trio.testing
 
 from agbotkit.abc import ComponentContext
-from agbotkit.bus import Bus
+from agbotkit.bus.bus import Bus
 from agbotkit.marketdata.component import Rtds, RtdsConfig, RtdsSubscriptionConfig
 from agbotkit.marketdata.replay.loopback.rtds import RtdsServer
 from agbotkit.model.marketdata import (

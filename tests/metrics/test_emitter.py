@@ -17,7 +17,8 @@ import trio
 
 from agbotkit.abc import ComponentContext
 from agbotkit.builtins.metrics_emitter import MetricsEmitter, MetricsEmitterConfig
-from agbotkit.bus import Bus, Subscription
+from agbotkit.bus.bus import Bus
+from agbotkit.bus.subscription import Subscription
 from agbotkit.errors import ComponentStartError, ConfigError
 from agbotkit.metrics.protocol import decode_metrics
 from agbotkit.model.metrics import Metric

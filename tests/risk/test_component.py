@@ -16,7 +16,9 @@ from typing import TypeVar
 import pytest
 import trio
 
-from agbotkit.bus import Bus, Overflow, Subscription, Topic
+from agbotkit.bus.bus import Bus
+from agbotkit.bus.subscription import Subscription
+from agbotkit.bus.topic import Overflow, Topic
 from agbotkit.model.feeds import BookTop
 from agbotkit.model.marketdata import MarketInfo, MarketResolved, PriceLevel
 from agbotkit.model.metrics import Metric, MetricType

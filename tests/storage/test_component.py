@@ -18,7 +18,7 @@ import trio
 import trio.lowlevel
 
 from agbotkit.abc import ComponentContext
-from agbotkit.bus import Bus
+from agbotkit.bus.bus import Bus
 from agbotkit.db.backend import StorageBackend
 from agbotkit.db.migrations import latest_version, upgrade
 from agbotkit.db.records import ExecutionQuery, MetricsQuery, OrderStatus

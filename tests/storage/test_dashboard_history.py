@@ -13,7 +13,7 @@ import httpx
 import trio
 
 from agbotkit.abc import ComponentContext
-from agbotkit.bus import Bus
+from agbotkit.bus.bus import Bus
 from agbotkit.dashboard.component import Dashboard, DashboardConfig
 from agbotkit.dashboard.history import thin
 from agbotkit.dashboard.hub import DashboardHub

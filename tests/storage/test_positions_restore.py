@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import trio
 
-from agbotkit.bus import Bus, Overflow
+from agbotkit.bus.bus import Bus
+from agbotkit.bus.topic import Overflow
 from agbotkit.db.backend import ExecutionBatch, StorageBackend
 from agbotkit.db.migrations import upgrade
 from agbotkit.db.records import PositionRecord

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
-from agbotkit.bus import Bus
+from agbotkit.bus.bus import Bus
 from agbotkit.errors import MalformedFrameError
 from agbotkit.logs import WarningThrottle
 from agbotkit.marketdata.book import ApplyResult, OrderBooks

@@ -14,7 +14,7 @@ import attrs
 import trio
 
 from agbotkit.abc import Component
-from agbotkit.bus import Overflow
+from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import greater_than
 from agbotkit.marketdata.replay.recording import RecordingWriter
 from agbotkit.model.feeds import RawFrame

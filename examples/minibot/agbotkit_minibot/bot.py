@@ -19,7 +19,7 @@ import attrs
 import trio
 
 from agbotkit.abc import Component
-from agbotkit.bus import Overflow
+from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import between, greater_than
 from agbotkit.model.feeds import BookTop
 from agbotkit.model.marketdata import MarketInfo, Side

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import trio
 
-from agbotkit.bus import Overflow
+from agbotkit.bus.topic import Overflow
 from agbotkit.plugins import PluginRegistry
 from agbotkit.supervisor.plan import plan_file
 from agbotkit.supervisor.runner import Supervisor

@@ -1,37 +1,12 @@
-"""The in-process message bus: typed topics fanned out to bounded subscriptions.
-
-Each subscription owns a bounded buffer with its own overflow policy:
-
-* ``block``: a publisher waits for room (orders, fills: nothing may be lost);
-* ``drop-oldest``: the oldest buffered message gives way and is counted in
-  :attr:`Subscription.dropped` (metrics, ticks: fresh data matters more than old).
-
-Closing the bus ends each subscriber's ``async for`` once it has read what was already
-buffered.
-
-Speed: trio's task switches are what a message costs, so the bus makes few of them. A
-message costs the publisher a ``deque.append`` per subscriber, and a subscriber is woken once
-per batch of messages, not once per message:
-
-* ``async for`` hands out what is already buffered without a trip through the scheduler (at
-  most :data:`MAX_BATCH` in a row), and :meth:`Subscription.receive_batch` takes it all in
-  one call;
-* :meth:`Bus.publish` wakes the subscribers waiting for a message when it returns from its
-  own checkpoint (one scheduling round later than it could), so a publisher in a loop has
-  usually published a few more by the time each subscriber runs.
-
-A buffered message stays in the buffer until it is handed out, so ``drop-oldest`` and
-``block`` behave exactly as if each message were received one by one.
-"""
+"""One subscriber's view of a topic: a bounded buffer with its overflow policy, read in
+batches (see :mod:`agbotkit.bus` for why batches)."""
 
 from __future__ import annotations
 
 import collections
-import enum
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import attrs
 import outcome
 import trio
 from trio.lowlevel import (
@@ -44,15 +19,13 @@ from trio.lowlevel import (
     wait_task_rescheduled,
 )
 
-__all__ = [
-    "MAX_BATCH",
-    "Bus",
-    "BusClosedError",
-    "BusFullError",
-    "Overflow",
-    "Subscription",
-    "Topic",
-]
+from agbotkit.bus.topic import Overflow, Topic
+from agbotkit.errors import AgbotkitError
+
+if TYPE_CHECKING:
+    from agbotkit.bus.bus import Bus
+
+__all__ = ["MAX_BATCH", "BusClosedError", "BusFullError", "Subscription"]
 
 T = TypeVar("T")
 
@@ -61,32 +34,14 @@ T = TypeVar("T")
 MAX_BATCH = 1024
 
 
-class Overflow(enum.StrEnum):
-    """What happens when a subscription's buffer is full."""
-
-    BLOCK = "block"
-    DROP_OLDEST = "drop-oldest"
-
-
-class BusClosedError(trio.ClosedResourceError):
+# The bus's errors subclass trio's own (an `async for` over a closed channel, a full
+# channel) so that trio idioms keep working, and AgbotkitError like every other error.
+class BusClosedError(AgbotkitError, trio.ClosedResourceError):
     """Raised when publishing to or subscribing on a closed bus."""
 
 
-class BusFullError(trio.WouldBlock):
+class BusFullError(AgbotkitError, trio.WouldBlock):
     """Raised by :meth:`Bus.publish_nowait` when a ``block`` subscriber has no room."""
-
-
-@attrs.frozen
-class Topic(Generic[T]):
-    """A named, typed channel of the bus.
-
-    Attributes:
-        name: the topic's name (topics are equal when their names are).
-        doc: what flows on it, for ``agbotkit`` docs and the dashboard.
-    """
-
-    name: str
-    doc: str = attrs.field(default="", eq=False)
 
 
 def _leave_when_aborted(
@@ -323,121 +278,3 @@ class Subscription(Generic[T]):
             error = BusClosedError(f"the bus is closed; cannot publish on {self.topic.name!r}")
             reschedule(task, outcome.Error(error))
         self._wake_all_receivers()
-
-
-class Bus:
-    """Typed fan-out: every message published on a topic reaches all its subscriptions."""
-
-    def __init__(self) -> None:
-        # Keyed by topic name; tuples, replaced on change, so publishing iterates without
-        # copying. Each subscription's type matches its topic's (subscribe() ties them).
-        self._subscriptions: dict[str, tuple[Subscription[Any], ...]] = {}
-        # topic name -> key -> the latest retained message (see publish_retained)
-        self._retained: dict[str, dict[object, Any]] = {}
-        self._closed = False
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._closed
-
-    def subscribe(
-        self, topic: Topic[T], *, buffer: int = 1024, overflow: Overflow = Overflow.DROP_OLDEST
-    ) -> Subscription[T]:
-        """Subscribe to ``topic``; only messages published from now on are received."""
-        if self._closed:
-            raise BusClosedError(f"the bus is closed; cannot subscribe to {topic.name!r}")
-        subscription = Subscription(self, topic, buffer, overflow)
-        for message in self._retained.get(topic.name, {}).values():
-            subscription._offer(message)
-        self._subscriptions[topic.name] = (*self._subscriptions.get(topic.name, ()), subscription)
-        return subscription
-
-    def publish_retained(self, topic: Topic[T], key: object, message: T) -> None:
-        """Publish, and keep ``message`` as the latest for ``key``: every later subscriber
-        receives the retained messages of the topic first (state such as market metadata,
-        which a component starting later still needs)."""
-        self._retained.setdefault(topic.name, {})[key] = message
-        self.publish_nowait(topic, message)
-
-    def retained(self, topic: Topic[T]) -> list[T]:
-        """The messages retained on ``topic``, oldest key first."""
-        return list(self._retained.get(topic.name, {}).values())
-
-    def subscriber_count(self, topic: Topic[T]) -> int:
-        """How many subscriptions ``topic`` has now."""
-        return len(self._subscriptions.get(topic.name, ()))
-
-    def publish_nowait(self, topic: Topic[T], message: T) -> None:
-        """Publish without waiting (from sync code, or for lossy topics).
-
-        Raises:
-            BusFullError: a ``block`` subscriber has no room; the message still reached
-                every subscriber that had room (use :meth:`publish` for lossless topics).
-            BusClosedError: the bus is closed.
-        """
-        if self._closed:
-            raise BusClosedError(f"the bus is closed; cannot publish on {topic.name!r}")
-        full = False
-        for subscription in self._subscriptions.get(topic.name, ()):
-            if not subscription._offer(message):
-                full = True
-        if full:
-            raise BusFullError(f"a 'block' subscriber of {topic.name!r} is full")
-
-    async def publish(self, topic: Topic[T], message: T) -> None:
-        """Publish, waiting for room at every ``block`` subscriber (never drops for them).
-
-        A subscriber that closes while the publisher waits for it is skipped.
-
-        Raises:
-            BusClosedError: the bus is closed, or closed while waiting for room (the
-                subscribers before the one waited for did get the message).
-        """
-        if self._closed:
-            raise BusClosedError(f"the bus is closed; cannot publish on {topic.name!r}")
-        # Readers waiting for a message are woken when this task comes back from its
-        # checkpoint, one scheduling round later than they could be: meanwhile this task
-        # (or another) can publish more, and each reader then takes a bigger batch per
-        # wake-up. That is the bus's throughput under ``await publish`` in a loop.
-        waiting: list[Subscription[T]] | None = None
-        try:
-            for subscription in self._subscriptions.get(topic.name, ()):
-                if not subscription._put(message):
-                    if waiting:  # wake them now, not after this task's own wait
-                        for reader in waiting:
-                            reader._wake_receiver()
-                        waiting = None
-                    await subscription._wait_for_room(message)
-                    if self._closed:
-                        raise BusClosedError(f"the bus is closed; cannot publish on {topic.name!r}")
-                elif subscription._receivers:
-                    if waiting is None:
-                        waiting = [subscription]
-                    else:
-                        waiting.append(subscription)
-            await checkpoint()
-        finally:
-            if waiting:
-                for reader in waiting:
-                    reader._wake_receiver()
-
-    def close(self) -> None:
-        """Close the bus: every subscriber's ``async for`` ends after its buffered messages.
-
-        A publisher waiting for room gets :class:`BusClosedError`.
-        """
-        self._closed = True
-        self._retained.clear()
-        for subscriptions in self._subscriptions.values():
-            for subscription in subscriptions:
-                subscription._end()
-        self._subscriptions.clear()
-
-    def _unsubscribe(self, subscription: Subscription[T]) -> None:
-        key = subscription.topic.name
-        remaining = tuple(s for s in self._subscriptions.get(key, ()) if s is not subscription)
-        if remaining:
-            self._subscriptions[key] = remaining
-        else:
-            self._subscriptions.pop(key, None)
