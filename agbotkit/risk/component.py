@@ -55,6 +55,7 @@ from agbotkit.model.risk import (
     RiskContext,
 )
 from agbotkit.risk.engine import RiskEngine
+from agbotkit.risk.loading import engine_from_file, reload_policy_file
 from agbotkit.risk.restore import load_positions
 from agbotkit.risk.simulator import (
     InsufficientPositionError,
@@ -397,7 +398,7 @@ class _Desk:
         """Put the policy file's policies in force; keep the old ones if it is invalid."""
         path = self.config.policy_file
         try:
-            self.engine.reload_file(path)
+            reload_policy_file(self.engine, path)
         except ConfigError as exc:
             outcome, ok = "refused", False
             self.log.error(
@@ -426,7 +427,7 @@ class RiskComponent(Component[RiskConfig]):
         kill_file = KillStateFile(config.state_path(self.name, self.context.stack_dir))
         kill_state = kill_file.load()
         policy_changes = FileChanges(config.policy_file)  # before loading: no edit is missed
-        engine = RiskEngine.from_file(
+        engine = engine_from_file(
             config.policy_file, kill_state=kill_state, clock=self.context.now_ms
         )
         desk = _Desk(self, engine, kill_file, policy_changes)
