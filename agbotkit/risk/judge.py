@@ -12,8 +12,9 @@ So the judge reads ONE ordered stream: before judging an intent it catches up wi
 
 * ``Bus.publish`` and ``publish_nowait`` put a message in every subscription's buffer during
   the call, so a fill published before an intent is buffered before the intent is;
-* a buffered fill leaves its buffer only through its feed's task, which applies it in the
-  same step as it takes it (no checkpoint between the two), or through this catch-up;
+* a buffered fill (``block``: never dropped) leaves its buffer only through its feed's task,
+  which applies it in the same step as it takes it (no checkpoint between the two), or
+  through this catch-up;
 * so when the judge takes the intent, every fill published before it is either applied
   already or still buffered, and then applied now. A publisher still waiting for room in a
   full ``block`` buffer has not published yet; the catch-up makes room and takes its
@@ -54,7 +55,7 @@ class Feed(Generic[T]):
     """A subscription the judge catches up with, and what applies its messages.
 
     Attributes:
-        subscription: the subscription (its own task reads it too, while no intent waits).
+        subscription: the subscription (its own task reads it too, between intents).
         handle: applies one message, synchronously (the portfolio's or the keeper's).
     """
 
