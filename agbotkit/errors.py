@@ -7,6 +7,7 @@ carry the data a caller needs to act on them (a config path, a plugin name), not
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 __all__ = [
     "AgbotkitError",
@@ -17,12 +18,14 @@ __all__ = [
     "FeedSilentError",
     "ForcedStopError",
     "GammaError",
+    "InsufficientPositionError",
     "MalformedFrameError",
     "OutOfOrderError",
     "PluginError",
     "RecordingError",
     "RestartLimitError",
     "SchemaVersionError",
+    "SettledTokenError",
     "ShutdownTimeoutError",
     "StorageError",
     "StorageUnavailableError",
@@ -252,3 +255,34 @@ class WsHandshakeError(WsError):
 
 class TokenError(AgbotkitError):
     """Raised when the dashboard's access token is missing where needed, or unreadable."""
+
+
+class InsufficientPositionError(AgbotkitError, ValueError):
+    """Raised when a fill sells more shares of a token than are held (no shorting).
+
+    Attributes:
+        token_id: the token.
+        held: the shares held.
+        requested: the shares the fill sells.
+    """
+
+    def __init__(self, token_id: str, held: Decimal, requested: Decimal) -> None:
+        self.token_id = token_id
+        self.held = held
+        self.requested = requested
+        super().__init__(
+            f"cannot sell {requested} shares of {token_id}: only {held} held "
+            "(Polymarket has no short positions; buy the other outcome instead)"
+        )
+
+
+class SettledTokenError(AgbotkitError, ValueError):
+    """Raised when a fill arrives for a token whose market was already settled.
+
+    Attributes:
+        token_id: the token.
+    """
+
+    def __init__(self, token_id: str) -> None:
+        self.token_id = token_id
+        super().__init__(f"token {token_id} is settled: it no longer trades")

@@ -11,7 +11,8 @@ import random
 import time
 
 from agbotkit.model.risk import RiskContext
-from agbotkit.risk import RiskEngine
+from agbotkit.risk.engine import RiskEngine
+from agbotkit.risk.loading import parse_policies_yaml
 
 SEED = """\
 policies:
@@ -100,8 +101,8 @@ def per_eval_us(engine: RiskEngine, batch: list[RiskContext]) -> float:
 
 def main() -> None:
     batch = contexts()
-    seed = RiskEngine.from_yaml(SEED)
-    desk = RiskEngine.from_yaml(DESK)
+    seed = RiskEngine(parse_policies_yaml(SEED))
+    desk = RiskEngine(parse_policies_yaml(DESK))
     assert all(seed.evaluate(c).allowed for c in batch)
     assert all(desk.evaluate(c).allowed for c in batch)
     assert len(desk.policies) == 10

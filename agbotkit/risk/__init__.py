@@ -1,17 +1,10 @@
-"""Pre-trade risk: the policy engine, its policies, a position simulator, the kill state.
+"""Pre-trade risk: the policy engine, its policies, the portfolio, the kill switch.
 
-``from agbotkit.risk import RiskEngine, RiskContext, RiskDecision`` is the whole everyday API;
-policies come from policy files through the ``agbotkit.risk_policies`` entry points.
+:mod:`.engine` (:class:`~agbotkit.risk.engine.RiskEngine`, pure) judges a
+:class:`~agbotkit.model.risk.RiskContext` against the policies a policy file names
+(:mod:`.loading`: ``engine_from_file(path)``, or ``RiskEngine(parse_policies_yaml(text))``);
+the policies come through the ``agbotkit.risk_policies`` entry points (:mod:`.policies`).
+The ``risk`` component (:mod:`.component`) wires the portfolio (:mod:`.portfolio`), the
+kill-switch keeper (:mod:`.keeper`), the policy reloader (:mod:`.reloader`) and the judge
+(:mod:`.judge`) to the bus.
 """
-
-from agbotkit.model.risk import KillState as KillState
-from agbotkit.model.risk import PolicyViolation as PolicyViolation
-from agbotkit.model.risk import RiskContext as RiskContext
-from agbotkit.model.risk import RiskDecision as RiskDecision
-from agbotkit.risk.engine import RiskEngine as RiskEngine
-from agbotkit.risk.killstate import load_kill_state as load_kill_state
-from agbotkit.risk.killstate import save_kill_state as save_kill_state
-from agbotkit.risk.loading import load_policy_file as load_policy_file
-from agbotkit.risk.policy import RiskPolicy as RiskPolicy
-from agbotkit.risk.simulator import InsufficientPositionError as InsufficientPositionError
-from agbotkit.risk.simulator import PolymarketSimulator as PolymarketSimulator

@@ -10,7 +10,6 @@ components in: this module sits below the supervisor and does not import it.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from agbotkit.risk.component import RiskConfig
 from agbotkit.risk.killstate import load_kill_state, save_kill_state
 from agbotkit.risk.loading import load_policy_file
 from agbotkit.risk.policies.kill_switch import KillSwitch
+from agbotkit.toolkit.clock import wall_clock_ms
 
 __all__ = ["ACTIONS", "RiskTarget", "kill", "reset", "risk_targets", "run", "status"]
 
@@ -110,7 +110,7 @@ def kill(
     Raises:
         OSError: a state file could not be written.
     """
-    stamp = now_ms if now_ms is not None else time.time_ns() // 1_000_000
+    stamp = now_ms if now_ms is not None else wall_clock_ms()
     full_reason = "manual (cli)" + (f": {reason}" if reason else "")
     lines = []
     for target in targets:

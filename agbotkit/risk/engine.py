@@ -1,10 +1,11 @@
 """The risk engine: every order intent passes it before anything else sees it.
 
-Pure and synchronous: no trio, no clock of its own beyond an injectable ``clock``, no I/O
-(``from_file`` hands the reading to :mod:`agbotkit.risk.loading`). A denial is a value,
-:class:`~agbotkit.model.risk.RiskDecision` with ``allowed=False``, never an exception::
+Pure and synchronous: no trio, no I/O, no clock of its own beyond an injectable ``clock``.
+Policy files are read by :mod:`agbotkit.risk.loading`, which builds engines from them. A
+denial is a value, :class:`~agbotkit.model.risk.RiskDecision` with ``allowed=False``, never
+an exception::
 
-    engine = RiskEngine.from_yaml(text)
+    engine = RiskEngine(parse_policies_yaml(text))  # or engine_from_file(path)
     decision = engine.evaluate(RiskContext(market_id="0xabc", current_position=10,
                                            proposed_size=5, inventory_value_usd=120.0))
     if not decision.allowed:
@@ -18,19 +19,16 @@ whatever the file says. Its state survives :meth:`RiskEngine.replace_policies`.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from agbotkit.errors import ConfigError, ConfigIssue
 from agbotkit.model.risk import ALLOWED, KillState, PolicyViolation, RiskContext, RiskDecision
-from agbotkit.plugins import PluginRegistry
-from agbotkit.risk import loading
 from agbotkit.risk.policies.kill_switch import KillSwitch, KillSwitchConfig, KillSwitchState
 from agbotkit.risk.policy import RiskPolicy
+from agbotkit.toolkit.clock import wall_clock_ms
 
-__all__ = ["RiskEngine"]
+__all__ = ["RiskEngine", "find_duplicates"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -39,8 +37,25 @@ _Key = tuple[str, str]
 _CACHE_LIMIT = 100_000
 
 
-def _wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
+def find_duplicates(
+    policies: Iterable[tuple[int, RiskPolicy[Any]]],
+) -> list[tuple[int, int, str]]:
+    """``(index, earlier index, message)`` for every entry whose type and scope came before.
+
+    A duplicate is two entries of the same type for the same scope: two global
+    ``PositionLimit`` entries, or two for the same market. The later entry is reported.
+    """
+    first: dict[tuple[str, str | None, str | None], int] = {}
+    found: list[tuple[int, int, str]] = []
+    for index, policy in policies:
+        key = (policy.name, *policy.scope)
+        if key in first:
+            scope = policy.scope_text
+            scope = "every market (global)" if scope == "global" else scope
+            found.append((index, first[key], f"duplicate {policy.name} for {scope}"))
+        else:
+            first[key] = index
+    return found
 
 
 class _Group:
@@ -104,8 +119,8 @@ class RiskEngine:
         policies: the policies, in the order their violations are listed. At most one
             entry per type and scope; a ``KillSwitch`` is added when none is given.
         kill_state: a persisted kill-switch state to start from (after a restart).
-        clock: the time for kill-switch records, Unix epoch milliseconds (tests pass
-            their own).
+        clock: the time for kill-switch records, Unix epoch milliseconds (tests and
+            components pass their own); ``None``: the wall clock.
 
     Raises:
         ConfigError: two policies of one type share a scope.
@@ -116,69 +131,13 @@ class RiskEngine:
         policies: Iterable[RiskPolicy[Any]] = (),
         *,
         kill_state: KillState | None = None,
-        clock: Callable[[], int] = _wall_clock_ms,
+        clock: Callable[[], int] | None = None,
     ) -> None:
         self._clock = clock
         self._kill_state = KillSwitchState()
         self._table = self._build(policies)
         if kill_state is not None:
             self.restore_kill_state(kill_state)
-
-    # -- construction -------------------------------------------------------------------
-
-    @classmethod
-    def from_yaml(
-        cls,
-        text: str,
-        *,
-        file: str = "<string>",
-        registry: PluginRegistry | None = None,
-        kill_state: KillState | None = None,
-        clock: Callable[[], int] = _wall_clock_ms,
-    ) -> RiskEngine:
-        """An engine for policy-file text in YAML (or JSON, which is YAML).
-
-        Raises:
-            ConfigError: with file, line and field of every problem.
-        """
-        policies = loading.parse_policies_yaml(text, file, registry=registry)
-        return cls(policies, kill_state=kill_state, clock=clock)
-
-    @classmethod
-    def from_json(
-        cls,
-        text: str,
-        *,
-        file: str = "<string>",
-        registry: PluginRegistry | None = None,
-        kill_state: KillState | None = None,
-        clock: Callable[[], int] = _wall_clock_ms,
-    ) -> RiskEngine:
-        """An engine for policy-file text in JSON.
-
-        Raises:
-            ConfigError: with file, line and field of every problem.
-        """
-        policies = loading.parse_policies_json(text, file, registry=registry)
-        return cls(policies, kill_state=kill_state, clock=clock)
-
-    @classmethod
-    def from_file(
-        cls,
-        path: str | Path,
-        *,
-        registry: PluginRegistry | None = None,
-        environ: Mapping[str, str] | None = None,
-        kill_state: KillState | None = None,
-        clock: Callable[[], int] = _wall_clock_ms,
-    ) -> RiskEngine:
-        """An engine for the policy file at ``path`` (``.json``, else YAML).
-
-        Raises:
-            ConfigError: with file, line and field of every problem.
-        """
-        policies = loading.load_policy_file(path, registry=registry, environ=environ)
-        return cls(policies, kill_state=kill_state, clock=clock)
 
     def _build(self, policies: Iterable[RiskPolicy[Any]]) -> _Table:
         policies = tuple(policies)
@@ -196,7 +155,7 @@ class RiskEngine:
                 f"policies[{index}]",
                 f"{message} (first at policies[{earlier}])",
             )
-            for index, earlier, message in loading.find_duplicates(enumerate(policies))
+            for index, earlier, message in find_duplicates(enumerate(policies))
         ]
         if issues:
             raise ConfigError(issues)
@@ -220,20 +179,6 @@ class RiskEngine:
             ConfigError: the new policies are invalid; the old ones stay in force.
         """
         self._table = self._build(policies)
-
-    def reload_file(
-        self,
-        path: str | Path,
-        *,
-        registry: PluginRegistry | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> None:
-        """Replace the policies with those of the file at ``path``.
-
-        Raises:
-            ConfigError: the file is invalid; the old policies stay in force.
-        """
-        self.replace_policies(loading.load_policy_file(path, registry=registry, environ=environ))
 
     @property
     def policies(self) -> tuple[RiskPolicy[Any], ...]:
@@ -286,8 +231,7 @@ class RiskEngine:
 
         The first trigger's reason and time are kept until :meth:`reset_kill_switch`.
         """
-        stamp = self._clock() if now_ms is None else now_ms
-        triggered = self._table.kill_switch.trigger(reason, stamp)
+        triggered = self._table.kill_switch.trigger(reason, self._stamp(now_ms))
         if triggered:
             LOGGER.warning("kill switch triggered: %s", reason)
         return triggered
@@ -314,8 +258,7 @@ class RiskEngine:
             ``True`` when this triggered the kill switch (daily loss or drawdown): the
             moment to persist :attr:`kill_state`.
         """
-        stamp = self._clock() if now_ms is None else now_ms
-        triggered = self._table.kill_switch.record_pnl(total_pnl_usd, stamp)
+        triggered = self._table.kill_switch.record_pnl(total_pnl_usd, self._stamp(now_ms))
         if triggered:
             LOGGER.warning("kill switch triggered: %s", self._kill_state.reason)
         return triggered
@@ -326,8 +269,13 @@ class RiskEngine:
         Returns:
             ``True`` when this triggered the kill switch (consecutive rejections).
         """
-        stamp = self._clock() if now_ms is None else now_ms
-        triggered = self._table.kill_switch.record_order_outcome(accepted, stamp)
+        triggered = self._table.kill_switch.record_order_outcome(accepted, self._stamp(now_ms))
         if triggered:
             LOGGER.warning("kill switch triggered: %s", self._kill_state.reason)
         return triggered
+
+    def _stamp(self, now_ms: int | None) -> int:
+        """``now_ms``, else the engine's clock, else the wall clock (epoch milliseconds)."""
+        if now_ms is not None:
+            return now_ms
+        return self._clock() if self._clock is not None else wall_clock_ms()

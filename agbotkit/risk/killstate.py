@@ -7,7 +7,7 @@ The file is small JSON::
 
 (``since`` is for people; ``since_ms`` is what is read back.) Typical use::
 
-    engine = RiskEngine.from_file("policies.yaml", kill_state=load_kill_state(STATE))
+    engine = engine_from_file("policies.yaml", kill_state=load_kill_state(STATE))
     if engine.trigger_kill_switch("manual: desk halt"):
         save_kill_state(STATE, engine.kill_state)
 

@@ -1,5 +1,10 @@
 """Policy files: YAML or JSON text -> validated policies, or a ConfigError naming file:line.
 
+The file-reading side of the risk engine (which does no I/O itself)::
+
+    engine = engine_from_file("policies.yaml", kill_state=load_kill_state(STATE))
+    reload_policy_file(engine, "policies.yaml")  # all or nothing: ConfigError keeps the old
+
 A policy file::
 
     policies:
@@ -19,23 +24,26 @@ get the same messages: JSON is YAML, so the line numbers carry over.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from agbotkit.config.converter import structure
 from agbotkit.config.document import YamlDocument
 from agbotkit.errors import ConfigError, ConfigIssue, PluginError
+from agbotkit.model.risk import KillState
 from agbotkit.plugins import PluginRegistry
+from agbotkit.risk.engine import RiskEngine, find_duplicates
 from agbotkit.risk.policy import RiskPolicy
 
 __all__ = [
     "POLICY_GROUP",
-    "find_duplicates",
+    "engine_from_file",
     "load_policy_file",
     "parse_policies",
     "parse_policies_json",
     "parse_policies_yaml",
+    "reload_policy_file",
 ]
 
 #: The entry-point group a policy file's ``type:`` names.
@@ -77,6 +85,46 @@ def load_policy_file(
         _check_json(text, str(path))
     document = YamlDocument(text, str(path), base_dir=base_dir, environ=environ)
     return parse_policies(document, registry=registry)
+
+
+def engine_from_file(
+    path: str | Path,
+    *,
+    registry: PluginRegistry | None = None,
+    environ: Mapping[str, str] | None = None,
+    kill_state: KillState | None = None,
+    clock: Callable[[], int] | None = None,
+) -> RiskEngine:
+    """An engine for the policy file at ``path`` (``.json``, else YAML).
+
+    Args:
+        path: the policy file.
+        registry: where policy types are looked up; default: the installed entry points.
+        environ: the environment ``${VAR}`` references are read from; default: the process's.
+        kill_state: a persisted kill-switch state to start from (see :class:`RiskEngine`).
+        clock: the engine's clock, Unix epoch milliseconds; ``None``: the wall clock.
+
+    Raises:
+        ConfigError: with file, line and field of every problem.
+    """
+    policies = load_policy_file(path, registry=registry, environ=environ)
+    return RiskEngine(policies, kill_state=kill_state, clock=clock)
+
+
+def reload_policy_file(
+    engine: RiskEngine,
+    path: str | Path,
+    *,
+    registry: PluginRegistry | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    """Replace ``engine``'s policies with those of the file at ``path`` (the kill switch
+    keeps its state).
+
+    Raises:
+        ConfigError: the file is invalid; the old policies stay in force.
+    """
+    engine.replace_policies(load_policy_file(path, registry=registry, environ=environ))
 
 
 def parse_policies_yaml(
@@ -174,24 +222,3 @@ def _policy(
     options = {key: value for key, value in entry.items() if key != "type"}
     config = structure(document, cls.Config, path, data=options)
     return cls(config, name=type_name)
-
-
-def find_duplicates(
-    policies: Iterable[tuple[int, RiskPolicy[Any]]],
-) -> list[tuple[int, int, str]]:
-    """``(index, earlier index, message)`` for every entry whose type and scope came before.
-
-    A duplicate is two entries of the same type for the same scope: two global
-    ``PositionLimit`` entries, or two for the same market. The later entry is reported.
-    """
-    first: dict[tuple[str, str | None, str | None], int] = {}
-    found: list[tuple[int, int, str]] = []
-    for index, policy in policies:
-        key = (policy.name, *policy.scope)
-        if key in first:
-            scope = policy.scope_text
-            scope = "every market (global)" if scope == "global" else scope
-            found.append((index, first[key], f"duplicate {policy.name} for {scope}"))
-        else:
-            first[key] = index
-    return found

@@ -29,46 +29,16 @@ from decimal import ROUND_DOWN, Decimal
 
 import attrs
 
-from agbotkit.errors import AgbotkitError
+from agbotkit.errors import InsufficientPositionError, SettledTokenError
 from agbotkit.model.orders import Fill, Position, Side, to_decimal
-from agbotkit.model.risk import RiskContext
 
-__all__ = ["InsufficientPositionError", "PolymarketSimulator", "SettledTokenError"]
+__all__ = [
+    "PolymarketSimulator",
+]
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
 _FEE_QUANTUM = Decimal("0.00001")
-
-
-class InsufficientPositionError(AgbotkitError, ValueError):
-    """Raised when a fill sells more shares of a token than are held (no shorting).
-
-    Attributes:
-        token_id: the token.
-        held: the shares held.
-        requested: the shares the fill sells.
-    """
-
-    def __init__(self, token_id: str, held: Decimal, requested: Decimal) -> None:
-        self.token_id = token_id
-        self.held = held
-        self.requested = requested
-        super().__init__(
-            f"cannot sell {requested} shares of {token_id}: only {held} held "
-            "(Polymarket has no short positions; buy the other outcome instead)"
-        )
-
-
-class SettledTokenError(AgbotkitError, ValueError):
-    """Raised when a fill arrives for a token whose market was already settled.
-
-    Attributes:
-        token_id: the token.
-    """
-
-    def __init__(self, token_id: str) -> None:
-        self.token_id = token_id
-        super().__init__(f"token {token_id} is settled: it no longer trades")
 
 
 @attrs.define
@@ -181,16 +151,7 @@ class PolymarketSimulator:
         fee_usd: Decimal | float | str | None = None,
     ) -> Position:
         """Book a buy fill (a shortcut for :meth:`apply_fill`)."""
-        return self.apply_fill(
-            Fill(
-                token_id=token_id,
-                side=Side.BUY,
-                price=price,
-                size=size,
-                market_id=market_id,
-                fee_usd=fee_usd,
-            )
-        )
+        return self._trade(Side.BUY, token_id, size, price, market_id, fee_usd)
 
     def sell(
         self,
@@ -202,16 +163,26 @@ class PolymarketSimulator:
         fee_usd: Decimal | float | str | None = None,
     ) -> Position:
         """Book a sell fill (a shortcut for :meth:`apply_fill`)."""
-        return self.apply_fill(
-            Fill(
-                token_id=token_id,
-                side=Side.SELL,
-                price=price,
-                size=size,
-                market_id=market_id,
-                fee_usd=fee_usd,
-            )
+        return self._trade(Side.SELL, token_id, size, price, market_id, fee_usd)
+
+    def _trade(
+        self,
+        side: Side,
+        token_id: str,
+        size: Decimal | float | str,
+        price: Decimal | float | str,
+        market_id: str,
+        fee_usd: Decimal | float | str | None,
+    ) -> Position:
+        fill = Fill(
+            token_id=token_id,
+            side=side,
+            price=price,
+            size=size,
+            market_id=market_id,
+            fee_usd=fee_usd,
         )
+        return self.apply_fill(fill)
 
     def update_mid(self, token_id: str, mid: Decimal | float | str) -> None:
         """Mark ``token_id`` at ``mid`` (in ``[0, 1]``) from now on; settled tokens keep
@@ -294,34 +265,3 @@ class PolymarketSimulator:
     def fees_usd(self) -> Decimal:
         """Fees paid this session."""
         return sum((book.fees for book in self._books.values()), _ZERO)
-
-    def risk_context(
-        self,
-        *,
-        market_id: str,
-        token_id: str,
-        proposed_size: float,
-        price: float | None = None,
-        mid: float | None = None,
-        now_ms: int | None = None,
-        market_end_ms: int | None = None,
-    ) -> RiskContext:
-        """The risk engine's context for an order, from this simulator's books.
-
-        ``current_position`` is the token's position and ``inventory_value_usd`` the whole
-        inventory; ``mid`` defaults to the token's latest mid.
-        """
-        book = self._books.get(token_id)
-        if mid is None and book is not None and book.mid is not None:
-            mid = float(book.mid)
-        return RiskContext(
-            market_id=market_id,
-            current_position=float(book.size) if book is not None else 0.0,
-            proposed_size=proposed_size,
-            inventory_value_usd=float(self.inventory_value_usd),
-            token_id=token_id,
-            price=price,
-            mid=mid,
-            now_ms=now_ms,
-            market_end_ms=market_end_ms,
-        )

@@ -17,7 +17,7 @@ import pytest
 import trio
 
 from agbotkit.bus.bus import Bus
-from agbotkit.bus.subscription import Subscription
+from agbotkit.bus.subscription import MAX_BATCH, Subscription
 from agbotkit.bus.topic import Overflow, Topic
 from agbotkit.model.feeds import BookTop
 from agbotkit.model.marketdata import MarketInfo, MarketResolved, PriceLevel
@@ -212,7 +212,7 @@ async def test_fills_change_position_and_inventory(
     async with running(stack) as bus:
         metrics = watch(bus, METRICS)
         bus.publish_retained(MARKETS, MARKET, market_info())
-        await trio.sleep(0.01)  # topics are consumed by separate tasks: no order across them
+        await trio.sleep(0.01)  # the fill's labels need the market: no order between them
         await bus.publish(FILLS, Fill(token_id=YES, side=Side.BUY, price="0.4", size="60"))
         await trio.sleep(0.01)
         seen = drain(metrics)
@@ -314,6 +314,56 @@ async def test_market_end_dates_come_from_markets(
         unknown = await judge(bus, buy("1", market="0xunknown"))
         assert isinstance(unknown, OrderDenied)
         assert "end date is unknown" in unknown.reasons[0]
+
+
+# Ordering: an intent is judged after everything published before it ----------------------------
+
+LIMIT_ONLY = "policies:\n  - type: PositionLimit\n    max_position: 100\n"
+
+
+def fill(size: str, token: str = YES) -> Fill:
+    return Fill(token_id=token, side=Side.BUY, price="0.5", size=size)
+
+
+async def test_a_fill_published_before_an_intent_counts_in_its_decision(
+    stack: Path, autojump_clock: trio.abc.Clock
+) -> None:
+    # The fill and the intent wake their consumers in the same scheduling batch, which trio
+    # runs in a random order: without an ordering, about half the rounds judge the intent
+    # first and approve 50 more shares of a token already held 60 (limit 100).
+    (stack.parent / "policies.yaml").write_text(LIMIT_ONLY)
+    async with running(stack) as bus:
+        with bus.subscribe(ORDER_DECISIONS, overflow=Overflow.BLOCK) as decisions:
+            for round_ in range(16):
+                token = f"token-{round_}"
+                bus.publish_nowait(FILLS, fill("60", token))
+                bus.publish_nowait(ORDER_INTENTS, buy("50", token=token))
+                decision = await next_of(decisions)
+                assert isinstance(decision, OrderDenied), f"round {round_}: the fill was missed"
+                assert decision.policies == ("PositionLimit",)
+
+
+async def test_an_intent_counts_fills_its_consumer_task_has_not_reached(
+    stack: Path, autojump_clock: trio.abc.Clock
+) -> None:
+    # Deterministic: the fills task applies at most MAX_BATCH buffered fills in one step,
+    # then yields; the intent's task is woken in the same step and runs before the fills
+    # task comes back for the last fill, the one that matters.
+    (stack.parent / "policies.yaml").write_text(LIMIT_ONLY)
+    write_stack(stack, f"intent_buffer: {2 * MAX_BATCH}\n")
+    async with running(stack) as bus:
+        with bus.subscribe(ORDER_DECISIONS, overflow=Overflow.BLOCK) as decisions:
+            await trio.sleep(0.01)  # every task of the component waits for its topic
+            for _ in range(MAX_BATCH):
+                bus.publish_nowait(FILLS, fill("0.01", NO))
+            bus.publish_nowait(FILLS, fill("60"))
+            bus.publish_nowait(ORDER_INTENTS, buy("50"))
+            decision = await next_of(decisions)
+            assert isinstance(decision, OrderDenied)
+            assert decision.reasons == ("position 110 would exceed max_position 100",)
+            # And the books took every fill exactly once.
+            assert isinstance(await judge(bus, buy("40")), OrderApproved)
+            assert isinstance(await judge(bus, buy("41")), OrderDenied)
 
 
 # Kill switch ---------------------------------------------------------------------------------

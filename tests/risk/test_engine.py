@@ -13,11 +13,13 @@ from agbotkit.errors import ConfigError
 from agbotkit.model.orders import OrderIntent, Side
 from agbotkit.model.risk import ALLOWED, PolicyViolation, RiskContext, RiskDecision
 from agbotkit.plugins import PluginInfo, PluginRegistry
-from agbotkit.risk import RiskEngine, RiskPolicy
 from agbotkit.risk import engine as engine_module
+from agbotkit.risk.engine import RiskEngine
+from agbotkit.risk.loading import engine_from_file, parse_policies_yaml, reload_policy_file
 from agbotkit.risk.policies.inventory_limit import InventoryLimit, InventoryLimitConfig
 from agbotkit.risk.policies.kill_switch import KillSwitch, KillSwitchConfig
 from agbotkit.risk.policies.position_limit import PositionLimit, PositionLimitConfig
+from agbotkit.risk.policy import RiskPolicy
 
 SEED = """\
 policies:
@@ -42,7 +44,7 @@ def ctx(**fields: Any) -> RiskContext:
 
 
 def test_seed_api_allows_with_the_shared_decision() -> None:
-    engine = RiskEngine.from_yaml(SEED)
+    engine = RiskEngine(parse_policies_yaml(SEED))
     decision = engine.evaluate(
         RiskContext(market_id="m1", current_position=10, proposed_size=5, inventory_value_usd=100)
     )
@@ -52,7 +54,7 @@ def test_seed_api_allows_with_the_shared_decision() -> None:
 
 
 def test_every_violation_is_listed_in_policy_order() -> None:
-    engine = RiskEngine.from_yaml(SEED)
+    engine = RiskEngine(parse_policies_yaml(SEED))
     engine.trigger_kill_switch("manual: test")
     decision = engine.evaluate(ctx(proposed_size=150, inventory_value_usd=2000))
     assert not decision.allowed
@@ -68,7 +70,7 @@ def test_every_violation_is_listed_in_policy_order() -> None:
 
 
 def test_denial_is_a_value_even_for_nonsense_orders() -> None:
-    engine = RiskEngine.from_file("policies/desk.yaml")
+    engine = engine_from_file("policies/desk.yaml")
     decision = engine.evaluate(ctx(proposed_size=-1e12, price=7.0))
     assert {v.policy for v in decision.violated_policies} == {
         "PositionLimit",
@@ -90,7 +92,7 @@ def test_the_engine_always_has_a_kill_switch() -> None:
 
 
 def test_empty_policy_list_is_valid() -> None:
-    engine = RiskEngine.from_yaml("policies: []\n")
+    engine = RiskEngine(parse_policies_yaml("policies: []\n"))
     assert engine.evaluate(ctx(proposed_size=1e9)).allowed
 
 
@@ -106,7 +108,7 @@ def test_duplicates_in_code_are_refused() -> None:
 
 
 def test_replace_policies_is_atomic_and_keeps_the_kill_switch() -> None:
-    engine = RiskEngine.from_yaml(SEED)
+    engine = RiskEngine(parse_policies_yaml(SEED))
     engine.trigger_kill_switch("manual: before reload")
     before = engine.policies
     with pytest.raises(ConfigError):
@@ -119,16 +121,16 @@ def test_replace_policies_is_atomic_and_keeps_the_kill_switch() -> None:
     assert engine.evaluate(ctx(proposed_size=1)).allowed
 
 
-def test_reload_file_with_errors_keeps_old_policies(tmp_path: Any) -> None:
+def test_reloading_a_file_with_errors_keeps_old_policies(tmp_path: Any) -> None:
     good = tmp_path / "p.yaml"
     good.write_text(SEED)
-    engine = RiskEngine.from_file(good)
+    engine = engine_from_file(good)
     good.write_text(SEED.replace("max_position: 100", "max_position: -1"))
     with pytest.raises(ConfigError, match=r"p.yaml:3: policies\[0\].max_position"):
-        engine.reload_file(good)
+        reload_policy_file(engine, good)
     assert engine.evaluate(ctx(proposed_size=100)).allowed
     good.write_text(SEED.replace("max_position: 100", "max_position: 10"))
-    engine.reload_file(good)
+    reload_policy_file(engine, good)
     assert not engine.evaluate(ctx(proposed_size=100)).allowed
 
 
@@ -169,14 +171,14 @@ def test_third_party_policy_by_entry_point_name() -> None:
     registry = PluginRegistry()
     registry.register("agbotkit.risk_policies", "MaxSpread", MaxSpread)
     text = "policies:\n  - type: MaxSpread\n    max_spread: 0.1\n    market_id: m1\n"
-    engine = RiskEngine.from_yaml(text, registry=registry)
+    engine = RiskEngine(parse_policies_yaml(text, registry=registry))
     assert engine.evaluate(ctx(price=0.5, mid=0.45)).allowed
     assert engine.evaluate(ctx(price=0.5, mid=0.3)).violated_policies == (
         PolicyViolation("MaxSpread", "too far"),
     )
     assert engine.evaluate(ctx(market_id="m2", price=0.5, mid=0.3)).allowed  # scoped to m1
     with pytest.raises(ConfigError) as caught:
-        RiskEngine.from_yaml(text + "  - type: Nope\n", registry=registry, file="p.yaml")
+        RiskEngine(parse_policies_yaml(text + "  - type: Nope\n", registry=registry, file="p.yaml"))
     # Whatever else is installed (the example plugin adds TradingHours) is listed too.
     installed = ", ".join(registry.names("agbotkit.risk_policies"))
     assert "MaxSpread" in installed
@@ -190,7 +192,7 @@ def test_an_entry_point_that_is_not_a_policy_is_refused() -> None:
     registry = PluginRegistry()
     registry.register("agbotkit.risk_policies", "NotAPolicy", dict)
     with pytest.raises(ConfigError, match=r"<string>:2: policies\[0\].type: 'NotAPolicy' is not"):
-        RiskEngine.from_yaml("policies:\n  - type: NotAPolicy\n", registry=registry)
+        RiskEngine(parse_policies_yaml("policies:\n  - type: NotAPolicy\n", registry=registry))
 
 
 def test_a_policy_that_raises_denies(caplog: pytest.LogCaptureFixture) -> None:
@@ -284,7 +286,9 @@ def test_an_installed_policy_that_fails_to_import_is_reported() -> None:
         "agbotkit.risk_policies", "Ghost", "agbotkit_no_such_module:Ghost", "ghost-dist", "1.0"
     )
     with pytest.raises(ConfigError) as caught:
-        RiskEngine.from_yaml("policies:\n  - type: Ghost\n", registry=registry, file="p.yaml")
+        RiskEngine(
+            parse_policies_yaml("policies:\n  - type: Ghost\n", registry=registry, file="p.yaml")
+        )
     message = str(caught.value)
     assert message.startswith("p.yaml:2: policies[0].type: agbotkit.risk_policies 'Ghost': ")
     assert "failed to import agbotkit_no_such_module:Ghost from ghost-dist 1.0" in message
@@ -294,7 +298,7 @@ def test_type_must_be_a_name() -> None:
     with pytest.raises(
         ConfigError, match=r"<string>:2: policies\[0\].type: expected a policy name"
     ):
-        RiskEngine.from_yaml("policies:\n  - type: 5\n")
+        RiskEngine(parse_policies_yaml("policies:\n  - type: 5\n"))
 
 
 def test_resolution_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from agbotkit.model.risk import KillState, RiskContext
-from agbotkit.risk import RiskEngine, load_kill_state, save_kill_state
+from agbotkit.risk.engine import RiskEngine
+from agbotkit.risk.killstate import load_kill_state, save_kill_state
+from agbotkit.risk.loading import parse_policies_yaml
 
 DAY_MS = 86_400_000
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
@@ -31,7 +33,7 @@ def ctx(**fields: Any) -> RiskContext:
 
 
 def engine_with(text: str = RULES) -> RiskEngine:
-    return RiskEngine.from_yaml(text, clock=lambda: T0)
+    return RiskEngine(parse_policies_yaml(text), clock=lambda: T0)
 
 
 def kill_reasons(engine: RiskEngine, **fields: Any) -> list[str]:
@@ -71,7 +73,7 @@ def test_enabled_in_config_is_not_lifted_by_reset_and_not_persisted() -> None:
     assert not engine.reset_kill_switch()
     assert engine.kill_switch_active
     assert engine.kill_state == KillState()  # config, not state
-    engine.replace_policies(RiskEngine.from_yaml("policies: []\n").policies[1:])
+    engine.replace_policies(RiskEngine(parse_policies_yaml("policies: []\n")).policies[1:])
     assert not engine.kill_switch_active
 
 
@@ -165,7 +167,7 @@ def test_kill_state_survives_a_reload() -> None:
     engine = engine_with()
     engine.record_order_outcome(False)
     engine.record_order_outcome(False)
-    engine.replace_policies(RiskEngine.from_yaml(RULES).policies)
+    engine.replace_policies(RiskEngine(parse_policies_yaml(RULES)).policies)
     assert engine.record_order_outcome(False)  # the count carried over
 
 
@@ -176,13 +178,13 @@ def test_restart_restores_a_triggered_switch(tmp_path: Path) -> None:
     if first.record_pnl(-120.0, now_ms=T0 + 5):
         save_kill_state(state_file, first.kill_state)
     # "Restart": a new engine from the same policies and the same state file.
-    second = RiskEngine.from_yaml(RULES, kill_state=load_kill_state(state_file))
+    second = RiskEngine(parse_policies_yaml(RULES), kill_state=load_kill_state(state_file))
     assert second.kill_state == KillState(
         True, "daily loss $120.00 reached max_daily_loss_usd $100.00", T0 + 5
     )
     assert not second.evaluate(ctx()).allowed
     second.reset_kill_switch()
     save_kill_state(state_file, second.kill_state)
-    third = RiskEngine.from_yaml(RULES, kill_state=load_kill_state(state_file))
+    third = RiskEngine(parse_policies_yaml(RULES), kill_state=load_kill_state(state_file))
     assert third.evaluate(ctx()).allowed
     assert json.loads(state_file.read_text())["triggered"] is False

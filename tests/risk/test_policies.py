@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from agbotkit.model.risk import RiskContext
-from agbotkit.risk import RiskEngine
+from agbotkit.risk.engine import RiskEngine
 from agbotkit.risk.policies.inventory_limit import InventoryLimit, InventoryLimitConfig
 from agbotkit.risk.policies.max_order_size import MaxOrderSize, MaxOrderSizeConfig
 from agbotkit.risk.policies.no_trade_before_resolution import (

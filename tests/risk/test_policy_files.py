@@ -9,7 +9,13 @@ import pytest
 
 from agbotkit.errors import ConfigError
 from agbotkit.plugins import PluginRegistry
-from agbotkit.risk import RiskEngine, load_policy_file
+from agbotkit.risk.engine import RiskEngine
+from agbotkit.risk.loading import (
+    engine_from_file,
+    load_policy_file,
+    parse_policies_json,
+    parse_policies_yaml,
+)
 
 PRESETS = sorted((Path(__file__).parents[2] / "policies").glob("*.yaml"))
 BUILT_IN = {
@@ -35,7 +41,7 @@ def test_presets_exist() -> None:
 
 @pytest.mark.parametrize("path", PRESETS, ids=lambda p: p.name)
 def test_every_preset_validates(path: Path) -> None:
-    engine = RiskEngine.from_file(path)
+    engine = engine_from_file(path)
     assert engine.policies
     assert not engine.kill_switch_active
 
@@ -254,10 +260,10 @@ def test_bad_yaml(tmp_path: Path, text: str, messages: list[str]) -> None:
     path = tmp_path / "policies.yaml"
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
-        RiskEngine.from_file(path)
+        engine_from_file(path)
     assert str(caught.value) == "\n".join(f"{path.parent}/{m}" for m in messages)
     with pytest.raises(ConfigError) as again:
-        RiskEngine.from_yaml(textwrap.dedent(text), file="policies.yaml")
+        RiskEngine(parse_policies_yaml(textwrap.dedent(text), file="policies.yaml"))
     assert [str(issue) for issue in again.value.issues] == messages
 
 
@@ -348,10 +354,10 @@ def test_bad_json(tmp_path: Path, text: str, messages: list[str]) -> None:
     path = tmp_path / "policies.json"
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
-        RiskEngine.from_file(path)
+        engine_from_file(path)
     assert str(caught.value) == "\n".join(f"{path.parent}/{m}" for m in messages)
     with pytest.raises(ConfigError) as again:
-        RiskEngine.from_json(textwrap.dedent(text), file="policies.json")
+        RiskEngine(parse_policies_json(textwrap.dedent(text), file="policies.json"))
     assert [str(issue) for issue in again.value.issues] == messages
 
 
@@ -361,22 +367,22 @@ def test_json_file_matches_yaml_file(tmp_path: Path) -> None:
         '{"policies": [{"type": "PositionLimit", "max_position": 10},'
         ' {"type": "KillSwitch", "allow_reducing": true}]}'
     )
-    engine = RiskEngine.from_file(path)
+    engine = engine_from_file(path)
     assert [p.name for p in engine.policies] == ["PositionLimit", "KillSwitch"]
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"missing.yaml: cannot read: No such file"):
-        RiskEngine.from_file(tmp_path / "missing.yaml")
+        engine_from_file(tmp_path / "missing.yaml")
 
 
 def test_not_a_mapping() -> None:
     with pytest.raises(ConfigError, match=r"<string>:1: a policy file must be a mapping"):
-        RiskEngine.from_yaml("- type: PositionLimit\n")
+        RiskEngine(parse_policies_yaml("- type: PositionLimit\n"))
 
 
 def test_environment_references(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text("policies:\n  - type: PositionLimit\n    max_position: ${MAX_POS:-7}\n")
-    engine = RiskEngine.from_file(path, environ={"MAX_POS": "12"})
+    engine = engine_from_file(path, environ={"MAX_POS": "12"})
     assert engine.policies[1].config.max_position == 12.0

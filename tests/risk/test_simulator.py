@@ -8,9 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agbotkit.model.orders import Fill, Side
-from agbotkit.risk import InsufficientPositionError, PolymarketSimulator, RiskEngine
-from agbotkit.risk.simulator import SettledTokenError
+from agbotkit.errors import InsufficientPositionError, SettledTokenError
+from agbotkit.model.orders import Fill, OrderIntent, Side
+from agbotkit.model.risk import RiskContext
+from agbotkit.risk.engine import RiskEngine
+from agbotkit.risk.loading import parse_policies_yaml
+from agbotkit.risk.simulator import PolymarketSimulator
 
 D = Decimal
 
@@ -158,15 +161,23 @@ def test_fill_and_position_values() -> None:
 
 
 def test_simulator_feeds_the_engine() -> None:
-    engine = RiskEngine.from_yaml(
-        "policies:\n  - type: PositionLimit\n    max_position: 100\n"
-        "  - type: InventoryLimit\n    max_inventory_usd: 60\n"
-        "  - type: KillSwitch\n    max_daily_loss_usd: 10\n"
+    engine = RiskEngine(
+        parse_policies_yaml(
+            "policies:\n  - type: PositionLimit\n    max_position: 100\n"
+            "  - type: InventoryLimit\n    max_inventory_usd: 60\n"
+            "  - type: KillSwitch\n    max_daily_loss_usd: 10\n"
+        )
     )
     sim = PolymarketSimulator()
     sim.buy("yes", 100, "0.5", market_id="m")
     sim.update_mid("yes", "0.55")  # value 55
-    context = sim.risk_context(market_id="m", token_id="yes", proposed_size=10, price=0.55)
+    intent = OrderIntent(market_id="m", token_id="yes", side=Side.BUY, price="0.55", size="10")
+    context = RiskContext.from_intent(
+        intent,
+        current_position=float(sim.position("yes").size),
+        inventory_value_usd=float(sim.inventory_value_usd),
+        mid=float(sim.position("yes").mark),
+    )
     assert (context.current_position, context.inventory_value_usd, context.mid) == (100, 55, 0.55)
     # 100 + 10 = 110 shares > 100; 55 + 10 * 0.55 = 60.50 USD > 60.
     assert [v.policy for v in engine.evaluate(context).violated_policies] == [

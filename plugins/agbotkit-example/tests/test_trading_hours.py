@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from agbotkit.errors import ConfigError
-from agbotkit.risk import RiskContext, RiskEngine
+from agbotkit.model.risk import RiskContext
+from agbotkit.risk.engine import RiskEngine
+from agbotkit.risk.loading import parse_policies_yaml
 
 POLICIES = """\
 policies:
@@ -27,7 +29,7 @@ def context(now_ms: int | None) -> RiskContext:
     ("offset_h", "allowed"), [(-0.01, False), (0, True), (7.99, True), (8, False)]
 )
 def test_allows_only_inside_the_window(offset_h: float, allowed: bool) -> None:
-    engine = RiskEngine.from_yaml(POLICIES)
+    engine = RiskEngine(parse_policies_yaml(POLICIES))
     decision = engine.evaluate(context(NINE_AM + int(offset_h * 3_600_000)))
     assert decision.allowed is allowed
     if not allowed:
@@ -35,10 +37,10 @@ def test_allows_only_inside_the_window(offset_h: float, allowed: bool) -> None:
 
 
 def test_fails_closed_without_a_time() -> None:
-    decision = RiskEngine.from_yaml(POLICIES).evaluate(context(None))
+    decision = RiskEngine(parse_policies_yaml(POLICIES)).evaluate(context(None))
     assert not decision.allowed
 
 
 def test_bad_window_is_a_config_error_with_file_line_and_field() -> None:
     with pytest.raises(ConfigError, match=r"policies\[0\]\.end_hour_utc: must be after"):
-        RiskEngine.from_yaml(POLICIES.replace("17", "8"))
+        RiskEngine(parse_policies_yaml(POLICIES.replace("17", "8")))
