@@ -11,14 +11,16 @@
   the supervisor announced is ``ready``, else 503 naming the others.
 * ``GET /metrics``: Prometheus text exposition of the latest values.
 * ``POST /api/risk/kill`` and ``POST /api/risk/reset`` (optional JSON body ``{"reason":
-  ..., "component": ...}``): publish a :class:`~agbotkit.model.risk.KillSwitchCommand` on
-  ``RISK_COMMANDS``; 202 with the new state when the risk component answers within
-  ``kill_wait_s``, 409 when no risk component listens.
+  ..., "component": ...}``): publish a :class:`~agbotkit.model.risk.KillSwitchCommand` with
+  a fresh ``command_id`` on ``RISK_COMMANDS``; the risk component answers with the state
+  carrying that id (changed or not). 202 with the state (``"answered": false`` when no
+  answer came within ``kill_wait_s``), 409 when no risk component listens.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,7 @@ from quart import Response, request
 from quart_trio import QuartTrio
 
 from agbotkit.dashboard.history import merge_history
+from agbotkit.dashboard.hub import DashboardHub
 from agbotkit.errors import TimeSeriesError
 from agbotkit.metrics.prometheus import CONTENT_TYPE, render_prometheus
 from agbotkit.model.risk import KillSwitchAction, KillSwitchChanged, KillSwitchCommand
@@ -43,8 +46,6 @@ __all__ = ["MAX_POINTS_LIMIT", "register_api"]
 MAX_POINTS_LIMIT = 10_000
 
 _ENCODER = msgspec.json.Encoder()
-# When the kill switch is already as asked, a change is not expected: answer sooner.
-_NO_CHANGE_WAIT_S = 0.3
 
 
 class _BadRequest(Exception):
@@ -211,36 +212,43 @@ async def _risk_command(
             },
             409,
         )
-    command = KillSwitchCommand(action, reason, "dashboard", component)
-    current = hub.kill_switch()
-    expected_change = current is None or current["active"] != (action == "trigger")
-    wait = hub.kill_wait_s if expected_change else min(hub.kill_wait_s, _NO_CHANGE_WAIT_S)
+    command_id = uuid.uuid4().hex
+    command = KillSwitchCommand(action, reason, "dashboard", component, command_id=command_id)
+    before = dict(hub.kill_switches)  # now: the hub's consumer may take the answer first
     published = False
-    changed: KillSwitchChanged | None = None
+    answer: KillSwitchChanged | None = None
     with bus.subscribe(RISK_STATE, buffer=64) as states:
-        while True:  # skip the retained states: only the answer to this command matters
-            try:
-                states.receive_nowait()
-            except trio.WouldBlock:
-                break
-        with trio.move_on_after(wait):
+        with trio.move_on_after(hub.kill_wait_s):
             await bus.publish(RISK_COMMANDS, command)
             published = True
-            async for state in states:
-                if component is None or state.component == component:
-                    changed = state
+            async for state in states:  # retained states come first: they carry no id
+                if state.command_id == command_id:
+                    answer = state
                     break
     if not published:
         return _json({"error": "the risk component did not take the command in time"}, 503)
-    if changed is not None:
-        hub.kill_switch_changed(changed)
+    changed = False
+    if answer is not None:
+        previous = before.get(answer.component)
+        changed = previous is None or _kill_key(previous) != _kill_key(answer)
+        hub.kill_switch_changed(answer)
     hub.context.logger.warning(
         "kill switch %s requested from the dashboard%s", action, f": {reason}" if reason else ""
     )
     body_out = {
         "accepted": True,
-        "command": {"action": action, "reason": reason, "component": component},
-        "changed": changed is not None,
+        "command": {
+            "action": action,
+            "reason": reason,
+            "component": component,
+            "command_id": command_id,
+        },
+        "answered": answer is not None,
+        "changed": changed,
         "kill_switch": hub.kill_switch(),
     }
     return _json(body_out, 202)
+
+
+def _kill_key(state: KillSwitchChanged) -> tuple[bool, str, int | None]:
+    return state.active, state.reason, state.since_ms

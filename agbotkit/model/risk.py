@@ -274,12 +274,16 @@ class KillSwitchCommand:
         reason: why, for the state file, logs and the dashboard.
         source: who asks (``dashboard``, a user name); shown in the reason and events.
         component: the risk component addressed; ``None`` for every one.
+        command_id: chosen by the sender (any unique text); each risk component that takes
+            the command answers with a :class:`KillSwitchChanged` carrying it, even when
+            nothing changed, so the sender knows its command was handled.
     """
 
     action: KillSwitchAction = attrs.field(validator=_action)
     reason: str = ""
     source: str = "api"
     component: str | None = None
+    command_id: str | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen(slots=True)
@@ -297,6 +301,8 @@ class KillSwitchChanged:
             rejection rule), ``policy-file`` (a reload), or a command's ``source``.
         component: the risk component's name.
         timestamp_ms: when the change was seen, Unix epoch milliseconds.
+        command_id: the :attr:`KillSwitchCommand.command_id` this answers; ``None`` when no
+            command caused it.
     """
 
     active: bool
@@ -305,3 +311,4 @@ class KillSwitchChanged:
     source: str
     component: str = attrs.field(default="", kw_only=True)
     timestamp_ms: int = attrs.field(default=0, kw_only=True)
+    command_id: str | None = attrs.field(default=None, kw_only=True)

@@ -78,7 +78,7 @@ class KillSwitchKeeper:
                 )
         elif not self._engine.reset_kill_switch():
             self._log.info("kill switch was not triggered; %s's reset changes nothing", source)
-        self.sync(source)
+        self.sync(source, command_id=command.command_id)
 
     def record_outcome(self, outcome: OrderOutcome) -> None:
         """Count the venue's answer to an order (rejections in a row may trigger)."""
@@ -105,11 +105,13 @@ class KillSwitchKeeper:
 
     # -- what goes out ------------------------------------------------------------------
 
-    def sync(self, source: str) -> None:
+    def sync(self, source: str, *, command_id: str | None = None) -> None:
         """After anything that may have changed the kill switch: save it, publish it.
 
         Args:
             source: what changed it, for :class:`~agbotkit.model.risk.KillSwitchChanged`.
+            command_id: the command being answered: the state is published even when
+                unchanged, so that its sender hears back.
         """
         self.persist()
         active = self._engine.kill_switch_active
@@ -117,7 +119,7 @@ class KillSwitchKeeper:
         reason = state.reason if state.triggered else "enabled in the policy file" if active else ""
         key = (active, reason, state.since_ms)
         bus = self._context.bus
-        if key == self._published or bus.closed:
+        if bus.closed or (key == self._published and command_id is None):
             return
         self._published = key
         event = KillSwitchChanged(
@@ -127,6 +129,7 @@ class KillSwitchKeeper:
             source,
             component=self._context.name,
             timestamp_ms=self._context.now_ms(),
+            command_id=command_id,
         )
         try:
             bus.publish_retained(RISK_STATE, self._context.name, event)

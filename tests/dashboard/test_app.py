@@ -599,6 +599,7 @@ async def fake_risk(
                     command.source,
                     component="risk",
                     timestamp_ms=T0 + len(received),
+                    command_id=command.command_id,
                 )
                 bus.publish_retained(RISK_STATE, "risk", change)
 
@@ -626,7 +627,12 @@ async def test_kill_and_reset_publish_commands_and_answer_with_the_new_state() -
             assert body["changed"] is True
             assert body["kill_switch"]["active"] is True
             assert body["kill_switch"]["reason"] == "manual (dashboard): test"
-            assert received == [KillSwitchCommand("trigger", "test", "dashboard", None)]
+            assert received == [
+                KillSwitchCommand(
+                    "trigger", "test", "dashboard", None, command_id=body["command"]["command_id"]
+                )
+            ]
+            assert body["answered"] is True
             with trio.fail_after(3):  # the browsers hear of it too
                 while not (frame := await next_frame(page)).get("kill_switch", {}).get("active"):
                     pass
@@ -636,7 +642,17 @@ async def test_kill_and_reset_publish_commands_and_answer_with_the_new_state() -
             response = await client.post("/api/risk/reset")
             assert response.status_code == 202
             assert response.json()["kill_switch"]["active"] is False
-            assert received[-1] == KillSwitchCommand("reset", "", "dashboard", None)
+            assert received[-1] == KillSwitchCommand(
+                "reset", "", "dashboard", None, command_id=received[-1].command_id
+            )
+            assert response.json()["command"]["command_id"] == received[-1].command_id
+            assert len({command.command_id for command in received}) == len(received)
+
+            # Nothing to change: the answer still comes (by its id), and says so at once.
+            again = await client.post("/api/risk/reset")
+            assert again.status_code == 202
+            assert again.json()["answered"] is True
+            assert again.json()["changed"] is False
 
             bad = await client.post("/api/risk/kill", content=b"[1]")
             assert bad.status_code == 400
@@ -659,6 +675,7 @@ async def test_kill_answers_202_without_state_when_the_risk_component_is_silent(
             assert 0.25 < trio.current_time() - started < 2.0
         nursery.cancel_scope.cancel()
     assert response.status_code == 202
+    assert response.json()["answered"] is False
     assert response.json()["changed"] is False
     assert response.json()["kill_switch"]["active"] is False  # the state it had
     assert len(received) == 1

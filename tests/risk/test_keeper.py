@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import attrs
 import pytest
 
 from agbotkit.abc import ComponentContext
@@ -70,6 +71,22 @@ def test_a_trigger_command_is_saved_published_and_counted(
     keeping.keeper.command(KillSwitchCommand("reset"))
     assert published.take(RISK_STATE) == [changed(False, "", None, "api")]
     assert load_kill_state(keeping.state_file.path) == KillState()
+
+
+def test_a_command_with_an_id_is_answered_with_it_even_when_nothing_changes(
+    keeping: Keeping, published: Published
+) -> None:
+    published.listen(RISK_STATE)
+    keeping.keeper.command(KillSwitchCommand("trigger", "halt", "ops", command_id="c1"))
+    reason = "manual (ops): halt"
+    first = attrs.evolve(changed(True, reason, T0, "ops"), command_id="c1")
+    assert published.take(RISK_STATE) == [first]
+    # Already triggered: the state is the same, but the sender hears back under its id.
+    keeping.keeper.command(KillSwitchCommand("trigger", "again", "ops", command_id="c2"))
+    assert published.take(RISK_STATE) == [attrs.evolve(first, command_id="c2")]
+    # A command addressed elsewhere is not answered by this component.
+    keeping.keeper.command(KillSwitchCommand("reset", component="other", command_id="c3"))
+    assert published.take(RISK_STATE) == []
 
 
 def test_a_command_for_another_component_is_not_ours(
