@@ -399,10 +399,10 @@
       if (response.status === 202) {
         if (body.kill_switch) killSwitch = body.kill_switch;
         note.textContent = body.changed
-      ? "done"
-      : body.answered
-        ? "no change: it already was"
-        : "sent (no answer yet)";
+          ? "done"
+          : body.answered
+            ? "no change: it already was"
+            : "sent (no answer yet)";
       } else {
         note.textContent = body.error || `refused (${response.status})`;
       }
