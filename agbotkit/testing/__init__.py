@@ -1,9 +1,21 @@
-"""Public helpers for testing stacks and plugins (for agbotkit's tests and plugin authors).
+"""Public helpers for testing stacks and plugins, gathered like ``trio.testing``.
 
 Example::
 
     plan = plan_from_yaml(STACK_YAML, components={"my_kind": MyComponent})
-    supervisor = Supervisor(plan)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(Supervisor(plan).run)
+
+* :func:`plan_from_yaml` and :class:`Supervisor`: run a stack of your classes in a test.
+* :class:`ClobMarketServer` and :class:`RtdsServer`: loopback servers that speak
+  Polymarket's CLOB market and RTDS protocols (no network needed).
+* :class:`ThrowawayPostgres`: a private PostgreSQL cluster on a free port, for storage tests.
 """
 
+from agbotkit.marketdata.replay.loopback.clob import ClobMarketServer as ClobMarketServer
+from agbotkit.marketdata.replay.loopback.rtds import RtdsServer as RtdsServer
+from agbotkit.supervisor.runner import Supervisor as Supervisor
+from agbotkit.testing.postgres import ThrowawayPostgres as ThrowawayPostgres
 from agbotkit.testing.stacks import plan_from_yaml as plan_from_yaml
+
+__all__ = ["ClobMarketServer", "RtdsServer", "Supervisor", "ThrowawayPostgres", "plan_from_yaml"]
