@@ -22,6 +22,7 @@ from agbotkit.marketdata.rtds.wire import RtdsSubscription
 from agbotkit.marketdata.session import FeedSession, SessionSettings
 from agbotkit.marketdata.stats import FeedStats
 from agbotkit.model.feeds import FeedStatusChanged, SubscriptionChange
+from agbotkit.toolkit.tasks import run_every
 from agbotkit.topics import FEED_STATUS, MARKETS, METRICS, SUBSCRIPTIONS
 
 __all__ = ["ClobMarket", "ClobMarketConfig", "Rtds", "RtdsConfig", "RtdsSubscriptionConfig"]
@@ -127,9 +128,7 @@ class _MarketDataComponent(Component[Any]):
             bus.publish_nowait(METRICS, sample)
 
     async def _metrics_loop(self) -> None:
-        while True:
-            await trio.sleep(self.config.metrics_interval_s)
-            self._publish_metrics()
+        await run_every(self.config.metrics_interval_s, self._publish_metrics)
 
     stats: FeedStats
 
