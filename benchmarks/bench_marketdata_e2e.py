@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from agbotkit.abc import ComponentContext
 from agbotkit.bus import Bus, Overflow
 from agbotkit.marketdata.component import ClobMarket, ClobMarketConfig
-from agbotkit.model.marketdata import BookDelta
+from agbotkit.model.books import BookDelta
 from agbotkit.topics import MARKET_DATA
 from agbotkit.ws.connection import WsConnection
 from agbotkit.ws.server import serve_ws

@@ -17,19 +17,9 @@ from agbotkit.marketdata.clob.wire import (
 )
 from agbotkit.marketdata.frames import FrameIntake
 from agbotkit.marketdata.stats import FeedStats
-from agbotkit.model.feeds import BookTop
-from agbotkit.model.marketdata import (
-    BestBidAsk,
-    BookDelta,
-    BookSnapshot,
-    InvalidOperation,
-    MarketResolved,
-    NewMarket,
-    NoNewAssets,
-    Pong,
-    TickSizeChanged,
-    Trade,
-)
+from agbotkit.model.books import BestBidAsk, BookDelta, BookSnapshot, TickSizeChanged
+from agbotkit.model.feeds import BookTop, InvalidOperation, NoNewAssets, Pong
+from agbotkit.model.markets import MarketResolved, NewMarket, Trade
 from agbotkit.toolkit.clock import wall_clock_ms
 from agbotkit.topics import BOOKS, MARKET_DATA
 from agbotkit.ws.frames import Oversize

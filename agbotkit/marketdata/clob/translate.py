@@ -3,9 +3,7 @@
 No I/O, no trio: tested without an event loop. :func:`decode_clob_frame` is the hot path a
 market-channel connection calls on every text frame; :func:`translate_clob_message` maps one
 already decoded message (from :mod:`agbotkit.marketdata.clob.wire`) or control word. A
-batched ``price_change`` becomes one :class:`~agbotkit.model.marketdata.BookDelta` per token.
-One module per feed keeps each feed's mapping together;
-:mod:`agbotkit.marketdata.translate` re-exports the public names.
+batched ``price_change`` becomes one :class:`~agbotkit.model.books.BookDelta` per token.
 """
 
 from __future__ import annotations
@@ -40,21 +38,16 @@ from agbotkit.marketdata.codec import (
     classify_frame,
     excerpt,
 )
-from agbotkit.model.marketdata import (
+from agbotkit.model.books import (
     BestBidAsk,
     BookDelta,
     BookSnapshot,
-    ClobEvent,
-    InvalidOperation,
     LevelChange,
-    MarketResolved,
-    NewMarket,
-    NoNewAssets,
-    Pong,
     PriceLevel,
     TickSizeChanged,
-    Trade,
 )
+from agbotkit.model.feeds import ClobEvent, InvalidOperation, NoNewAssets, Pong
+from agbotkit.model.markets import MarketResolved, NewMarket, Trade
 
 __all__ = [
     "decode_clob_frame",

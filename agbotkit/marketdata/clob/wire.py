@@ -2,10 +2,8 @@
 
 Sans-IO and pure (PROTOCOL.md section 2). Frames are bare JSON objects tagged by
 ``event_type``, or JSON arrays of them; the control words (``PONG``, ``NO NEW ASSETS``,
-``INVALID OPERATION``) are recognised by :func:`~agbotkit.marketdata.wire_base.classify_frame`
-before these decoders run. One module per feed keeps each feed's message shapes and its
-error explanations together; :mod:`agbotkit.marketdata.wire` re-exports the public names and
-states the error policy the decoders follow.
+``INVALID OPERATION``) are recognised by :func:`~agbotkit.marketdata.codec.classify_frame`
+before these decoders run.
 """
 
 # Safe with msgspec: it resolves these string annotations from this module's globals when
@@ -20,7 +18,7 @@ import msgspec
 
 from agbotkit.errors import MalformedFrameError
 from agbotkit.marketdata.codec import _raw_elements, _Wire, compact_json, excerpt
-from agbotkit.model.marketdata import Side
+from agbotkit.model.books import Side
 
 __all__ = [
     "BestBidAskMessage",

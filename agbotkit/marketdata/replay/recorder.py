@@ -18,7 +18,7 @@ from agbotkit.bus import Overflow
 from agbotkit.config.checks import greater_than
 from agbotkit.marketdata.replay.recording import RecordingWriter
 from agbotkit.model.feeds import RawFrame
-from agbotkit.model.marketdata import MarketInfo
+from agbotkit.model.markets import MarketInfo
 from agbotkit.model.metrics import MetricType
 from agbotkit.toolkit.tasks import take_waiting
 from agbotkit.topics import MARKETS, RAW_FRAMES

@@ -12,7 +12,7 @@ from agbotkit.marketdata.frames import FrameIntake
 from agbotkit.marketdata.rtds.translate import decode_rtds_frame
 from agbotkit.marketdata.rtds.wire import RtdsSubscription, encode_rtds_subscribe
 from agbotkit.marketdata.stats import FeedStats
-from agbotkit.model.marketdata import Pong, ServerError
+from agbotkit.model.feeds import Pong, ServerError
 from agbotkit.topics import MARKET_DATA
 from agbotkit.ws.frames import Oversize
 

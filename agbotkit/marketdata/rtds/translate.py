@@ -5,9 +5,7 @@ connection calls on every text frame; :func:`translate_rtds_message` maps one al
 decoded message (from :mod:`agbotkit.marketdata.rtds.wire`), error frame or control word.
 Reference prices are read exactly, at the fixed-point scale
 :func:`reference_price_scale` gives for their topic; activity trades become
-:class:`~agbotkit.model.marketdata.Trade` with millisecond timestamps. One module per feed
-keeps each feed's mapping together; :mod:`agbotkit.marketdata.translate` re-exports the
-public names.
+:class:`~agbotkit.model.markets.Trade` with millisecond timestamps.
 """
 
 from __future__ import annotations
@@ -27,15 +25,9 @@ from agbotkit.marketdata.rtds.wire import (
     decode_rtds_array,
     decode_rtds_message,
 )
-from agbotkit.model.marketdata import (
-    Pong,
-    PricePoint,
-    ReferencePrice,
-    ReferencePriceSnapshot,
-    RtdsEvent,
-    ServerError,
-    Trade,
-)
+from agbotkit.model.feeds import Pong, RtdsEvent, ServerError
+from agbotkit.model.markets import Trade
+from agbotkit.model.prices import PricePoint, ReferencePrice, ReferencePriceSnapshot
 
 __all__ = [
     "decode_rtds_frame",

@@ -21,8 +21,9 @@ import trio
 from agbotkit.abc import Component
 from agbotkit.bus import Overflow
 from agbotkit.config.checks import between, greater_than
+from agbotkit.model.books import Side
 from agbotkit.model.feeds import BookTop
-from agbotkit.model.marketdata import MarketInfo, Side
+from agbotkit.model.markets import MarketInfo
 from agbotkit.model.metrics import MetricType
 from agbotkit.model.orders import Fill, OrderIntent
 from agbotkit.model.risk import OrderApproved, OrderDenied
