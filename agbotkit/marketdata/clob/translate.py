@@ -37,6 +37,7 @@ from agbotkit.marketdata.codec import (
     _optional_decimal,
     classify_frame,
     excerpt,
+    translate_array,
 )
 from agbotkit.model.books import (
     BestBidAsk,
@@ -280,19 +281,7 @@ def decode_clob_frame(raw: bytes | str) -> FrameEvents[ClobEvent]:
             return FrameEvents(translate_clob_message(decode_clob_message(raw)))
         except MalformedFrameError as exc:
             raise MalformedFrameError(exc.reason, exc.excerpt or excerpt(raw)) from None
-    events: FrameEvents[ClobEvent] = FrameEvents()
-    errors: list[MalformedFrameError] = []
-    for index, item in enumerate(decode_clob_array(raw)):
-        if isinstance(item, MalformedFrameError):
-            errors.append(item)
-            continue
-        try:
-            events.extend(_CLOB_TRANSLATORS[type(item)](item))
-        except MalformedFrameError as exc:
-            errors.append(MalformedFrameError(f"element {index}: {exc.reason}", excerpt(raw)))
-    if errors:
-        events.errors = tuple(errors)
-    return events
+    return translate_array(raw, decode_clob_array(raw), translate_clob_message)
 
 
 def _levels(levels: list[WireLevel], what: str, *, descending: bool) -> tuple[PriceLevel, ...]:

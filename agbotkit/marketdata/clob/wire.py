@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 
@@ -191,18 +191,7 @@ ClobMessage = (
     | MarketResolvedMessage
 )
 
-_CLOB_EVENT_TYPES = frozenset(
-    str(cls.__struct_config__.tag)
-    for cls in (
-        BookMessage,
-        PriceChangeMessage,
-        LastTradePriceMessage,
-        TickSizeChangeMessage,
-        BestBidAskMessage,
-        NewMarketMessage,
-        MarketResolvedMessage,
-    )
-)
+_CLOB_EVENT_TYPES = frozenset(str(cls.__struct_config__.tag) for cls in get_args(ClobMessage))
 
 
 class _EventTypeProbe(_Wire):

@@ -14,7 +14,14 @@ import decimal
 from decimal import Decimal
 
 from agbotkit.errors import MalformedFrameError
-from agbotkit.marketdata.codec import ControlWord, FrameEvents, _finite, classify_frame, excerpt
+from agbotkit.marketdata.codec import (
+    ControlWord,
+    FrameEvents,
+    _finite,
+    classify_frame,
+    excerpt,
+    translate_array,
+)
 from agbotkit.marketdata.rtds.wire import (
     ActivityTradePayload,
     PricePointPayload,
@@ -194,16 +201,8 @@ def decode_rtds_frame(raw: bytes | str) -> FrameEvents[RtdsEvent]:
             return FrameEvents((translate_rtds_message(kind),))
         except MalformedFrameError as exc:
             raise MalformedFrameError(exc.reason, excerpt(raw)) from None
-    events: FrameEvents[RtdsEvent] = FrameEvents()
-    errors: list[MalformedFrameError] = []
-    for index, item in enumerate(decode_rtds_array(raw)):
-        if isinstance(item, MalformedFrameError):
-            errors.append(item)
-            continue
-        try:
-            events.append(translate_rtds_message(item))
-        except MalformedFrameError as exc:
-            errors.append(MalformedFrameError(f"element {index}: {exc.reason}", excerpt(raw)))
-    if errors:
-        events.errors = tuple(errors)
-    return events
+    return translate_array(raw, decode_rtds_array(raw), _translate_one)
+
+
+def _translate_one(message: RtdsMessage | RtdsErrorFrame) -> tuple[RtdsEvent]:
+    return (translate_rtds_message(message),)

@@ -237,12 +237,9 @@ def decode_rtds_array(raw: bytes | str) -> list[RtdsMessage | RtdsErrorFrame | M
     for index, element in enumerate(_raw_elements(raw)):
         try:
             out.append(_rtds_item(_RTDS_ONE.decode(element)))
-        except msgspec.MsgspecError as exc:
-            reason = f"element {index}: {_explain_rtds(exc)}"
-            out.append(MalformedFrameError(reason, excerpt(bytes(element))))
-        except MalformedFrameError as exc:
-            reason = f"element {index}: {exc.reason}"
-            out.append(MalformedFrameError(reason, excerpt(bytes(element))))
+        except (msgspec.MsgspecError, MalformedFrameError) as exc:
+            why = exc.reason if isinstance(exc, MalformedFrameError) else _explain_rtds(exc)
+            out.append(MalformedFrameError(f"element {index}: {why}", excerpt(bytes(element))))
     return out
 
 
