@@ -9,7 +9,7 @@ module only gathers them. The rest of agbotkit (components, the database library
 dashboard) is reached through its own modules.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
 # Plugin contracts
 from agbotkit.abc import Component as Component
@@ -58,6 +58,13 @@ from agbotkit.errors import WsClosed as WsClosed
 from agbotkit.errors import WsError as WsError
 from agbotkit.errors import WsHandshakeError as WsHandshakeError
 from agbotkit.logs import WarningThrottle as WarningThrottle
+from agbotkit.model.books import BestBidAsk as BestBidAsk
+from agbotkit.model.books import BookDelta as BookDelta
+from agbotkit.model.books import BookSnapshot as BookSnapshot
+from agbotkit.model.books import LevelChange as LevelChange
+from agbotkit.model.books import PriceLevel as PriceLevel
+from agbotkit.model.books import Side as Side
+from agbotkit.model.books import TickSizeChanged as TickSizeChanged
 
 # Values that travel on the bus
 from agbotkit.model.components import ComponentState as ComponentState
@@ -66,6 +73,10 @@ from agbotkit.model.feeds import BookTop as BookTop
 from agbotkit.model.feeds import FeedStatusChanged as FeedStatusChanged
 from agbotkit.model.feeds import RawFrame as RawFrame
 from agbotkit.model.feeds import SubscriptionChange as SubscriptionChange
+from agbotkit.model.markets import MarketInfo as MarketInfo
+from agbotkit.model.markets import MarketResolved as MarketResolved
+from agbotkit.model.markets import NewMarket as NewMarket
+from agbotkit.model.markets import Trade as Trade
 from agbotkit.model.metrics import Metric as Metric
 from agbotkit.model.metrics import MetricType as MetricType
 from agbotkit.model.orders import Fill as Fill
@@ -75,6 +86,8 @@ from agbotkit.model.orders import OrderOutcome as OrderOutcome
 from agbotkit.model.orders import OrderRejected as OrderRejected
 from agbotkit.model.orders import Position as Position
 from agbotkit.model.orders import PositionSnapshot as PositionSnapshot
+from agbotkit.model.prices import ReferencePrice as ReferencePrice
+from agbotkit.model.prices import ReferencePriceSnapshot as ReferencePriceSnapshot
 from agbotkit.model.risk import KillState as KillState
 from agbotkit.model.risk import KillSwitchChanged as KillSwitchChanged
 from agbotkit.model.risk import KillSwitchCommand as KillSwitchCommand
@@ -90,6 +103,7 @@ from agbotkit.risk.engine import RiskEngine as RiskEngine
 from agbotkit.risk.loading import engine_from_file as engine_from_file
 from agbotkit.risk.loading import load_policy_file as load_policy_file
 from agbotkit.risk.loading import parse_policies_yaml as parse_policies_yaml
+from agbotkit.risk.loading import reload_policy_file as reload_policy_file
 from agbotkit.risk.policy import RiskPolicy as RiskPolicy
 from agbotkit.risk.policy import ScopedConfig as ScopedConfig
 from agbotkit.risk.policy import format_number as format_number
@@ -121,8 +135,10 @@ from agbotkit.topics import RISK_STATE as RISK_STATE
 from agbotkit.topics import SUBSCRIPTIONS as SUBSCRIPTIONS
 
 try:
-    __version__ = version("agbotkit")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = _metadata.version("agbotkit")
+except (
+    _metadata.PackageNotFoundError
+):  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
 
 __all__ = [
@@ -143,6 +159,9 @@ __all__ = [
     "SUBSCRIPTIONS",
     "AgbotkitError",
     "Backoff",
+    "BestBidAsk",
+    "BookDelta",
+    "BookSnapshot",
     "BookTop",
     "Bus",
     "BusClosedError",
@@ -165,9 +184,13 @@ __all__ = [
     "KillState",
     "KillSwitchChanged",
     "KillSwitchCommand",
+    "LevelChange",
     "MalformedFrameError",
+    "MarketInfo",
+    "MarketResolved",
     "Metric",
     "MetricType",
+    "NewMarket",
     "NoOptions",
     "OrderAccepted",
     "OrderApproved",
@@ -183,8 +206,11 @@ __all__ = [
     "PolymarketSimulator",
     "Position",
     "PositionSnapshot",
+    "PriceLevel",
     "RawFrame",
     "RecordingError",
+    "ReferencePrice",
+    "ReferencePriceSnapshot",
     "RestartLimitError",
     "RiskContext",
     "RiskDecision",
@@ -194,13 +220,16 @@ __all__ = [
     "ScopedConfig",
     "SettledTokenError",
     "ShutdownTimeoutError",
+    "Side",
     "StorageError",
     "StorageUnavailableError",
     "Subscription",
     "SubscriptionChange",
+    "TickSizeChanged",
     "TimeSeriesError",
     "TokenError",
     "Topic",
+    "Trade",
     "WarningThrottle",
     "WsClosed",
     "WsError",
@@ -219,6 +248,7 @@ __all__ = [
     "non_empty",
     "one_of",
     "parse_policies_yaml",
+    "reload_policy_file",
     "run_every",
     "take_waiting",
     "wall_clock_ms",

@@ -7,7 +7,7 @@ from typing import Any
 from agbotkit.bus.topic import Topic
 from agbotkit.model.components import ComponentStateChanged
 from agbotkit.model.feeds import BookTop, FeedStatusChanged, RawFrame, SubscriptionChange
-from agbotkit.model.marketdata import MarketInfo
+from agbotkit.model.markets import MarketInfo
 from agbotkit.model.metrics import Metric
 from agbotkit.model.orders import Fill, OrderIntent, OrderOutcome, PositionSnapshot
 from agbotkit.model.risk import KillSwitchChanged, KillSwitchCommand, OrderDecision

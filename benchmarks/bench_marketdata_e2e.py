@@ -29,7 +29,7 @@ from agbotkit.abc import ComponentContext
 from agbotkit.bus.bus import Bus
 from agbotkit.bus.topic import Overflow
 from agbotkit.marketdata.component import ClobMarket, ClobMarketConfig
-from agbotkit.model.marketdata import BookDelta
+from agbotkit.model.books import BookDelta
 from agbotkit.topics import MARKET_DATA
 from agbotkit.ws.connection import WsConnection
 from agbotkit.ws.server import serve_ws

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from agbotkit.marketdata.book import ApplyResult, OrderBooks
 from agbotkit.marketdata.clob.translate import decode_clob_frame
-from agbotkit.model.marketdata import BookDelta, BookSnapshot, LevelChange, PriceLevel, Side
+from agbotkit.model.books import BookDelta, BookSnapshot, LevelChange, PriceLevel, Side
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "polymarket"
 MARKET_SAMPLES = DATA / "nautilus_clob_market_ws.jsonl"

@@ -12,6 +12,7 @@ import trio
 from agbotkit.abc import Component
 from agbotkit.config.checks import at_least, greater_than
 from agbotkit.model.metrics import MetricType
+from agbotkit.toolkit.tasks import run_every
 
 __all__ = ["Heartbeat", "HeartbeatConfig"]
 
@@ -37,11 +38,15 @@ class Heartbeat(Component[HeartbeatConfig]):
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         started = trio.current_time()
         beats = 0
-        task_status.started()
-        while True:
+
+        def beat() -> None:
+            nonlocal beats
             beats += 1
             self.context.metric("agbotkit.heartbeat.uptime_s", trio.current_time() - started)
             self.context.metric("agbotkit.heartbeat.beats", float(beats), MetricType.COUNTER)
             if self.config.fail_after_beats and beats >= self.config.fail_after_beats:
                 raise RuntimeError(f"heartbeat failing on purpose after {beats} beats")
-            await trio.sleep(self.config.interval_s)
+
+        task_status.started()
+        beat()
+        await run_every(self.config.interval_s, beat)

@@ -39,11 +39,13 @@ from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import FieldValueError, greater_than
 from agbotkit.config.secrets import read_secret
 from agbotkit.errors import WsError
+from agbotkit.logs import WarningThrottle
 from agbotkit.metrics.protocol import encode_metrics
 from agbotkit.model.metrics import Metric, MetricType
+from agbotkit.toolkit.tasks import run_every, take_waiting
 from agbotkit.topics import METRICS
-from agbotkit.ws.client import ws_connect
 from agbotkit.ws.connection import WsConnection
+from agbotkit.ws.session import Outage, WsSession
 
 __all__ = ["MetricsEmitter", "MetricsEmitterConfig"]
 
@@ -122,9 +124,8 @@ class MetricsEmitter(Component[MetricsEmitterConfig]):
         self.sent = 0
         self.nonfinite = 0
         self._overflowed = 0
-        self._unwarned_drops = 0
-        self._last_drop_warning = -math.inf
-        self._last_connect_warning = -math.inf
+        self._drop_warnings = self._throttle()
+        self._connect_warnings = self._throttle()
 
     @property
     def dropped(self) -> int:
@@ -133,21 +134,36 @@ class MetricsEmitter(Component[MetricsEmitterConfig]):
         return self._overflowed + bus_drops
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        headers = self._headers()
+        config = self.config
+        link = WsSession(
+            config.url,
+            self._serve,
+            connect_timeout_s=config.connect_timeout_s,
+            retry=config.reconnect_interval_s,
+            failures={trio.TooSlowError: f"a send took longer than {config.send_timeout_s:g} s"},
+            on_up=self._on_up,
+            on_down=lambda reason, was_up: self._set_connection(None),
+            on_retry=self._on_retry,
+            headers=self._headers(),
+            keep_open_on_stop=True,  # the stop flushes over it
+        )
         with self.context.bus.subscribe(
-            METRICS, buffer=self.config.bus_buffer, overflow=Overflow.DROP_OLDEST
+            METRICS, buffer=config.bus_buffer, overflow=Overflow.DROP_OLDEST
         ) as samples:
             self._subscription = samples
             task_status.started()
             try:
                 async with trio.open_nursery() as nursery:
-                    nursery.start_soon(self._link, headers)
+                    nursery.start_soon(link.run)
                     nursery.start_soon(self._publish_own_metrics)
                     await self._collect(samples)  # returns when the bus closes
                     nursery.cancel_scope.cancel()
             finally:
-                with self.context.draining(self.config.drain_timeout_s):
-                    await self._final_flush(samples, headers)
+                with self.context.draining(config.drain_timeout_s):
+                    await self._final_flush(samples, link)
+
+    def _throttle(self) -> WarningThrottle:
+        return WarningThrottle(self.context.logger, WARN_INTERVAL_S, clock=trio.current_time)
 
     def _headers(self) -> list[tuple[str, str]]:
         """The handshake's headers: the bearer token, read from the environment or a file."""
@@ -198,80 +214,49 @@ class MetricsEmitter(Component[MetricsEmitterConfig]):
 
     def _count_drops(self, count: int) -> None:
         self._overflowed += count
-        self._unwarned_drops += count
-        now = trio.current_time()
-        if now - self._last_drop_warning >= WARN_INTERVAL_S:
-            self.context.logger.warning(
-                "monitor %s unreachable or slow and the buffer of %d metrics is full: "
-                "dropping the oldest (%d since the last warning, %d in all)",
-                self.config.url,
-                self.config.buffer_size,
-                self._unwarned_drops,
-                self.dropped,
-            )
-            self._last_drop_warning = now
-            self._unwarned_drops = 0
+        self._drop_warnings.warn(
+            "drops",
+            "monitor %s unreachable or slow and the buffer of %d metrics is full: "
+            "dropping the oldest (%d in all)",
+            self.config.url,
+            self.config.buffer_size,
+            self.dropped,
+        )
 
     # -- sending: buffer -> monitor -----------------------------------------------------
 
-    async def _link(self, headers: list[tuple[str, str]]) -> None:
-        """Connect, send, reconnect after a pause: until cancelled."""
-        while True:
-            conn = await self._connect(headers)
-            if conn is not None:
-                reason = await self._serve(conn)
-                self.context.logger.warning(
-                    "monitor %s: %s; %d metrics buffered, reconnecting in %g s",
-                    self.config.url,
-                    reason,
-                    len(self._pending),
-                    self.config.reconnect_interval_s,
-                )
-            await trio.sleep(self.config.reconnect_interval_s)
-
-    async def _connect(self, headers: list[tuple[str, str]]) -> WsConnection | None:
-        config = self.config
-        try:
-            with trio.fail_after(config.connect_timeout_s):
-                return await ws_connect(config.url, headers=headers)
-        except _STREAM_ERRORS as exc:
-            reason = (
-                f"connect timed out after {config.connect_timeout_s:g} s"
-                if isinstance(exc, trio.TooSlowError)
-                else f"connect failed: {exc}"
-            )
-            now = trio.current_time()
-            log = self.context.logger
-            if now - self._last_connect_warning >= WARN_INTERVAL_S:
-                self._last_connect_warning = now
-                log.warning("monitor %s: %s; buffering metrics", config.url, reason)
-            else:
-                log.debug("monitor %s: %s", config.url, reason)
-            return None
-
-    async def _serve(self, conn: WsConnection) -> str:
-        """Send over ``conn`` until it fails; return why. Leaves ``conn`` open if cancelled
-        (the stop flushes over it)."""
+    def _on_up(self, conn: WsConnection) -> None:
         self._set_connection(conn)
-        self._last_connect_warning = -math.inf  # the next outage warns at once
+        self._connect_warnings = self._throttle()  # the next outage warns at once
         self.context.logger.info(
             "connected to monitor %s; sending %d buffered metrics first",
             self.config.url,
             len(self._pending),
         )
-        reason = "connection closed"
-        try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._read, conn)
-                await self._pump(conn)
-        except* trio.TooSlowError:
-            reason = f"a send took longer than {self.config.send_timeout_s:g} s"
-        except* (WsError, OSError, trio.BrokenResourceError) as group:
-            reason = str(group.exceptions[0])
-        self._set_connection(None)
-        with trio.CancelScope(shield=True):
-            await conn.aclose()
-        return reason
+
+    def _on_retry(self, outage: Outage) -> None:
+        if not outage.was_up:
+            self._warn_unreachable(outage.reason)
+            return
+        self.context.logger.warning(
+            "monitor %s: %s; %d metrics buffered, reconnecting in %g s",
+            self.config.url,
+            outage.reason,
+            len(self._pending),
+            outage.retry_in_s,
+        )
+
+    def _warn_unreachable(self, reason: str) -> None:
+        self._connect_warnings.warn(
+            "connect", "monitor %s: %s; buffering metrics", self.config.url, reason
+        )
+
+    async def _serve(self, conn: WsConnection) -> None:
+        """Send over ``conn`` until it fails (the session closes it, or a stop keeps it for
+        the last flush)."""
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._read, conn)
+            await self._pump(conn)
 
     def _set_connection(self, conn: WsConnection | None) -> None:
         self._conn = conn
@@ -327,16 +312,12 @@ class MetricsEmitter(Component[MetricsEmitterConfig]):
             batch = batch[len(batch) - room :]
         self._pending.extendleft(reversed(batch))
 
-    async def _final_flush(
-        self, samples: Subscription[Metric], headers: list[tuple[str, str]]
-    ) -> None:
+    async def _final_flush(self, samples: Subscription[Metric], link: WsSession) -> None:
         """At stop (shielded, bounded): send what is buffered, best effort."""
-        try:
-            while True:
-                self._offer(samples.receive_nowait())
-        except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
-            pass
-        conn, self._conn = self._conn, None
+        for sample in take_waiting(samples):
+            self._offer(sample)
+        conn = link.detach()
+        self._conn = None
         try:
             # The open connection first (its last send may have been cut short by the
             # stop: then it refuses more), then one new connection.
@@ -344,9 +325,11 @@ class MetricsEmitter(Component[MetricsEmitterConfig]):
                 if not self._pending:
                     break
                 if conn is None or conn.closed:
-                    conn = await self._connect(headers)
-                    if conn is None:
+                    connected = await link.connect()
+                    if isinstance(connected, str):
+                        self._warn_unreachable(connected)
                         break
+                    conn = connected
                 try:
                     while self._pending:
                         await self._send_batch(conn, self.config.batch_size)
@@ -367,9 +350,8 @@ class MetricsEmitter(Component[MetricsEmitterConfig]):
     # -- own metrics -------------------------------------------------------------------
 
     async def _publish_own_metrics(self) -> None:
-        while True:
-            self._publish_counts()
-            await trio.sleep(self.config.metrics_interval_s)
+        self._publish_counts()
+        await run_every(self.config.metrics_interval_s, self._publish_counts)
 
     def _publish_counts(self) -> None:
         metric, labels = self.context.metric, {"component": self.name}

@@ -12,6 +12,7 @@ from agbotkit.abc import Component
 from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import greater_than
 from agbotkit.model.metrics import Metric
+from agbotkit.toolkit.tasks import consume, run_every
 from agbotkit.topics import METRICS
 
 __all__ = ["MetricsLog", "MetricsLogConfig"]
@@ -43,21 +44,23 @@ class MetricsLog(Component[MetricsLogConfig]):
             METRICS, buffer=self.config.buffer, overflow=Overflow.DROP_OLDEST
         ) as samples:
             task_status.started()
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._report, latest)
-                async for sample in samples:
-                    if not self.config.prefixes or sample.name.startswith(self.config.prefixes):
-                        latest[(sample.name, sample.labels)] = sample
 
-    async def _report(self, latest: dict[tuple[str, tuple[tuple[str, str], ...]], Metric]) -> None:
-        while True:
-            await trio.sleep(self.config.interval_s)
-            if latest:
-                parts = [
-                    f"{name}{_labels(labels)}={sample.value:g}"
-                    for (name, labels), sample in sorted(latest.items())
-                ]
-                self.context.logger.info("metrics: %s", " ".join(parts))
+            def keep(sample: Metric) -> None:
+                if not self.config.prefixes or sample.name.startswith(self.config.prefixes):
+                    latest[(sample.name, sample.labels)] = sample
+
+            def report() -> None:
+                if latest:
+                    parts = [
+                        f"{name}{_labels(labels)}={sample.value:g}"
+                        for (name, labels), sample in sorted(latest.items())
+                    ]
+                    self.context.logger.info("metrics: %s", " ".join(parts))
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(run_every, self.config.interval_s, report)
+                # The bus closed: the stack is over, and so is the report loop.
+                await consume(samples, keep, done=nursery.cancel_scope)
 
 
 def _labels(labels: tuple[tuple[str, str], ...]) -> str:

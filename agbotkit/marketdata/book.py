@@ -22,14 +22,8 @@ from decimal import Decimal
 
 import attrs
 
-from agbotkit.model.marketdata import (
-    BookDelta,
-    BookSnapshot,
-    ClobEvent,
-    PriceLevel,
-    Side,
-    TickSizeChanged,
-)
+from agbotkit.model.books import BookDelta, BookSnapshot, PriceLevel, Side, TickSizeChanged
+from agbotkit.model.feeds import ClobEvent
 
 __all__ = ["ApplyResult", "BookState", "OrderBook", "OrderBooks"]
 

@@ -10,7 +10,7 @@ Sans-IO and pure: no trio, no I/O. Each protocol package (:mod:`agbotkit.marketd
   array decoders can decode its elements one by one; :func:`excerpt` shortens a frame for an
   error message or a log line.
 * :class:`FrameEvents` is what decoding one frame returns: its events plus the errors of its
-  bad array elements.
+  bad array elements; :func:`translate_array` builds it for an array frame.
 * The ``_decimal`` family turns wire price and size strings into exact, memoised
   :class:`~decimal.Decimal` values and rejects what is not a finite, non-negative number.
 * :data:`PING` and :func:`compact_json` serve the frames a client sends.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import decimal
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
@@ -35,6 +35,7 @@ __all__ = [
     "classify_frame",
     "compact_json",
     "excerpt",
+    "translate_array",
 ]
 
 _EXCERPT_CHARS = 120
@@ -142,6 +143,31 @@ class FrameEvents(list[_E]):
     # A shared empty default instead of an __init__: building the result of every frame
     # then costs what building a list costs.
     errors: tuple[MalformedFrameError, ...] = ()
+
+
+def translate_array(
+    raw: bytes | str,
+    # Any, not a type variable: mypy would join each feed's message union into its base.
+    items: Iterable[Any],
+    translate: Callable[[Any], Iterable[_E]],
+) -> FrameEvents[_E]:
+    """The events of an array frame, from its decoded elements (what the feeds' array
+    decoders return): each good element translated in order, each bad one (not decoded,
+    or not translated) in ``.errors``, its reason prefixed ``element <i>:``.
+    """
+    events: FrameEvents[_E] = FrameEvents()
+    errors: list[MalformedFrameError] = []
+    for index, item in enumerate(items):
+        if isinstance(item, MalformedFrameError):
+            errors.append(item)
+            continue
+        try:
+            events.extend(translate(item))
+        except MalformedFrameError as exc:
+            errors.append(MalformedFrameError(f"element {index}: {exc.reason}", excerpt(raw)))
+    if errors:
+        events.errors = tuple(errors)
+    return events
 
 
 # NamedTuple.__new__ is a Python function; tuple.__new__ builds the same value directly.

@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 import trio
 
-from agbotkit.abc import Component
+from agbotkit.abc import Component, ComponentContext
 from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import at_least, between, greater_than, non_empty
 from agbotkit.marketdata.book import OrderBooks
@@ -22,6 +22,7 @@ from agbotkit.marketdata.rtds.wire import RtdsSubscription
 from agbotkit.marketdata.session import FeedSession, SessionSettings
 from agbotkit.marketdata.stats import FeedStats
 from agbotkit.model.feeds import FeedStatusChanged, SubscriptionChange
+from agbotkit.toolkit.tasks import run_every
 from agbotkit.topics import FEED_STATUS, MARKETS, METRICS, SUBSCRIPTIONS
 
 __all__ = ["ClobMarket", "ClobMarketConfig", "Rtds", "RtdsConfig", "RtdsSubscriptionConfig"]
@@ -127,9 +128,7 @@ class _MarketDataComponent(Component[Any]):
             bus.publish_nowait(METRICS, sample)
 
     async def _metrics_loop(self) -> None:
-        while True:
-            await trio.sleep(self.config.metrics_interval_s)
-            self._publish_metrics()
+        await run_every(self.config.metrics_interval_s, self._publish_metrics)
 
     stats: FeedStats
 
@@ -145,7 +144,7 @@ class ClobMarket(_MarketDataComponent):
     Config = ClobMarketConfig
     feed = _Feed.CLOB
 
-    def __init__(self, config: ClobMarketConfig, context: Any) -> None:
+    def __init__(self, config: ClobMarketConfig, context: ComponentContext) -> None:
         super().__init__(config, context)
         self.books = OrderBooks()
         self.stats = FeedStats("clob", 0)
@@ -287,7 +286,7 @@ class Rtds(_MarketDataComponent):
     Config = RtdsConfig
     feed = _Feed.RTDS
 
-    def __init__(self, config: RtdsConfig, context: Any) -> None:
+    def __init__(self, config: RtdsConfig, context: ComponentContext) -> None:
         super().__init__(config, context)
         self.stats = FeedStats("rtds", 1)
         entries = [entry for sub in config.subscriptions for entry in sub.to_wire()]

@@ -1,8 +1,10 @@
 """One market-data socket: connect, subscribe, ping, watch for silence, reconnect.
 
 The protocol-specific part (which frames to send, what to do with what arrives) is a
-:class:`FrameHandler`; the session owns the connection's life. Frames are decoded inline,
-one batch per socket read, so there is no task or channel hop per message.
+:class:`FrameHandler`; the connection's life (connect, close, back off, reconnect) is a
+:class:`~agbotkit.ws.session.WsSession`; what is the feeds' own (pings, the silence
+watchdog, status and reconnect counts) is here. Frames are decoded inline, one batch per
+socket read, so there is no task or channel hop per message.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import trio
 from agbotkit.errors import FeedSilentError, WsError
 from agbotkit.marketdata.codec import PING
 from agbotkit.marketdata.stats import FeedStats
-from agbotkit.ws.client import ws_connect
+from agbotkit.toolkit.backoff import Backoff
 from agbotkit.ws.connection import WsConnection
 from agbotkit.ws.frames import Oversize
+from agbotkit.ws.session import Outage, WsSession
 
 __all__ = ["FeedSession", "FrameHandler", "SessionSettings"]
 
@@ -82,21 +85,35 @@ class FeedSession:
         self._stats = stats
         self._now_ms = now_ms
         self._on_status = on_status
-        self._rng = rng or random.Random()
-        self._conn: WsConnection | None = None
         self._last_data = 0.0
         # What the watchdog last saw: whether the handler expected data then.
         self._expecting = True
+        self._ws = WsSession(
+            settings.url,
+            self._serve,
+            connect_timeout_s=settings.connect_timeout_s,
+            retry=Backoff(
+                settings.backoff_initial_s, settings.backoff_max_s, rng=rng or random.Random()
+            ),
+            greet=self._subscribe,
+            failures={
+                FeedSilentError: f"no data for {settings.silence_timeout_s:g} s (silent feed)"
+            },
+            on_up=self._on_up,
+            on_down=self._on_down,
+            on_retry=self._on_retry,
+            max_message_bytes=settings.max_frame_bytes,
+        )
 
     @property
     def connected(self) -> bool:
         """Whether the socket is connected and subscribed now."""
-        return self._conn is not None
+        return self._ws.connection is not None
 
     async def send(self, text: str) -> bool:
         """Send ``text`` on the live connection; False when there is none (the next
         connect sends the handler's initial frames, which include the change)."""
-        conn = self._conn
+        conn = self._ws.connection
         if conn is None:
             return False
         try:
@@ -111,57 +128,30 @@ class FeedSession:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Connect, serve, reconnect: forever, until cancelled."""
-        failures = 0
-        ready = False
-        while True:
-            reason, was_up = await self._one_connection(None if ready else task_status)
-            if was_up:
-                ready = True
-                failures = 0
-                self._stats.reconnects += 1
-            failures += 1
-            delay = self._backoff(failures)
-            LOGGER.warning(
-                "%s socket %d: %s; reconnecting in %.2f s",
-                self.settings.url,
-                self.socket,
-                reason,
-                delay,
-            )
-            await trio.sleep(delay)
+        await self._ws.run(task_status=task_status)
 
-    async def _one_connection(self, task_status: trio.TaskStatus[None] | None) -> tuple[str, bool]:
-        """One connection's life; returns why it ended and whether it was ever up."""
-        settings = self.settings
-        try:
-            with trio.fail_after(settings.connect_timeout_s):
-                conn = await ws_connect(settings.url, max_message_bytes=settings.max_frame_bytes)
-        except trio.TooSlowError:
-            return f"connect timed out after {settings.connect_timeout_s:g} s", False
-        except (WsError, OSError) as exc:
-            return f"connect failed: {exc}", False
-        reason = "connection closed"
-        try:
-            for frame in self.handler.initial_frames():
-                await conn.send_text(frame)
-            self._conn = conn
-            self._set_status(True, "")
-            if task_status is not None:
-                task_status.started()
-            await self._serve(conn)
-        except* FeedSilentError:
-            reason = f"no data for {settings.silence_timeout_s:g} s (silent feed)"
-        except* (WsError, OSError, trio.BrokenResourceError) as group:
-            reason = str(group.exceptions[0])
-        finally:
-            was_up = self._conn is not None
-            self._conn = None
-            self.handler.on_disconnect()
-            if was_up:
-                self._set_status(False, reason)
-            with trio.CancelScope(shield=True), trio.move_on_after(1):
-                await conn.aclose()
-        return reason, was_up
+    async def _subscribe(self, conn: WsConnection) -> None:
+        for frame in self.handler.initial_frames():
+            await conn.send_text(frame)
+
+    def _on_up(self, conn: WsConnection) -> None:
+        self._set_status(True, "")
+
+    def _on_down(self, reason: str, was_up: bool) -> None:
+        self.handler.on_disconnect()
+        if was_up:
+            self._set_status(False, reason)
+
+    def _on_retry(self, outage: Outage) -> None:
+        if outage.was_up:
+            self._stats.reconnects += 1
+        LOGGER.warning(
+            "%s socket %d: %s; reconnecting in %.2f s",
+            self.settings.url,
+            self.socket,
+            outage.reason,
+            outage.retry_in_s,
+        )
 
     async def _serve(self, conn: WsConnection) -> None:
         self._last_data = trio.current_time()
@@ -198,9 +188,3 @@ class FeedSession:
         self._stats.set_connected(self.socket, connected)
         if self._on_status is not None:
             self._on_status(self.socket, connected, reason)
-
-    def _backoff(self, failures: int) -> float:
-        ceiling = min(
-            self.settings.backoff_max_s, self.settings.backoff_initial_s * 2.0 ** (failures - 1)
-        )
-        return ceiling * self._rng.uniform(0.5, 1.0)

@@ -1,4 +1,13 @@
-"""Values the market-data components publish besides the wire events themselves."""
+"""What the feeds say besides market data, and what the market-data components publish
+about their feeds.
+
+* The answers that carry no market data: :class:`Pong`, :class:`NoNewAssets`,
+  :class:`InvalidOperation` (CLOB) and :class:`ServerError` (RTDS); and the unions of what
+  each feed's decoder returns, :data:`ClobEvent` and :data:`RtdsEvent`.
+* The components' own values: :class:`BookTop` (a book's view after an update),
+  :class:`RawFrame` (for recording), :class:`FeedStatusChanged` and
+  :class:`SubscriptionChange`.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +15,100 @@ from decimal import Decimal
 
 import attrs
 
-from agbotkit.model.marketdata import PriceLevel
+from agbotkit.model.books import (
+    BestBidAsk,
+    BookDelta,
+    BookSnapshot,
+    PriceLevel,
+    TickSizeChanged,
+)
+from agbotkit.model.markets import MarketResolved, NewMarket, Trade
+from agbotkit.model.prices import ReferencePrice, ReferencePriceSnapshot
 
-__all__ = ["BookTop", "FeedStatusChanged", "RawFrame", "SubscriptionChange"]
+__all__ = [
+    "BookTop",
+    "ClobEvent",
+    "FeedStatusChanged",
+    "InvalidOperation",
+    "NoNewAssets",
+    "Pong",
+    "RawFrame",
+    "RtdsEvent",
+    "ServerError",
+    "SubscriptionChange",
+]
+
+
+@attrs.frozen(slots=True)
+class Pong:
+    """The server answered a text ``PING`` (``PONG`` or ``pong``).
+
+    Attributes:
+        event_type: always ``"pong"``.
+    """
+
+    event_type: str = attrs.field(default="pong", init=False)
+
+
+@attrs.frozen(slots=True)
+class NoNewAssets:
+    """The CLOB's periodic ``NO NEW ASSETS`` text (with ``custom_feature_enabled``); harmless.
+
+    Attributes:
+        event_type: always ``"no_new_assets"``.
+    """
+
+    event_type: str = attrs.field(default="no_new_assets", init=False)
+
+
+@attrs.frozen(slots=True)
+class InvalidOperation:
+    """The CLOB rejected a subscription frame with ``INVALID OPERATION``.
+
+    Typically the initial ``type: market`` frame was sent twice on one socket; later changes
+    must use the ``operation`` frames.
+
+    Attributes:
+        event_type: always ``"invalid_operation"``.
+    """
+
+    event_type: str = attrs.field(default="invalid_operation", init=False)
+
+
+@attrs.frozen(slots=True)
+class ServerError:
+    """An RTDS error frame, e.g. ``{"body":{"message":"…"},"statusCode":401}``.
+
+    A 401 naming ``GetTopics … not found`` means a topic in the subscription batch is unknown
+    and every topic of that batch gets nothing: do not retry the same frame.
+
+    Attributes:
+        status: the ``statusCode``, ``None`` when the frame has none.
+        message: the server's message.
+        event_type: always ``"error"``.
+    """
+
+    status: int | None
+    message: str
+    event_type: str = attrs.field(default="error", init=False)
+
+
+#: What :func:`agbotkit.marketdata.clob.translate.decode_clob_frame` can return.
+ClobEvent = (
+    BookSnapshot
+    | BookDelta
+    | Trade
+    | TickSizeChanged
+    | BestBidAsk
+    | NewMarket
+    | MarketResolved
+    | Pong
+    | NoNewAssets
+    | InvalidOperation
+)
+
+#: What :func:`agbotkit.marketdata.rtds.translate.decode_rtds_frame` can return.
+RtdsEvent = Trade | ReferencePrice | ReferencePriceSnapshot | ServerError | Pong
 
 
 @attrs.frozen(slots=True)

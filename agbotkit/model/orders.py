@@ -17,7 +17,7 @@ from typing import TypeAlias
 import attrs
 
 # One Side for books, trades and orders: re-exported so order code imports it from here.
-from agbotkit.model.marketdata import Side as Side
+from agbotkit.model.books import Side as Side
 
 __all__ = [
     "Fill",

@@ -20,7 +20,7 @@ from agbotkit.abc import ComponentContext
 from agbotkit.bus.subscription import BusFullError
 from agbotkit.errors import InsufficientPositionError, SettledTokenError
 from agbotkit.model.feeds import BookTop
-from agbotkit.model.marketdata import MarketInfo, MarketResolved
+from agbotkit.model.markets import MarketInfo, MarketResolved
 from agbotkit.model.metrics import MetricType
 from agbotkit.model.orders import Fill, OrderIntent, Position, PositionSnapshot
 from agbotkit.model.risk import RiskContext
@@ -138,7 +138,7 @@ class Portfolio:
             self._changed()
 
     def market_data(self, event: object) -> None:
-        """Settle on a :class:`~agbotkit.model.marketdata.MarketResolved`; ignore the rest."""
+        """Settle on a :class:`~agbotkit.model.markets.MarketResolved`; ignore the rest."""
         if isinstance(event, MarketResolved):
             self.settle(event)
 

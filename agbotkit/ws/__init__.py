@@ -23,6 +23,7 @@ Semantics shared by both ends:
   without waiting for the peer's answer.
 
 The parts: :mod:`.frames` (the frame reader), :mod:`.connection`
-(:class:`~agbotkit.ws.connection.WsConnection`), :mod:`.client` (``ws_connect``) and
-:mod:`.server` (``serve_ws``).
+(:class:`~agbotkit.ws.connection.WsConnection`), :mod:`.client` (``ws_connect``),
+:mod:`.server` (``serve_ws``) and :mod:`.session` (:class:`~agbotkit.ws.session.WsSession`,
+a client connection kept up: bounded connects, backoff, bounded closes).
 """

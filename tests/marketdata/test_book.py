@@ -13,16 +13,16 @@ from hypothesis import strategies as st
 
 from agbotkit.marketdata.book import ApplyResult, BookState, OrderBook, OrderBooks
 from agbotkit.marketdata.clob.translate import decode_clob_frame
-from agbotkit.model.marketdata import (
+from agbotkit.model.books import (
     BookDelta,
     BookSnapshot,
     LevelChange,
-    Pong,
     PriceLevel,
     Side,
     TickSizeChanged,
-    Trade,
 )
+from agbotkit.model.feeds import Pong
+from agbotkit.model.markets import Trade
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "polymarket"
 D = Decimal

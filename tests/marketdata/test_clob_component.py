@@ -1,7 +1,7 @@
 """The ``clob_market`` component against a loopback server that behaves like Polymarket's.
 
 Every test runs the real component on the real socket stack against
-:class:`~agbotkit.marketdata.loopback.ClobMarketServer`: subscription frames, snapshots,
+:class:`~agbotkit.marketdata.replay.component.loopback.ClobMarketServer`: subscription frames, snapshots,
 books, reconnects, the silence watchdog, resyncs, several sockets, metrics.
 """
 
@@ -21,19 +21,16 @@ from agbotkit.bus.bus import Bus
 from agbotkit.errors import GammaError
 from agbotkit.marketdata.component import ClobMarket, ClobMarketConfig
 from agbotkit.marketdata.replay.loopback.clob import ClobMarketServer
-from agbotkit.model.feeds import BookTop, SubscriptionChange
-from agbotkit.model.marketdata import (
+from agbotkit.model.books import (
     BestBidAsk,
     BookDelta,
     BookSnapshot,
-    MarketInfo,
-    MarketResolved,
-    NewMarket,
     PriceLevel,
     Side,
     TickSizeChanged,
-    Trade,
 )
+from agbotkit.model.feeds import BookTop, SubscriptionChange
+from agbotkit.model.markets import MarketInfo, MarketResolved, NewMarket, Trade
 from agbotkit.topics import (
     BOOKS,
     FEED_STATUS,

@@ -27,7 +27,7 @@ from agbotkit.marketdata.replay.component import Replay, ReplayConfig
 from agbotkit.marketdata.replay.recorder import Recorder, RecorderConfig
 from agbotkit.marketdata.replay.recording import Recording, RecordingWriter, read_recording
 from agbotkit.model.feeds import RawFrame
-from agbotkit.model.marketdata import MarketInfo, Trade
+from agbotkit.model.markets import MarketInfo, Trade
 from agbotkit.topics import MARKET_DATA
 
 from .conftest import (

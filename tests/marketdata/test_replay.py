@@ -28,7 +28,9 @@ from agbotkit.marketdata.replay.component import Replay, ReplayConfig, bundled_d
 from agbotkit.marketdata.replay.recording import Recording, RecordingWriter, read_recording
 from agbotkit.marketdata.replay.synthetic import DEMO_MARKETS, generate
 from agbotkit.marketdata.rtds.translate import decode_rtds_frame
-from agbotkit.model.marketdata import BestBidAsk, BookSnapshot, ReferencePrice, Trade
+from agbotkit.model.books import BestBidAsk, BookSnapshot
+from agbotkit.model.markets import Trade
+from agbotkit.model.prices import ReferencePrice
 from agbotkit.topics import BOOKS, FEED_STATUS, MARKET_DATA, MARKETS
 
 from .conftest import (

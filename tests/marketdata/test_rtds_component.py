@@ -1,4 +1,4 @@
-"""The ``rtds`` component against :class:`~agbotkit.marketdata.loopback.RtdsServer`."""
+"""The ``rtds`` component against :class:`~agbotkit.marketdata.replay.component.loopback.RtdsServer`."""
 
 from __future__ import annotations
 
@@ -16,13 +16,9 @@ from agbotkit.abc import ComponentContext
 from agbotkit.bus.bus import Bus
 from agbotkit.marketdata.component import Rtds, RtdsConfig, RtdsSubscriptionConfig
 from agbotkit.marketdata.replay.loopback.rtds import RtdsServer
-from agbotkit.model.marketdata import (
-    PricePoint,
-    ReferencePrice,
-    ReferencePriceSnapshot,
-    Side,
-    Trade,
-)
+from agbotkit.model.books import Side
+from agbotkit.model.markets import Trade
+from agbotkit.model.prices import PricePoint, ReferencePrice, ReferencePriceSnapshot
 from agbotkit.topics import FEED_STATUS, MARKET_DATA, METRICS, RAW_FRAMES
 
 from .conftest import (

@@ -23,26 +23,18 @@ from agbotkit.marketdata.rtds.translate import (
     translate_rtds_message,
 )
 from agbotkit.marketdata.rtds.wire import decode_rtds_message
-from agbotkit.model.marketdata import (
+from agbotkit.model.books import (
     BestBidAsk,
     BookDelta,
     BookSnapshot,
-    InvalidOperation,
     LevelChange,
-    MarketInfo,
-    MarketResolved,
-    NewMarket,
-    NoNewAssets,
-    Pong,
     PriceLevel,
-    PricePoint,
-    ReferencePrice,
-    ReferencePriceSnapshot,
-    ServerError,
     Side,
     TickSizeChanged,
-    Trade,
 )
+from agbotkit.model.feeds import InvalidOperation, NoNewAssets, Pong, ServerError
+from agbotkit.model.markets import MarketInfo, MarketResolved, NewMarket, Trade
+from agbotkit.model.prices import PricePoint, ReferencePrice, ReferencePriceSnapshot
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "polymarket"
 

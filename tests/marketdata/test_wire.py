@@ -29,7 +29,7 @@ from agbotkit.marketdata.rtds.wire import (
     encode_rtds_unsubscribe,
     rtds_symbol_subscriptions,
 )
-from agbotkit.model.marketdata import Side
+from agbotkit.model.books import Side
 
 BOOK = (
     '{"event_type":"book","asset_id":"1","market":"0xm","timestamp":"1700000000000",'

@@ -19,8 +19,9 @@ import trio
 from agbotkit.bus.bus import Bus
 from agbotkit.bus.subscription import MAX_BATCH, Subscription
 from agbotkit.bus.topic import Overflow, Topic
+from agbotkit.model.books import PriceLevel
 from agbotkit.model.feeds import BookTop
-from agbotkit.model.marketdata import MarketInfo, MarketResolved, PriceLevel
+from agbotkit.model.markets import MarketInfo, MarketResolved
 from agbotkit.model.metrics import Metric, MetricType
 from agbotkit.model.orders import Fill, OrderIntent, OrderRejected, Side
 from agbotkit.model.risk import (

@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 
 from agbotkit.abc import ComponentContext
+from agbotkit.model.books import PriceLevel
 from agbotkit.model.feeds import BookTop
-from agbotkit.model.marketdata import MarketInfo, MarketResolved, PriceLevel
+from agbotkit.model.markets import MarketInfo, MarketResolved
 from agbotkit.model.orders import Fill, OrderIntent, Position, Side
 from agbotkit.risk.portfolio import METRIC_INVENTORY, METRIC_POSITION, Portfolio
 from agbotkit.topics import POSITIONS

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from agbotkit.bus.bus import Bus
-from agbotkit.errors import MalformedFrameError
 from agbotkit.logs import WarningThrottle
 from agbotkit.marketdata.book import ApplyResult, OrderBooks
 from agbotkit.marketdata.clob.translate import decode_clob_frame
@@ -16,22 +15,13 @@ from agbotkit.marketdata.clob.wire import (
     encode_clob_subscribe,
     encode_clob_unsubscribe,
 )
+from agbotkit.marketdata.frames import FrameIntake
 from agbotkit.marketdata.stats import FeedStats
-from agbotkit.model.feeds import BookTop, RawFrame
-from agbotkit.model.marketdata import (
-    BestBidAsk,
-    BookDelta,
-    BookSnapshot,
-    InvalidOperation,
-    MarketResolved,
-    NewMarket,
-    NoNewAssets,
-    Pong,
-    TickSizeChanged,
-    Trade,
-)
+from agbotkit.model.books import BestBidAsk, BookDelta, BookSnapshot, TickSizeChanged
+from agbotkit.model.feeds import BookTop, InvalidOperation, NoNewAssets, Pong
+from agbotkit.model.markets import MarketResolved, NewMarket, Trade
 from agbotkit.toolkit.clock import wall_clock_ms
-from agbotkit.topics import BOOKS, MARKET_DATA, RAW_FRAMES
+from agbotkit.topics import BOOKS, MARKET_DATA
 from agbotkit.ws.frames import Oversize
 
 __all__ = ["ClobMarketHandler"]
@@ -70,6 +60,9 @@ class ClobMarketHandler:
         self._depth = book_depth
         self._now_ms = now_ms
         self._throttle = WarningThrottle(LOGGER)
+        self._intake = FrameIntake(
+            "clob", decode_clob_frame, bus=bus, stats=stats, throttle=self._throttle
+        )
         self._initialized = False  # the initial `type: market` frame went out on this socket
         self._resync: set[str] = set()
         # Tokens subscribed (or resubscribed) whose snapshot has not come yet: their deltas
@@ -150,34 +143,10 @@ class ClobMarketHandler:
     async def on_frames(self, frames: Sequence[str | Oversize], received_ms: int) -> bool:
         """Decode, apply and publish one read's frames; True when any carried data."""
         data = False
-        stats = self._stats
         dispatch = self._dispatch
-        record = self._bus.subscriber_count(RAW_FRAMES) > 0
-        for raw in frames:
-            if isinstance(raw, Oversize):
-                stats.malformed += 1
-                self._throttle.warn(
-                    "oversize",
-                    "CLOB frame of %d bytes refused (over the max_frame_bytes limit)",
-                    raw.size,
-                )
-                continue
-            if record:
-                self._bus.publish_nowait(RAW_FRAMES, RawFrame("clob", received_ms, raw))
-            try:
-                events = decode_clob_frame(raw)
-            except MalformedFrameError as exc:
-                stats.malformed += 1
-                self._throttle.warn("malformed", "malformed CLOB frame dropped: %s", exc)
-                continue
-            if events.errors:
-                stats.malformed += len(events.errors)
-                self._throttle.warn(
-                    "malformed", "malformed CLOB array element dropped: %s", events.errors[0]
-                )
-            for event in events:
-                if dispatch[type(event)](event, received_ms):
-                    data = True
+        for event in self._intake.events(frames, received_ms):
+            if dispatch[type(event)](event, received_ms):
+                data = True
         if self._resync:
             await self._resubscribe()
         return data
@@ -186,24 +155,31 @@ class ClobMarketHandler:
         self._stats.message((("event_type", event.event_type),), received_ms - event.timestamp_ms)
 
     def _on_snapshot(self, event: BookSnapshot, received_ms: int) -> bool:
-        self._count(event, received_ms)
-        book = self.books.book(event.asset_id)
-        result = book.apply_snapshot(event)
+        result = self.books.book(event.asset_id).apply_snapshot(event)
         self._awaiting.discard(event.asset_id)
-        self._bus.publish_nowait(MARKET_DATA, event)
-        self._after_book_change(
-            event.asset_id, event.market, event.timestamp_ms, received_ms, result
-        )
-        return True
+        return self._on_book_change(event, received_ms, result)
 
     def _on_delta(self, event: BookDelta, received_ms: int) -> bool:
+        result = self.books.book(event.asset_id).apply_delta(event)
+        return self._on_book_change(event, received_ms, result)
+
+    def _on_book_change(
+        self, event: BookSnapshot | BookDelta, received_ms: int, result: ApplyResult
+    ) -> bool:
         self._count(event, received_ms)
-        book = self.books.book(event.asset_id)
-        result = book.apply_delta(event)
         self._bus.publish_nowait(MARKET_DATA, event)
-        self._after_book_change(
-            event.asset_id, event.market, event.timestamp_ms, received_ms, result
-        )
+        asset_id = event.asset_id
+        if result is ApplyResult.APPLIED:
+            self._publish_top(asset_id, event.market, event.timestamp_ms, received_ms)
+        elif result is ApplyResult.RESYNC and asset_id not in self._awaiting:
+            self._throttle.warn(
+                f"resync:{asset_id}",
+                "book of %s…%s inconsistent (%s); resubscribing for a fresh snapshot",
+                asset_id[:6],
+                asset_id[-4:],
+                self.books.book(asset_id).resync_reason,
+            )
+            self._resync.add(asset_id)
         return True
 
     def _on_tick_size(self, event: TickSizeChanged, received_ms: int) -> bool:
@@ -227,25 +203,6 @@ class ClobMarketHandler:
             len(self.assets),
         )
         return False
-
-    def _after_book_change(
-        self, asset_id: str, market: str, timestamp_ms: int, received_ms: int, result: ApplyResult
-    ) -> None:
-        if result is ApplyResult.RESYNC:
-            if asset_id in self._awaiting:
-                return
-            book = self.books.book(asset_id)
-            self._throttle.warn(
-                f"resync:{asset_id}",
-                "book of %s…%s inconsistent (%s); resubscribing for a fresh snapshot",
-                asset_id[:6],
-                asset_id[-4:],
-                book.resync_reason,
-            )
-            self._resync.add(asset_id)
-            return
-        if result is ApplyResult.APPLIED:
-            self._publish_top(asset_id, market, timestamp_ms, received_ms)
 
     def _publish_top(self, asset_id: str, market: str, timestamp_ms: int, received_ms: int) -> None:
         if not self._bus.subscriber_count(BOOKS):

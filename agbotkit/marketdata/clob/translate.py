@@ -3,9 +3,7 @@
 No I/O, no trio: tested without an event loop. :func:`decode_clob_frame` is the hot path a
 market-channel connection calls on every text frame; :func:`translate_clob_message` maps one
 already decoded message (from :mod:`agbotkit.marketdata.clob.wire`) or control word. A
-batched ``price_change`` becomes one :class:`~agbotkit.model.marketdata.BookDelta` per token.
-One module per feed keeps each feed's mapping together;
-:mod:`agbotkit.marketdata.translate` re-exports the public names.
+batched ``price_change`` becomes one :class:`~agbotkit.model.books.BookDelta` per token.
 """
 
 from __future__ import annotations
@@ -39,22 +37,18 @@ from agbotkit.marketdata.codec import (
     _optional_decimal,
     classify_frame,
     excerpt,
+    translate_array,
 )
-from agbotkit.model.marketdata import (
+from agbotkit.model.books import (
     BestBidAsk,
     BookDelta,
     BookSnapshot,
-    ClobEvent,
-    InvalidOperation,
     LevelChange,
-    MarketResolved,
-    NewMarket,
-    NoNewAssets,
-    Pong,
     PriceLevel,
     TickSizeChanged,
-    Trade,
 )
+from agbotkit.model.feeds import ClobEvent, InvalidOperation, NoNewAssets, Pong
+from agbotkit.model.markets import MarketResolved, NewMarket, Trade
 
 __all__ = [
     "decode_clob_frame",
@@ -287,19 +281,7 @@ def decode_clob_frame(raw: bytes | str) -> FrameEvents[ClobEvent]:
             return FrameEvents(translate_clob_message(decode_clob_message(raw)))
         except MalformedFrameError as exc:
             raise MalformedFrameError(exc.reason, exc.excerpt or excerpt(raw)) from None
-    events: FrameEvents[ClobEvent] = FrameEvents()
-    errors: list[MalformedFrameError] = []
-    for index, item in enumerate(decode_clob_array(raw)):
-        if isinstance(item, MalformedFrameError):
-            errors.append(item)
-            continue
-        try:
-            events.extend(_CLOB_TRANSLATORS[type(item)](item))
-        except MalformedFrameError as exc:
-            errors.append(MalformedFrameError(f"element {index}: {exc.reason}", excerpt(raw)))
-    if errors:
-        events.errors = tuple(errors)
-    return events
+    return translate_array(raw, decode_clob_array(raw), translate_clob_message)
 
 
 def _levels(levels: list[WireLevel], what: str, *, descending: bool) -> tuple[PriceLevel, ...]:

@@ -2,10 +2,8 @@
 
 Sans-IO and pure (PROTOCOL.md section 2). Frames are bare JSON objects tagged by
 ``event_type``, or JSON arrays of them; the control words (``PONG``, ``NO NEW ASSETS``,
-``INVALID OPERATION``) are recognised by :func:`~agbotkit.marketdata.wire_base.classify_frame`
-before these decoders run. One module per feed keeps each feed's message shapes and its
-error explanations together; :mod:`agbotkit.marketdata.wire` re-exports the public names and
-states the error policy the decoders follow.
+``INVALID OPERATION``) are recognised by :func:`~agbotkit.marketdata.codec.classify_frame`
+before these decoders run.
 """
 
 # Safe with msgspec: it resolves these string annotations from this module's globals when
@@ -14,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 
 from agbotkit.errors import MalformedFrameError
 from agbotkit.marketdata.codec import _raw_elements, _Wire, compact_json, excerpt
-from agbotkit.model.marketdata import Side
+from agbotkit.model.books import Side
 
 __all__ = [
     "BestBidAskMessage",
@@ -193,18 +191,7 @@ ClobMessage = (
     | MarketResolvedMessage
 )
 
-_CLOB_EVENT_TYPES = frozenset(
-    str(cls.__struct_config__.tag)
-    for cls in (
-        BookMessage,
-        PriceChangeMessage,
-        LastTradePriceMessage,
-        TickSizeChangeMessage,
-        BestBidAskMessage,
-        NewMarketMessage,
-        MarketResolvedMessage,
-    )
-)
+_CLOB_EVENT_TYPES = frozenset(str(cls.__struct_config__.tag) for cls in get_args(ClobMessage))
 
 
 class _EventTypeProbe(_Wire):

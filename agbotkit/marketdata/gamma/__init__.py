@@ -1,2 +1,2 @@
 """Polymarket's Gamma markets API: :mod:`.wire` (response structs), :mod:`.translate` (to
-:class:`~agbotkit.model.marketdata.MarketInfo`) and :mod:`.client` (the HTTP side)."""
+:class:`~agbotkit.model.markets.MarketInfo`) and :mod:`.client` (the HTTP side)."""

@@ -9,7 +9,7 @@ import trio
 
 from agbotkit.errors import GammaError, MalformedFrameError
 from agbotkit.marketdata.gamma.translate import parse_gamma_markets
-from agbotkit.model.marketdata import MarketInfo
+from agbotkit.model.markets import MarketInfo
 
 __all__ = ["resolve_markets"]
 

@@ -2,9 +2,8 @@
 
 No I/O, no trio: tested without an event loop. :func:`parse_gamma_markets` turns a response
 body (decoded by :mod:`agbotkit.marketdata.gamma.wire`) into
-:class:`~agbotkit.model.marketdata.MarketInfo` values, checking that outcomes and token ids
-line up. A REST body, not a socket frame, so it lives apart from the two feeds;
-:mod:`agbotkit.marketdata.translate` re-exports the public names.
+:class:`~agbotkit.model.markets.MarketInfo` values, checking that outcomes and token ids
+line up. A REST body, not a socket frame, so it lives apart from the two feeds.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from agbotkit.marketdata.gamma.wire import (
     decode_json_string_list,
     parse_gamma_response,
 )
-from agbotkit.model.marketdata import MarketInfo
+from agbotkit.model.markets import MarketInfo
 
 __all__ = [
     "parse_gamma_markets",

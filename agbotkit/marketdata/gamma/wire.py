@@ -3,7 +3,7 @@
 Sans-IO and pure (PROTOCOL.md section 4). Only the fields a trading bot needs are declared;
 Gamma's lists sent as JSON arrays inside strings are decoded by
 :func:`decode_json_string_list`. A REST body, not a socket frame, so it lives apart from the
-two feeds; :mod:`agbotkit.marketdata.wire` re-exports the public names.
+two feeds.
 """
 
 # Safe with msgspec: it resolves these string annotations from this module's globals when

@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 import trio
 
-from agbotkit.abc import Component
+from agbotkit.abc import Component, ComponentContext
 from agbotkit.config.checks import at_least, between
 from agbotkit.errors import MalformedFrameError
 from agbotkit.marketdata.book import OrderBooks
@@ -74,7 +74,7 @@ class Replay(Component[ReplayConfig]):
 
     Config = ReplayConfig
 
-    def __init__(self, config: ReplayConfig, context: Any) -> None:
+    def __init__(self, config: ReplayConfig, context: ComponentContext) -> None:
         super().__init__(config, context)
         self.books = OrderBooks()
         self.clob = ClobMarketServer()

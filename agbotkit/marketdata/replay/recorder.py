@@ -8,18 +8,18 @@ while someone subscribes. Writing happens in a worker thread, in batches.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import attrs
 import trio
 
-from agbotkit.abc import Component
+from agbotkit.abc import Component, ComponentContext
 from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import greater_than
 from agbotkit.marketdata.replay.recording import RecordingWriter
 from agbotkit.model.feeds import RawFrame
-from agbotkit.model.marketdata import MarketInfo
+from agbotkit.model.markets import MarketInfo
 from agbotkit.model.metrics import MetricType
+from agbotkit.toolkit.tasks import take_waiting
 from agbotkit.topics import MARKETS, RAW_FRAMES
 
 __all__ = ["Recorder", "RecorderConfig"]
@@ -46,7 +46,7 @@ class Recorder(Component[RecorderConfig]):
 
     Config = RecorderConfig
 
-    def __init__(self, config: RecorderConfig, context: Any) -> None:
+    def __init__(self, config: RecorderConfig, context: ComponentContext) -> None:
         super().__init__(config, context)
         self.frames_written = 0
 
@@ -64,7 +64,7 @@ class Recorder(Component[RecorderConfig]):
             task_status.started()
             while True:
                 await trio.sleep(self.config.flush_interval_s)
-                await self._write(writer, _drain(frames), _drain(markets))
+                await self._write(writer, take_waiting(frames), take_waiting(markets))
                 self.context.metric(
                     "agbotkit.recorder.frames", float(self.frames_written), MetricType.COUNTER
                 )
@@ -74,7 +74,7 @@ class Recorder(Component[RecorderConfig]):
         finally:
             # Whatever was accepted is written before the file is closed.
             with self.context.draining(5):
-                await self._write(writer, _drain(frames), _drain(markets))
+                await self._write(writer, take_waiting(frames), take_waiting(markets))
                 await trio.to_thread.run_sync(writer.close)
             frames.close()
             markets.close()
@@ -96,12 +96,3 @@ class Recorder(Component[RecorderConfig]):
 
         await trio.to_thread.run_sync(write)
         self.frames_written += len(frames)
-
-
-def _drain(subscription: Any) -> list[Any]:
-    out = []
-    while True:
-        try:
-            out.append(subscription.receive_nowait())
-        except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
-            return out

@@ -23,7 +23,7 @@ import attrs
 
 from agbotkit.errors import RecordingError
 from agbotkit.model.feeds import RawFrame
-from agbotkit.model.marketdata import MarketInfo
+from agbotkit.model.markets import MarketInfo
 
 __all__ = ["FORMAT", "Recording", "RecordingWriter", "read_recording"]
 

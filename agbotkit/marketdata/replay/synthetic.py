@@ -24,7 +24,7 @@ from typing import Any
 
 from agbotkit.marketdata.replay.recording import RecordingWriter
 from agbotkit.model.feeds import RawFrame
-from agbotkit.model.marketdata import MarketInfo
+from agbotkit.model.markets import MarketInfo
 
 __all__ = ["DEMO_MARKETS", "generate"]
 

@@ -7,14 +7,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from agbotkit.bus.bus import Bus
-from agbotkit.errors import MalformedFrameError
 from agbotkit.logs import WarningThrottle
+from agbotkit.marketdata.frames import FrameIntake
 from agbotkit.marketdata.rtds.translate import decode_rtds_frame
 from agbotkit.marketdata.rtds.wire import RtdsSubscription, encode_rtds_subscribe
 from agbotkit.marketdata.stats import FeedStats
-from agbotkit.model.feeds import RawFrame
-from agbotkit.model.marketdata import Pong, ServerError
-from agbotkit.topics import MARKET_DATA, RAW_FRAMES
+from agbotkit.model.feeds import Pong, ServerError
+from agbotkit.topics import MARKET_DATA
 from agbotkit.ws.frames import Oversize
 
 __all__ = ["RtdsHandler"]
@@ -37,7 +36,9 @@ class RtdsHandler:
         self.rejected: str | None = None
         self._bus = bus
         self._stats = stats
-        self._throttle = WarningThrottle(LOGGER)
+        self._intake = FrameIntake(
+            "rtds", decode_rtds_frame, bus=bus, stats=stats, throttle=WarningThrottle(LOGGER)
+        )
 
     @property
     def expects_data(self) -> bool:
@@ -54,34 +55,15 @@ class RtdsHandler:
     async def on_frames(self, frames: Sequence[str | Oversize], received_ms: int) -> bool:
         """Decode and publish one read's frames; True when any carried data."""
         data = False
-        record = self._bus.subscriber_count(RAW_FRAMES) > 0
-        for raw in frames:
-            if isinstance(raw, Oversize):
-                self._stats.malformed += 1
-                self._throttle.warn("oversize", "RTDS frame of %d bytes refused", raw.size)
+        for event in self._intake.events(frames, received_ms):
+            if isinstance(event, Pong):
                 continue
-            if record:
-                self._bus.publish_nowait(RAW_FRAMES, RawFrame("rtds", received_ms, raw))
-            try:
-                events = decode_rtds_frame(raw)
-            except MalformedFrameError as exc:
-                self._stats.malformed += 1
-                self._throttle.warn("malformed", "malformed RTDS frame dropped: %s", exc)
+            if isinstance(event, ServerError):
+                self._reject(event)
                 continue
-            if events.errors:
-                self._stats.malformed += len(events.errors)
-                self._throttle.warn(
-                    "malformed", "malformed RTDS element dropped: %s", events.errors[0]
-                )
-            for event in events:
-                if isinstance(event, Pong):
-                    continue
-                if isinstance(event, ServerError):
-                    self._reject(event)
-                    continue
-                self._count(event, received_ms)
-                self._bus.publish_nowait(MARKET_DATA, event)
-                data = True
+            self._count(event, received_ms)
+            self._bus.publish_nowait(MARKET_DATA, event)
+            data = True
         return data
 
     def _count(self, event: Any, received_ms: int) -> None:

@@ -5,9 +5,7 @@ connection calls on every text frame; :func:`translate_rtds_message` maps one al
 decoded message (from :mod:`agbotkit.marketdata.rtds.wire`), error frame or control word.
 Reference prices are read exactly, at the fixed-point scale
 :func:`reference_price_scale` gives for their topic; activity trades become
-:class:`~agbotkit.model.marketdata.Trade` with millisecond timestamps. One module per feed
-keeps each feed's mapping together; :mod:`agbotkit.marketdata.translate` re-exports the
-public names.
+:class:`~agbotkit.model.markets.Trade` with millisecond timestamps.
 """
 
 from __future__ import annotations
@@ -16,7 +14,14 @@ import decimal
 from decimal import Decimal
 
 from agbotkit.errors import MalformedFrameError
-from agbotkit.marketdata.codec import ControlWord, FrameEvents, _finite, classify_frame, excerpt
+from agbotkit.marketdata.codec import (
+    ControlWord,
+    FrameEvents,
+    _finite,
+    classify_frame,
+    excerpt,
+    translate_array,
+)
 from agbotkit.marketdata.rtds.wire import (
     ActivityTradePayload,
     PricePointPayload,
@@ -27,15 +32,9 @@ from agbotkit.marketdata.rtds.wire import (
     decode_rtds_array,
     decode_rtds_message,
 )
-from agbotkit.model.marketdata import (
-    Pong,
-    PricePoint,
-    ReferencePrice,
-    ReferencePriceSnapshot,
-    RtdsEvent,
-    ServerError,
-    Trade,
-)
+from agbotkit.model.feeds import Pong, RtdsEvent, ServerError
+from agbotkit.model.markets import Trade
+from agbotkit.model.prices import PricePoint, ReferencePrice, ReferencePriceSnapshot
 
 __all__ = [
     "decode_rtds_frame",
@@ -202,16 +201,8 @@ def decode_rtds_frame(raw: bytes | str) -> FrameEvents[RtdsEvent]:
             return FrameEvents((translate_rtds_message(kind),))
         except MalformedFrameError as exc:
             raise MalformedFrameError(exc.reason, excerpt(raw)) from None
-    events: FrameEvents[RtdsEvent] = FrameEvents()
-    errors: list[MalformedFrameError] = []
-    for index, item in enumerate(decode_rtds_array(raw)):
-        if isinstance(item, MalformedFrameError):
-            errors.append(item)
-            continue
-        try:
-            events.append(translate_rtds_message(item))
-        except MalformedFrameError as exc:
-            errors.append(MalformedFrameError(f"element {index}: {exc.reason}", excerpt(raw)))
-    if errors:
-        events.errors = tuple(errors)
-    return events
+    return translate_array(raw, decode_rtds_array(raw), _translate_one)
+
+
+def _translate_one(message: RtdsMessage | RtdsErrorFrame) -> tuple[RtdsEvent]:
+    return (translate_rtds_message(message),)

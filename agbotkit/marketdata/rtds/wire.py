@@ -3,10 +3,8 @@
 Sans-IO and pure (PROTOCOL.md section 1). Frames are ``{topic, type, timestamp, payload}``
 envelopes (or arrays of them) and error frames without a topic; the empty text frame at
 connect and ``PONG`` are recognised by
-:func:`~agbotkit.marketdata.wire_base.classify_frame` before these decoders run. The payload
-stays raw until the envelope's topic and type say which struct it is. One module per feed
-keeps each feed's message shapes and its error explanations together;
-:mod:`agbotkit.marketdata.wire` re-exports the public names.
+:func:`~agbotkit.marketdata.codec.classify_frame` before these decoders run. The payload
+stays raw until the envelope's topic and type say which struct it is.
 """
 
 # Safe with msgspec: it resolves these string annotations from this module's globals when
@@ -22,7 +20,7 @@ import msgspec
 
 from agbotkit.errors import MalformedFrameError
 from agbotkit.marketdata.codec import _ANY, _raw_elements, _Wire, compact_json, excerpt
-from agbotkit.model.marketdata import Side
+from agbotkit.model.books import Side
 
 __all__ = [
     "ActivityTradePayload",
@@ -239,12 +237,9 @@ def decode_rtds_array(raw: bytes | str) -> list[RtdsMessage | RtdsErrorFrame | M
     for index, element in enumerate(_raw_elements(raw)):
         try:
             out.append(_rtds_item(_RTDS_ONE.decode(element)))
-        except msgspec.MsgspecError as exc:
-            reason = f"element {index}: {_explain_rtds(exc)}"
-            out.append(MalformedFrameError(reason, excerpt(bytes(element))))
-        except MalformedFrameError as exc:
-            reason = f"element {index}: {exc.reason}"
-            out.append(MalformedFrameError(reason, excerpt(bytes(element))))
+        except (msgspec.MsgspecError, MalformedFrameError) as exc:
+            why = exc.reason if isinstance(exc, MalformedFrameError) else _explain_rtds(exc)
+            out.append(MalformedFrameError(f"element {index}: {why}", excerpt(bytes(element))))
     return out
 
 

@@ -13,20 +13,32 @@ from __future__ import annotations
 import logging
 import sys
 from decimal import Decimal
-from typing import Any
 
 import attrs
 import trio
 
-from agbotkit.abc import Component
-from agbotkit.bus.topic import Overflow
-from agbotkit.config.checks import between, greater_than
-from agbotkit.model.feeds import BookTop
-from agbotkit.model.marketdata import MarketInfo, Side
-from agbotkit.model.metrics import MetricType
-from agbotkit.model.orders import Fill, OrderIntent
-from agbotkit.model.risk import OrderApproved, OrderDenied
-from agbotkit.topics import BOOKS, FILLS, MARKETS, ORDER_DECISIONS, ORDER_INTENTS
+from agbotkit import (
+    BOOKS,
+    FILLS,
+    MARKETS,
+    ORDER_DECISIONS,
+    ORDER_INTENTS,
+    BookTop,
+    Component,
+    ComponentContext,
+    Fill,
+    MarketInfo,
+    MetricType,
+    OrderApproved,
+    OrderDecision,
+    OrderDenied,
+    OrderIntent,
+    Overflow,
+    Side,
+    Subscription,
+    between,
+    greater_than,
+)
 
 __all__ = ["Minibot", "MinibotConfig"]
 
@@ -56,7 +68,7 @@ class Minibot(Component[MinibotConfig]):
 
     Config = MinibotConfig
 
-    def __init__(self, config: MinibotConfig, context: Any) -> None:
+    def __init__(self, config: MinibotConfig, context: ComponentContext) -> None:
         super().__init__(config, context)
         self.books: dict[str, BookTop] = {}
         self.markets: dict[str, MarketInfo] = {}
@@ -87,15 +99,15 @@ class Minibot(Component[MinibotConfig]):
                     await trio.sleep(self.config.interval_s)
                     await self._consider()
 
-    async def _follow_books(self, books: Any) -> None:
+    async def _follow_books(self, books: Subscription[BookTop]) -> None:
         async for top in books:
             self.books[top.asset_id] = top
 
-    async def _follow_markets(self, markets: Any) -> None:
+    async def _follow_markets(self, markets: Subscription[MarketInfo]) -> None:
         async for info in markets:
             self.markets[info.condition_id] = info
 
-    async def _follow_decisions(self, decisions: Any) -> None:
+    async def _follow_decisions(self, decisions: Subscription[OrderDecision]) -> None:
         async for decision in decisions:
             if decision.intent.strategy != self.name:
                 continue

@@ -7,8 +7,7 @@ import random
 import attrs
 import trio
 
-from agbotkit.abc import Component
-from agbotkit.config.checks import greater_than
+from agbotkit import Component, greater_than
 
 
 @attrs.frozen

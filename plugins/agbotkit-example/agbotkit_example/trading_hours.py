@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from agbotkit.config.checks import FieldValueError, between
-from agbotkit.model.risk import RiskContext
-from agbotkit.risk.policy import RiskPolicy, ScopedConfig
+from agbotkit import FieldValueError, RiskContext, RiskPolicy, ScopedConfig, between
 
 _DAY_MS = 86_400_000
 _HOUR_MS = 3_600_000
