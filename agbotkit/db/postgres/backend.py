@@ -41,6 +41,7 @@ from agbotkit.db.records import (
     PositionRecord,
     Series,
 )
+from agbotkit.db.rows import EXECUTION
 from agbotkit.db.url import StorageUrl
 from agbotkit.errors import StorageError
 from agbotkit.model.feeds import RawFrame
@@ -189,9 +190,8 @@ class PostgresBackend:
             written = pg_writes.insert_execution(conn, batch)
 
         days = {
-            "orders": touched_days([o.timestamp_ms for o in batch.orders]),
-            "fills": touched_days([f.timestamp_ms for f in batch.fills]),
-            "positions": touched_days([p.timestamp_ms for p in batch.positions]),
+            table.name: touched_days([r.timestamp_ms for r in batch.records(table)])
+            for table in EXECUTION
         }
         self._write("write execution rows", days, insert)
         return written
