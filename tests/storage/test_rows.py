@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import pytest
@@ -29,76 +30,34 @@ from agbotkit.db.rows import (
 from agbotkit.db.sqlite.queries import SQLITE
 
 ORDER = OrderRecord(
-    event_id="e1",
-    id="o1",
-    timestamp_ms=1_763_900_000_123,
-    venue="polymarket",
-    market="0xm",
-    token_id="tok",
-    side="BUY",
-    price=Decimal("0.42"),
-    size=None,
-    status="denied",
+    event_id="e1", id="o1", timestamp_ms=1_763_900_000_123, venue="polymarket", market="0xm",
+    token_id="tok", side="BUY", price=Decimal("0.42"), size=None, status="denied",
     reason="MaxSize: too big",
-)
+)  # fmt: skip
 FILL = FillRecord(
-    id="f1",
-    timestamp_ms=5,
-    order_id="o1",
-    venue="polymarket",
-    market="0xm",
-    token_id="tok",
-    side="SELL",
-    price=Decimal("0.5"),
-    size=Decimal("10"),
-    taker=False,
-)
+    id="f1", timestamp_ms=5, order_id="o1", venue="polymarket", market="0xm", token_id="tok",
+    side="SELL", price=Decimal("0.5"), size=Decimal("10"), taker=False,
+)  # fmt: skip
 POSITION = PositionRecord(
-    timestamp_ms=7,
-    source="risk",
-    token_id="tok",
-    market="0xm",
-    size=Decimal("3"),
-    cost_basis_usd=Decimal("1.26"),
-    realised_pnl_usd=Decimal("0"),
-    fees_usd=Decimal("0.01"),
-    mark=Decimal("0.44"),
-    settled=True,
-)
+    timestamp_ms=7, source="risk", token_id="tok", market="0xm", size=Decimal("3"),
+    cost_basis_usd=Decimal("1.26"), realised_pnl_usd=Decimal("0"), fees_usd=Decimal("0.01"),
+    mark=Decimal("0.44"), settled=True,
+)  # fmt: skip
+
+
+def names(table: Table[Any]) -> str:
+    return ", ".join(c.name for c in table.columns)
 
 
 def test_the_columns_are_the_record_fields_with_timestamp_renamed() -> None:
     # The tables' columns, as the migrations create them.
-    assert [c.name for c in ORDERS.columns] == [
-        "event_id",
-        "id",
-        "timestamp",
-        "venue",
-        "market",
-        "token_id",
-        "side",
-        "price",
-        "size",
-        "status",
-        "venue_order_id",
-        "strategy",
-        "reason",
-        "source",
-    ]
-    assert [c.name for c in FILLS.columns] == [
-        "id",
-        "timestamp",
-        "order_id",
-        "venue",
-        "market",
-        "token_id",
-        "side",
-        "price",
-        "size",
-        "fee",
-        "taker",
-        "source",
-    ]
+    assert names(ORDERS) == (
+        "event_id, id, timestamp, venue, market, token_id, side, price, size, status, "
+        "venue_order_id, strategy, reason, source"
+    )
+    assert names(FILLS) == (
+        "id, timestamp, order_id, venue, market, token_id, side, price, size, fee, taker, source"
+    )
     assert [(c.name, c.kind) for c in POSITIONS.columns] == [
         ("timestamp", Kind.TIME),
         ("source", Kind.TEXT),
