@@ -14,7 +14,7 @@ refuses raises :class:`~agbotkit.errors.StorageError`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
@@ -27,10 +27,13 @@ from agbotkit.db.records import (
     PositionRecord,
     Series,
 )
+from agbotkit.db.rows import Table
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.metrics import Metric
 
 __all__ = ["ExecutionBatch", "RetentionReport", "StorageBackend"]
+
+R = TypeVar("R")
 
 
 @attrs.frozen
@@ -43,6 +46,16 @@ class ExecutionBatch:
 
     def __len__(self) -> int:
         return len(self.orders) + len(self.fills) + len(self.positions)
+
+    def records(self, table: Table[R]) -> Sequence[R]:
+        """The batch's rows of ``table`` (:data:`~agbotkit.db.rows.ORDERS`, ``FILLS`` or
+        ``POSITIONS``)."""
+        by_table: dict[str, Sequence[Any]] = {
+            "orders": self.orders,
+            "fills": self.fills,
+            "positions": self.positions,
+        }
+        return by_table[table.name]
 
 
 @attrs.frozen

@@ -8,6 +8,8 @@ What it stores, from which topics:
   at most one unchanged snapshot per token per ``positions_interval_s``);
 * ``RAW_FRAMES`` -> ``market_frames`` when ``record_frames`` is on.
 
+(The subscriptions and what each message becomes: :mod:`agbotkit.storage.ingest`.)
+
 It never slows the trading path. Rows are written in batches (``batch_size`` rows, or what
 waited ``flush_interval_s``) from a worker thread. When the database is slower than the
 feed, metrics and frames are dropped, oldest first, and counted; orders, fills and
@@ -25,36 +27,28 @@ Own metrics (label ``component``): ``agbotkit.storage.rows_written`` (label ``ta
 
 from __future__ import annotations
 
-import contextlib
 import math
-import random
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import attrs
 import trio
 
 from agbotkit.abc import Component, ComponentContext
-from agbotkit.bus.subscription import Subscription
-from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import greater_than
-from agbotkit.db.convert import PositionThrottle, RecordMaker, position_record
+from agbotkit.db.convert import PositionThrottle, RecordMaker
 from agbotkit.db.database import DatabaseConfig
 from agbotkit.db.records import EXECUTION_TABLES
 from agbotkit.errors import StorageError
-from agbotkit.model.feeds import RawFrame
-from agbotkit.model.metrics import Metric, MetricType
-from agbotkit.model.orders import Fill, OrderOutcome, PositionSnapshot
-from agbotkit.model.risk import OrderDecision
+from agbotkit.model.metrics import MetricType
+from agbotkit.storage.ingest import Ingest
 from agbotkit.storage.spill import SpillFile
 from agbotkit.storage.writer import BatchWriter
-from agbotkit.topics import FILLS, METRICS, ORDER_DECISIONS, ORDER_OUTCOMES, POSITIONS, RAW_FRAMES
+from agbotkit.toolkit.backoff import Backoff
+from agbotkit.toolkit.tasks import run_every
 
 __all__ = ["RetentionConfig", "Storage", "StorageConfig"]
 
 OWN_PREFIX = "agbotkit.storage."
-E = TypeVar("E")
 _DAY_MS = 86_400_000
 #: Seconds between two "dropping metrics" warnings.
 WARN_INTERVAL_S = 30.0
@@ -148,68 +142,56 @@ class Storage(Component[StorageConfig]):
             auto_upgrade=config.auto_upgrade,
             log=context.logger,
         )
-        self.records = RecordMaker(config.venue, context.now_ms)
-        self.positions = PositionThrottle(int(config.positions_interval_s * 1000))
-        self.nonfinite = 0
-        self._frames_overflow = 0
+        self.ingest = Ingest(
+            self.writer,
+            RecordMaker(config.venue, context.now_ms),
+            PositionThrottle(int(config.positions_interval_s * 1000)),
+            config.metric_prefixes,
+        )
         self.retention_deleted: dict[str, int] = {}
-        self._metrics_sub: Subscription[Metric] | None = None
-        self._frames_sub: Subscription[RawFrame] | None = None
+        # Pauses between attempts while the database is away: 0.8-1.2 times a ceiling that
+        # doubles from reconnect_initial_s up to reconnect_max_s.
+        self._reconnect = Backoff(
+            initial_s=config.reconnect_initial_s, max_s=config.reconnect_max_s, jitter=(0.8, 1.2)
+        )
         self._last_drop_warning = -math.inf
         self._warned_drops = 0
 
     @property
+    def nonfinite(self) -> int:
+        """NaN or infinite samples skipped."""
+        return self.ingest.nonfinite
+
+    @property
     def metrics_dropped(self) -> int:
         """Samples the bus subscription dropped because writing fell behind."""
-        return self._metrics_sub.dropped if self._metrics_sub is not None else 0
+        return self.ingest.metrics_dropped
 
     @property
     def frames_dropped(self) -> int:
         """Frames dropped because writing fell behind."""
-        bus_drops = self._frames_sub.dropped if self._frames_sub is not None else 0
-        return self._frames_overflow + bus_drops
+        return self.ingest.frames_dropped
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        config, bus = self.config, self.context.bus
+        config, ingest = self.config, self.ingest
         self.context.logger.info("storing to %s", self.backend.description)
-        with contextlib.ExitStack() as subscriptions:
-            metrics = subscriptions.enter_context(
-                bus.subscribe(METRICS, buffer=config.metrics_buffer, overflow=Overflow.DROP_OLDEST)
-            )
-            self._metrics_sub = metrics
-            if config.record_frames:
-                self._frames_sub = subscriptions.enter_context(
-                    bus.subscribe(
-                        RAW_FRAMES, buffer=config.frames_buffer, overflow=Overflow.DROP_OLDEST
-                    )
-                )
-            # Lossless topics: their publishers wait for room, so these are drained at once.
-            execution = _ExecutionSubscriptions(
-                decisions=subscriptions.enter_context(
-                    bus.subscribe(ORDER_DECISIONS, buffer=10_000)
-                ),
-                outcomes=subscriptions.enter_context(bus.subscribe(ORDER_OUTCOMES, buffer=10_000)),
-                fills=subscriptions.enter_context(bus.subscribe(FILLS, buffer=10_000)),
-                positions=subscriptions.enter_context(bus.subscribe(POSITIONS, buffer=10_000)),
-            )
+        frames_buffer = config.frames_buffer if config.record_frames else None
+        with ingest.subscribed(
+            self.context.bus, metrics_buffer=config.metrics_buffer, frames_buffer=frames_buffer
+        ):
             try:
                 await self._first_flush()  # last run's spill file; the schema check
                 async with trio.open_nursery() as nursery:
-                    if self._frames_sub is not None:
-                        nursery.start_soon(self._collect_frames, self._frames_sub)
-                    nursery.start_soon(self._collect, execution.decisions, self._decision)
-                    nursery.start_soon(self._collect, execution.outcomes, self._outcome)
-                    nursery.start_soon(self._collect, execution.fills, self._fill)
-                    nursery.start_soon(self._collect, execution.positions, self._position)
+                    ingest.start_collecting(nursery)
                     nursery.start_soon(self._flush_loop)
                     nursery.start_soon(self._retention_loop)
                     nursery.start_soon(self._publish_own_metrics)
                     task_status.started()
-                    await self._collect_metrics(metrics)  # returns when the bus closes
+                    await ingest.collect_metrics()  # returns when the bus closes
                     nursery.cancel_scope.cancel()
             finally:
                 with self.context.draining(config.drain_timeout_s):
-                    self._drain_subscriptions(execution)
+                    ingest.take_waiting()
                     await self._final_flush()
                     await trio.to_thread.run_sync(self.backend.close)
 
@@ -250,88 +232,23 @@ class Storage(Component[StorageConfig]):
                 self.writer.spill.path,
             )
 
-    def _drain_subscriptions(self, execution: _ExecutionSubscriptions) -> None:
-        """Take what the bus still holds for us (no waiting: the stack is stopping)."""
-        for decision in _drain(execution.decisions):
-            self._decision(decision)
-        for outcome in _drain(execution.outcomes):
-            self._outcome(outcome)
-        for fill in _drain(execution.fills):
-            self._fill(fill)
-        for position in _drain(execution.positions):
-            self._position(position)
-        if self._metrics_sub is not None:
-            for metric in _drain(self._metrics_sub):
-                self._accept_metric(metric)
-        if self._frames_sub is not None:
-            for frame in _drain(self._frames_sub):
-                self.writer.add_frame(frame, stopping=True)
-
-    # -- collecting: bus -> batches --------------------------------------------------------
-
-    async def _collect_metrics(self, samples: Subscription[Metric]) -> None:
-        writer = self.writer
-        while True:
-            while not writer.has_room():  # both batches full: the subscription drops oldest
-                await writer.room.wait()
-            try:
-                batch = await samples.receive_batch(writer.metrics_room())
-            except (trio.EndOfChannel, trio.ClosedResourceError):
-                return
-            for metric in batch:
-                self._accept_metric(metric)
-
-    def _accept_metric(self, metric: Metric) -> None:
-        prefixes = self.config.metric_prefixes
-        if prefixes and not metric.name.startswith(prefixes):
-            return
-        value = metric.value
-        if value - value != 0.0:  # NaN or infinite: no database column takes both alike
-            self.nonfinite += 1
-            return
-        self.writer.add_metric(metric)
-
-    async def _collect_frames(self, frames: Subscription[RawFrame]) -> None:
-        async for frame in frames:
-            if not self.writer.add_frame(frame):
-                self._frames_overflow += 1
-
-    async def _collect(self, events: Subscription[E], accept: Callable[[E], None]) -> None:
-        async for event in events:
-            accept(event)
-
-    def _decision(self, event: OrderDecision) -> None:
-        self.writer.add_execution([self.records.decision(event)])
-
-    def _outcome(self, event: OrderOutcome) -> None:
-        self.writer.add_execution([self.records.outcome(event)])
-
-    def _fill(self, event: Fill) -> None:
-        self.writer.add_execution([self.records.fill(event)])
-
-    def _position(self, event: PositionSnapshot) -> None:
-        record = position_record(event)
-        if self.positions.keep(record):
-            self.writer.add_execution([record])
-
     # -- writing ---------------------------------------------------------------------------
 
     async def _flush_loop(self) -> None:
-        config, writer = self.config, self.writer
-        pause = config.reconnect_initial_s
+        writer, reconnect = self.writer, self._reconnect
         while True:
-            with trio.move_on_after(config.flush_interval_s):
+            with trio.move_on_after(self.config.flush_interval_s):
                 await writer.work.wait()
             if await writer.flush():
-                if pause != config.reconnect_initial_s:
+                if reconnect.failures:  # back after an outage: the database may be another
                     await self._apply_retention_settings()
-                pause = config.reconnect_initial_s
+                reconnect.reset()
                 continue
             self._warn_drops()
-            await trio.sleep(pause * random.uniform(0.8, 1.2))
-            pause = min(pause * 2, config.reconnect_max_s)
+            await trio.sleep(reconnect.next_delay())
 
     async def _retention_loop(self) -> None:
+        # Not toolkit.run_every: that calls a plain function, and a pass awaits the database.
         while True:
             await trio.sleep(self.config.retention_interval_s)
             await self.apply_retention()
@@ -387,9 +304,8 @@ class Storage(Component[StorageConfig]):
             self._warned_drops, self._last_drop_warning = dropped, now
 
     async def _publish_own_metrics(self) -> None:
-        while True:
-            self.publish_own_metrics()
-            await trio.sleep(self.config.metrics_interval_s)
+        self.publish_own_metrics()
+        await run_every(self.config.metrics_interval_s, self.publish_own_metrics)
 
     def publish_own_metrics(self) -> None:
         """Publish the counters and gauges of the module docstring once."""
@@ -417,20 +333,3 @@ class Storage(Component[StorageConfig]):
             for name, value, labels in samples:
                 labels["component"] = self.name
                 self.context.metric(OWN_PREFIX + name, value, kind, labels)
-
-
-@attrs.frozen
-class _ExecutionSubscriptions:
-    decisions: Subscription[OrderDecision]
-    outcomes: Subscription[OrderOutcome]
-    fills: Subscription[Fill]
-    positions: Subscription[PositionSnapshot]
-
-
-def _drain(subscription: Subscription[E]) -> list[E]:
-    taken = []
-    while True:
-        try:
-            taken.append(subscription.receive_nowait())
-        except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
-            return taken

@@ -375,7 +375,7 @@ async def test_a_stop_while_the_database_is_away_spills_and_the_next_start_write
 # The drop accounting does not depend on the backend: a locked SQLite file shows it.
 @pytest.mark.parametrize("backend_kind", ["sqlite"])
 async def test_when_the_database_is_slower_than_the_feed_metrics_drop_counted(
-    start_storage: Any, outage: Outage, open_db: OpenDb
+    start_storage: Any, outage: Outage, open_db: OpenDb, caplog: pytest.LogCaptureFixture
 ) -> None:
     bus = Bus()
     running = await start_storage(
@@ -390,6 +390,11 @@ async def test_when_the_database_is_slower_than_the_feed_metrics_drop_counted(
     for i in range(1, 11):
         await bus.publish(FILLS, fill(i))
     await wait_until(lambda: running.component.metrics_dropped > 0)
+    # Said once (then at most every 30 s while more are dropped), with the count so far.
+    await wait_until(lambda: "metrics dropped so far" in caplog.text)
+    (warning,) = [r for r in caplog.records if "metrics dropped so far" in r.message]
+    assert warning.levelname == "WARNING"
+    assert "(orders and fills are kept: " in warning.message
     await trio.to_thread.run_sync(outage.end)
     await wait_until(lambda: running.component.writer.pending_execution == 0)
     dropped = running.component.metrics_dropped

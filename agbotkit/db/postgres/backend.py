@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import psycopg
 from psycopg import errors
@@ -41,6 +41,7 @@ from agbotkit.db.records import (
     PositionRecord,
     Series,
 )
+from agbotkit.db.rows import EXECUTION
 from agbotkit.db.url import StorageUrl
 from agbotkit.errors import StorageError
 from agbotkit.model.feeds import RawFrame
@@ -49,6 +50,9 @@ from agbotkit.model.metrics import Metric
 __all__ = ["PostgresBackend"]
 
 LOGGER = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class PostgresBackend:
@@ -128,6 +132,17 @@ class PostgresBackend:
         with self._db.use("read the dialect") as conn:
             return self._dialect_of(conn)
 
+    def _read(
+        self,
+        doing: str,
+        read: Callable[Concatenate[psycopg.Connection[Any], P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """``read(conn, *args, **kwargs)`` on the connection (``doing`` names it in errors)."""
+        with self._db.use(doing) as conn:
+            return read(conn, *args, **kwargs)
+
     def _dialect_of(self, conn: psycopg.Connection[Any]) -> str:
         if self._dialect is None:
             self._dialect = pg_schema.detect_dialect(conn, self._mode, self._db.redacted)
@@ -135,8 +150,7 @@ class PostgresBackend:
 
     def applied_versions(self) -> list[int]:
         """The schema versions applied, ascending (empty when there is no schema)."""
-        with self._db.use("read the schema version") as conn:
-            return pg_schema.applied_versions(conn)
+        return self._read("read the schema version", pg_schema.applied_versions)
 
     def apply_migration(self, migration: Migration, direction: Direction) -> None:
         """Run one migration script and its bookkeeping in one transaction."""
@@ -189,9 +203,8 @@ class PostgresBackend:
             written = pg_writes.insert_execution(conn, batch)
 
         days = {
-            "orders": touched_days([o.timestamp_ms for o in batch.orders]),
-            "fills": touched_days([f.timestamp_ms for f in batch.fills]),
-            "positions": touched_days([p.timestamp_ms for p in batch.positions]),
+            table.name: touched_days([r.timestamp_ms for r in batch.records(table)])
+            for table in EXECUTION
         }
         self._write("write execution rows", days, insert)
         return written
@@ -252,33 +265,27 @@ class PostgresBackend:
 
     def query_metrics(self, query: MetricsQuery) -> list[Series]:
         """Series sorted by name then labels, points oldest first (see MetricsQuery)."""
-        with self._db.use("query metrics") as conn:
-            return pg_metrics.query_metrics(conn, query)
+        return self._read("query metrics", pg_metrics.query_metrics, query)
 
     def metric_names(self, start_ms: int | None = None, end_ms: int | None = None) -> list[str]:
         """The distinct metric names stored (within the range when given), sorted."""
-        with self._db.use("list metric names") as conn:
-            return pg_metrics.metric_names(conn, start_ms, end_ms)
+        return self._read("list metric names", pg_metrics.metric_names, start_ms, end_ms)
 
     def query_orders(self, query: ExecutionQuery) -> list[OrderRecord]:
         """Order rows matching ``query``, oldest first (ties by ``event_id``)."""
-        with self._db.use("query orders") as conn:
-            return pg_queries.query_orders(conn, query)
+        return self._read("query orders", pg_queries.query_orders, query)
 
     def query_fills(self, query: ExecutionQuery) -> list[FillRecord]:
         """Fill rows matching ``query``, oldest first (ties by ``id``)."""
-        with self._db.use("query fills") as conn:
-            return pg_queries.query_fills(conn, query)
+        return self._read("query fills", pg_queries.query_fills, query)
 
     def query_positions(self, query: ExecutionQuery) -> list[PositionRecord]:
         """Position snapshots matching ``query`` (market, token_id), oldest first."""
-        with self._db.use("query positions") as conn:
-            return pg_queries.query_positions(conn, query)
+        return self._read("query positions", pg_queries.query_positions, query)
 
     def latest_positions(self, source: str) -> list[PositionRecord]:
         """The newest snapshot of each token ``source`` held, by token id."""
-        with self._db.use("read positions") as conn:
-            return pg_queries.latest_positions(conn, source)
+        return self._read("read positions", pg_queries.latest_positions, source)
 
     def query_frames(
         self, start_ms: int, end_ms: int, feed: str | None = None, limit: int = 100_000
@@ -291,5 +298,4 @@ class PostgresBackend:
     def count_rows(self, table: str) -> int:
         """How many rows ``table`` holds."""
         pg_upkeep.check_tables([table])
-        with self._db.use(f"count {table}") as conn:
-            return pg_queries.count_rows(conn, table)
+        return self._read(f"count {table}", pg_queries.count_rows, table)

@@ -9,7 +9,6 @@ metric series are sorted in Python, by the labels tuple.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -17,12 +16,19 @@ import psycopg
 from psycopg import sql
 
 from agbotkit.db.records import ExecutionQuery, FillRecord, OrderRecord, PositionRecord
+from agbotkit.db.rows import FILLS, ORDERS, POSITIONS, Dialect, Kind, RowMapper
 from agbotkit.errors import StorageError
 from agbotkit.model.feeds import RawFrame
 
 __all__ = [
+    "FILL_ROWS",
     "MS",
+    "ORDER_ROWS",
+    "POSITION_ROWS",
+    "POSTGRES",
+    "clamped_datetime",
     "count_rows",
+    "latest_positions",
     "query_fills",
     "query_frames",
     "query_orders",
@@ -42,7 +48,7 @@ _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MIN_MS = -62_135_596_800_000  # 0001-01-01T00:00:00Z
 _MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
-_Record = TypeVar("_Record")
+R = TypeVar("R")
 
 
 def to_datetime(timestamp_ms: int) -> datetime:
@@ -62,144 +68,50 @@ def clamped_datetime(timestamp_ms: int) -> datetime:
     return to_datetime(min(max(timestamp_ms, _MIN_MS), _MAX_MS))
 
 
-def _execution_query(
-    conn: psycopg.Connection[Any],
-    table: str,
-    columns: str,
-    query: ExecutionQuery,
-    filters: Sequence[tuple[str, str | None]],
-    tie_break: str,
-) -> list[tuple[Any, ...]]:
-    where = ["timestamp >= %s", "timestamp <= %s"]
-    params: list[Any] = [clamped_datetime(query.start_ms), clamped_datetime(query.end_ms)]
-    for column, value in filters:
-        if value is not None:
-            where.append(f"{column} = %s")
-            params.append(value)
-    params.append(query.limit)
-    statement = (
-        f"SELECT {columns} FROM {table} WHERE {' AND '.join(where)} "
-        f"ORDER BY timestamp, {tie_break} LIMIT %s"
-    )
-    return conn.execute(statement, params).fetchall()
-
-
-def _records(rows: list[tuple[Any, ...]], make: Callable[..., _Record]) -> list[_Record]:
-    return [make(*row) for row in rows]
-
-
-_ORDER_COLUMNS = (
-    f"event_id, id, {MS}, venue, market, token_id, side, price, size, status, "
-    "venue_order_id, strategy, reason, source"
+#: How PostgreSQL takes the execution tables' values: times as ``timestamptz`` (read back as
+#: epoch ms by :data:`MS`), decimals as ``numeric`` and booleans as they are; text ties in
+#: byte order.
+POSTGRES = Dialect(
+    placeholder="%s",
+    to_db={Kind.TIME: to_datetime, Kind.ENUM: str},
+    from_db={},
+    time_bound=clamped_datetime,
+    read_time=MS,
+    collate=' COLLATE "C"',
 )
+ORDER_ROWS = RowMapper(ORDERS, POSTGRES)
+FILL_ROWS = RowMapper(FILLS, POSTGRES)
+POSITION_ROWS = RowMapper(POSITIONS, POSTGRES)
 
 
-def _order(*row: Any) -> OrderRecord:
-    (event_id, id_, ts, venue, market, token, side, price, size, status, vid, strat, why, src) = row
-    return OrderRecord(
-        event_id=event_id,
-        id=id_,
-        timestamp_ms=ts,
-        venue=venue,
-        market=market,
-        token_id=token,
-        side=side,
-        price=price,
-        size=size,
-        status=status,
-        venue_order_id=vid,
-        strategy=strat,
-        reason=why,
-        source=src,
-    )
+def _select(conn: psycopg.Connection[Any], rows: RowMapper[R], query: ExecutionQuery) -> list[R]:
+    statement, params = rows.query(query)
+    return rows.records(conn.execute(statement, params).fetchall())
 
 
 def query_orders(conn: psycopg.Connection[Any], query: ExecutionQuery) -> list[OrderRecord]:
     """Orders in the range, filtered, oldest first (ties by ``event_id``)."""
-    filters = [
-        ("venue", query.venue),
-        ("market", query.market),
-        ("status", query.status),
-        ("id", query.order_id),
-        ("token_id", query.token_id),
-    ]
-    rows = _execution_query(conn, "orders", _ORDER_COLUMNS, query, filters, 'event_id COLLATE "C"')
-    return _records(rows, _order)
-
-
-_FILL_COLUMNS = (
-    f"id, {MS}, order_id, venue, market, token_id, side, price, size, fee, taker, source"
-)
-
-
-def _fill(*row: Any) -> FillRecord:
-    (id_, ts, order_id, venue, market, token, side, price, size, fee, taker, source) = row
-    return FillRecord(
-        id=id_,
-        timestamp_ms=ts,
-        order_id=order_id,
-        venue=venue,
-        market=market,
-        token_id=token,
-        side=side,
-        price=price,
-        size=size,
-        fee=fee,
-        taker=taker,
-        source=source,
-    )
+    return _select(conn, ORDER_ROWS, query)
 
 
 def query_fills(conn: psycopg.Connection[Any], query: ExecutionQuery) -> list[FillRecord]:
     """Fills in the range, filtered, oldest first (ties by ``id``)."""
-    filters = [
-        ("venue", query.venue),
-        ("market", query.market),
-        ("order_id", query.order_id),
-        ("token_id", query.token_id),
-    ]
-    rows = _execution_query(conn, "fills", _FILL_COLUMNS, query, filters, 'id COLLATE "C"')
-    return _records(rows, _fill)
-
-
-_POSITION_COLUMNS = (
-    f"{MS}, source, token_id, market, size, cost_basis_usd, realised_pnl_usd, fees_usd, "
-    "mark, settled"
-)
-
-
-def _position(*row: Any) -> PositionRecord:
-    (ts, source, token, market, size, cost, pnl, fees, mark, settled) = row
-    return PositionRecord(
-        timestamp_ms=ts,
-        source=source,
-        token_id=token,
-        market=market,
-        size=size,
-        cost_basis_usd=cost,
-        realised_pnl_usd=pnl,
-        fees_usd=fees,
-        mark=mark,
-        settled=settled,
-    )
+    return _select(conn, FILL_ROWS, query)
 
 
 def query_positions(conn: psycopg.Connection[Any], query: ExecutionQuery) -> list[PositionRecord]:
     """Position snapshots in the range (filters: market, token_id), oldest first."""
-    filters = [("market", query.market), ("token_id", query.token_id)]
-    tie_break = 'source COLLATE "C", token_id COLLATE "C"'
-    rows = _execution_query(conn, "positions", _POSITION_COLUMNS, query, filters, tie_break)
-    return _records(rows, _position)
+    return _select(conn, POSITION_ROWS, query)
 
 
 def latest_positions(conn: psycopg.Connection[Any], source: str) -> list[PositionRecord]:
     """The newest snapshot of each token ``source`` held, by token id."""
     rows = conn.execute(
-        f'SELECT DISTINCT ON (token_id COLLATE "C") {_POSITION_COLUMNS} FROM positions '
+        f'SELECT DISTINCT ON (token_id COLLATE "C") {POSITION_ROWS.select_list} FROM positions '
         'WHERE source = %s ORDER BY token_id COLLATE "C", timestamp DESC',
         (source,),
     ).fetchall()
-    return _records(rows, _position)
+    return POSITION_ROWS.records(rows)
 
 
 def query_frames(

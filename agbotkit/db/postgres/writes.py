@@ -20,29 +20,15 @@ from agbotkit.db.backend import ExecutionBatch
 from agbotkit.db.postgres import series as pg_series
 from agbotkit.db.postgres.binary_copy import COPY_METRICS_SQL, METRIC_COLUMNS, MetricCopyEncoder
 from agbotkit.db.postgres.partitions import DAY_MS, partition_name
-from agbotkit.db.postgres.queries import to_datetime
-from agbotkit.db.records import FillRecord, OrderRecord, PositionRecord
+from agbotkit.db.postgres.queries import FILL_ROWS, ORDER_ROWS, POSITION_ROWS, to_datetime
+from agbotkit.db.rows import RowMapper
 from agbotkit.errors import StorageError
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.metrics import Metric
 
 __all__ = ["copy_frames", "copy_metrics", "insert_execution"]
 
-_INSERT_ORDER = (
-    "INSERT INTO orders (event_id, id, timestamp, venue, market, token_id, side, price, size, "
-    "status, venue_order_id, strategy, reason, source) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
-)
-_INSERT_FILL = (
-    "INSERT INTO fills (id, timestamp, order_id, venue, market, token_id, side, price, size, "
-    "fee, taker, source) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-    "ON CONFLICT DO NOTHING"
-)
-_INSERT_POSITION = (
-    "INSERT INTO positions (timestamp, source, token_id, market, size, cost_basis_usd, "
-    "realised_pnl_usd, fees_usd, mark, settled) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
-)
+_EXECUTION_ROWS: tuple[RowMapper[Any], ...] = (ORDER_ROWS, FILL_ROWS, POSITION_ROWS)
 
 
 def copy_metrics(
@@ -108,64 +94,10 @@ def insert_execution(conn: psycopg.Connection[Any], batch: ExecutionBatch) -> in
     """Insert the batch's rows, skipping those stored already; return the rows written."""
     written = 0
     with conn.cursor() as cursor:
-        for statement, rows in (
-            (_INSERT_ORDER, [_order_row(o) for o in batch.orders]),
-            (_INSERT_FILL, [_fill_row(f) for f in batch.fills]),
-            (_INSERT_POSITION, [_position_row(p) for p in batch.positions]),
-        ):
+        for mapper in _EXECUTION_ROWS:
+            rows = [mapper.row(record) for record in batch.records(mapper.table)]
             if rows:
-                cursor.executemany(statement, rows)
+                cursor.executemany(mapper.insert, rows)
                 # executemany's rowcount: the rows all the statements inserted.
                 written += max(cursor.rowcount, 0)
     return written
-
-
-def _order_row(order: OrderRecord) -> tuple[Any, ...]:
-    return (
-        order.event_id,
-        order.id,
-        to_datetime(order.timestamp_ms),
-        order.venue,
-        order.market,
-        order.token_id,
-        order.side,
-        order.price,
-        order.size,
-        order.status.value,
-        order.venue_order_id,
-        order.strategy,
-        order.reason,
-        order.source,
-    )
-
-
-def _fill_row(fill: FillRecord) -> tuple[Any, ...]:
-    return (
-        fill.id,
-        to_datetime(fill.timestamp_ms),
-        fill.order_id,
-        fill.venue,
-        fill.market,
-        fill.token_id,
-        fill.side,
-        fill.price,
-        fill.size,
-        fill.fee,
-        fill.taker,
-        fill.source,
-    )
-
-
-def _position_row(position: PositionRecord) -> tuple[Any, ...]:
-    return (
-        to_datetime(position.timestamp_ms),
-        position.source,
-        position.token_id,
-        position.market,
-        position.size,
-        position.cost_basis_usd,
-        position.realised_pnl_usd,
-        position.fees_usd,
-        position.mark,
-        position.settled,
-    )

@@ -3,19 +3,22 @@ the migration scripts with their bookkeeping.
 
 Functions of an open :class:`sqlite3.Connection` inside a transaction the caller
 (:class:`~agbotkit.db.sqlite.backend.SqliteBackend`) began; they neither commit nor translate
-errors. Decimals become their exact text (``str``), booleans 0/1.
+errors. Execution rows are stored as :data:`~agbotkit.db.sqlite.queries.SQLITE` says
+(decimals as their exact text, booleans 0/1).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from typing import Any
 
 from agbotkit.db.backend import ExecutionBatch
 from agbotkit.db.migrations import VERSION_TABLE, Direction, Migration
-from agbotkit.db.records import TABLES, FillRecord, OrderRecord, PositionRecord, labels_json
+from agbotkit.db.records import TABLES, labels_json
+from agbotkit.db.rows import RowMapper
 from agbotkit.db.sqlite import series as sqlite_series
+from agbotkit.db.sqlite.queries import FILL_ROWS, ORDER_ROWS, POSITION_ROWS
 from agbotkit.errors import StorageError
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.metrics import Labels, Metric
@@ -38,24 +41,9 @@ _CREATE_VERSION_TABLE = f"""CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (
     applied_at_ms INTEGER NOT NULL
 )"""
 
+_EXECUTION_ROWS: tuple[RowMapper[Any], ...] = (ORDER_ROWS, FILL_ROWS, POSITION_ROWS)
 _INSERT_METRIC = "INSERT INTO metrics (timestamp, metric_name, value, labels) VALUES (?, ?, ?, ?)"
 _INSERT_FRAME = "INSERT INTO market_frames (timestamp, feed, frame) VALUES (?, ?, ?)"
-# ON CONFLICT DO NOTHING skips the rows already stored and nothing else (INSERT OR IGNORE
-# would also drop a row breaking NOT NULL, silently).
-_INSERT_ORDER = (
-    "INSERT INTO orders (event_id, id, timestamp, venue, market, token_id, side, price, size, "
-    "status, venue_order_id, strategy, reason, source) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-)
-_INSERT_FILL = (
-    "INSERT INTO fills (id, timestamp, order_id, venue, market, token_id, side, price, size, "
-    "fee, taker, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-)
-_INSERT_POSITION = (
-    "INSERT INTO positions (timestamp, source, token_id, market, size, cost_basis_usd, "
-    "realised_pnl_usd, fees_usd, mark, settled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT DO NOTHING"
-)
 
 
 def check_table(table: str) -> None:
@@ -137,10 +125,11 @@ def insert_frames(conn: sqlite3.Connection, frames: Sequence[RawFrame]) -> int:
 def insert_execution(conn: sqlite3.Connection, batch: ExecutionBatch) -> int:
     """Insert orders, fills and positions, skipping rows already stored; return the rows
     newly written (``rowcount`` counts only the rows a statement changed)."""
-    return (
-        conn.executemany(_INSERT_ORDER, map(_order_row, batch.orders)).rowcount
-        + conn.executemany(_INSERT_FILL, map(_fill_row, batch.fills)).rowcount
-        + conn.executemany(_INSERT_POSITION, map(_position_row, batch.positions)).rowcount
+    # ON CONFLICT DO NOTHING skips the rows already stored and nothing else (INSERT OR IGNORE
+    # would also drop a row breaking NOT NULL, silently).
+    return sum(
+        conn.executemany(mapper.insert, map(mapper.row, batch.records(mapper.table))).rowcount
+        for mapper in _EXECUTION_ROWS
     )
 
 
@@ -156,59 +145,3 @@ def delete_before(conn: sqlite3.Connection, cutoffs_ms: Mapping[str, int]) -> di
     if "metrics" in cutoffs_ms:
         sqlite_series.forget_before(conn, cutoffs_ms["metrics"])
     return deleted
-
-
-def _text(value: Decimal | None) -> str | None:
-    # None stays NULL, so a missing required value breaks NOT NULL instead of becoming "None".
-    return None if value is None else str(value)
-
-
-def _order_row(o: OrderRecord) -> tuple[object, ...]:
-    return (
-        o.event_id,
-        o.id,
-        o.timestamp_ms,
-        o.venue,
-        o.market,
-        o.token_id,
-        o.side,
-        _text(o.price),
-        _text(o.size),
-        str(o.status),
-        o.venue_order_id,
-        o.strategy,
-        o.reason,
-        o.source,
-    )
-
-
-def _fill_row(f: FillRecord) -> tuple[object, ...]:
-    return (
-        f.id,
-        f.timestamp_ms,
-        f.order_id,
-        f.venue,
-        f.market,
-        f.token_id,
-        f.side,
-        _text(f.price),
-        _text(f.size),
-        _text(f.fee),
-        int(f.taker),
-        f.source,
-    )
-
-
-def _position_row(p: PositionRecord) -> tuple[object, ...]:
-    return (
-        p.timestamp_ms,
-        p.source,
-        p.token_id,
-        p.market,
-        _text(p.size),
-        _text(p.cost_basis_usd),
-        _text(p.realised_pnl_usd),
-        _text(p.fees_usd),
-        _text(p.mark),
-        int(p.settled),
-    )
