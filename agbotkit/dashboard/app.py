@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn, cast
 from urllib.parse import parse_qs
@@ -166,9 +167,16 @@ def create_app(hub: DashboardHub, *, web_dir: Path | None = None) -> QuartTrio:
     return app
 
 
-async def _serve_until_closed(hub: DashboardHub, body: Callable[[], Awaitable[object]]) -> None:
-    """Run ``body`` until it raises :class:`_Close` or the hub closes; then close the socket."""
-    code, reason = _GOING_AWAY, "the dashboard is shutting down"
+async def _run_until_closed(
+    hub: DashboardHub, body: Callable[[], Awaitable[object]]
+) -> tuple[int, str] | None:
+    """Run ``body`` until it returns, raises :class:`_Close` or the hub closes.
+
+    Returns:
+        ``None`` when ``body`` returned (the peer left); else the close code and reason to
+        send: the :class:`_Close`'s, or 1001 "going away" when the dashboard stops.
+    """
+    closing: tuple[int, str] | None = (_GOING_AWAY, "the dashboard is shutting down")
     try:
         async with trio.open_nursery() as nursery:
 
@@ -178,11 +186,21 @@ async def _serve_until_closed(hub: DashboardHub, body: Callable[[], Awaitable[ob
 
             nursery.start_soon(watch_closing)
             await body()
+            closing = None
             nursery.cancel_scope.cancel()
     except* _Close as group:
         close = group.exceptions[0]
         assert isinstance(close, _Close)  # for mypy: except* keeps the type loosely
-        code, reason = close.code, close.reason
+        closing = close.code, close.reason
+    return closing
+
+
+async def _serve_until_closed(hub: DashboardHub, body: Callable[[], Awaitable[object]]) -> None:
+    """Run ``body`` until it raises :class:`_Close` or the hub closes; then close the socket."""
+    code, reason = await _run_until_closed(hub, body) or (
+        _GOING_AWAY,
+        "the dashboard is shutting down",
+    )
     # A peer that stopped reading may never take the close frame: do not wait for it.
     with trio.move_on_after(1.0):
         await websocket.close(code, reason)
@@ -218,21 +236,10 @@ async def _ingest(hub: DashboardHub, scope: dict[str, Any], receive: _Receive, s
         )
         return
     await send({"type": "websocket.accept"})
-    code, reason = _GOING_AWAY, "the dashboard is shutting down"
-    try:
-        async with trio.open_nursery() as nursery:
-
-            async def watch_closing() -> None:
-                await hub.closing.wait()
-                nursery.cancel_scope.cancel()
-
-            nursery.start_soon(watch_closing)
-            await _read_metrics(hub, receive)
-            return  # the peer left: nothing to close
-    except* _Close as group:
-        close = group.exceptions[0]
-        assert isinstance(close, _Close)  # for mypy: except* keeps the type loosely
-        code, reason = close.code, close.reason
+    closing = await _run_until_closed(hub, partial(_read_metrics, hub, receive))
+    if closing is None:
+        return  # the peer left: nothing to close
+    code, reason = closing
     with trio.move_on_after(1.0):
         await send({"type": "websocket.close", "code": code, "reason": reason})
 
