@@ -133,9 +133,14 @@ def main() -> None:
         samples: list[tuple[float, int]] = []
         first = scrape(ports["dash"])
         lags: list[float] = []
+        next_report = 300.0
         while time.monotonic() - started < args.seconds and child.poll() is None:
             time.sleep(5)
             samples.append((time.monotonic() - started, rss_kib(child.pid)))
+            if samples[-1][0] >= next_report:  # RSS every 5 minutes: does memory plateau?
+                print(f"soak.rss_at: {next_report / 60:.0f} min {samples[-1][1] / 1024:,.1f} MiB")
+                sys.stdout.flush()
+                next_report += 300.0
             lags.append(scrape(ports["dash"]).get("polymarket_clob_lag_ms", float("nan")))
         last = scrape(ports["dash"])
         elapsed = time.monotonic() - started
