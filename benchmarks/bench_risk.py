@@ -17,9 +17,9 @@ from agbotkit.risk.loading import parse_policies_yaml
 SEED = """\
 policies:
   - type: PositionLimit
-    max_position: 1000
+    max_size: 1000
   - type: InventoryLimit
-    max_inventory_usd: 50000
+    max_value_usd: 50000
   - type: KillSwitch
     enabled: false
 """
@@ -33,18 +33,18 @@ policies:
     max_drawdown_usd: 4000
     max_consecutive_rejections: 5
   - type: PositionLimit
-    max_position: 5000
+    max_size: 5000
   - type: PositionLimit
     market_id: m0
-    max_position: 20000
+    max_size: 20000
   - type: PositionLimit
     market_id: m1
-    max_position: 1000
+    max_size: 1000
   - type: PositionLimit
     token_id: t2
-    max_position: 500
+    max_size: 500
   - type: InventoryLimit
-    max_inventory_usd: 500000
+    max_value_usd: 500000
   - type: MaxOrderSize
     max_size: 2500
     max_notional_usd: 1500

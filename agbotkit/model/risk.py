@@ -123,7 +123,7 @@ class PolicyViolation:
     Attributes:
         policy: the policy's type name (its entry-point name), e.g. ``PositionLimit``.
         reason: what was wrong, with the numbers, e.g. ``position 150 would exceed
-            max_position 100 (market 0xabc)``.
+            max_size 100 (market 0xabc)``.
     """
 
     policy: str

@@ -9,15 +9,15 @@ A policy file::
 
     policies:
       - type: PositionLimit        # an entry-point name in agbotkit.risk_policies
-        max_position: 1000         # the rest is the policy's Config
+        max_size: 1000         # the rest is the policy's Config
       - type: PositionLimit
         market_id: "0xabc"
-        max_position: 200
+        max_size: 200
       - type: KillSwitch
         max_daily_loss_usd: 500
 
 Every problem is reported, each with file, line and field path, e.g.
-``policies.yaml:7: policies[2].max_position: expected a value >= 0, got -5.0``. JSON files
+``policies.yaml:7: policies[2].max_size: expected a value >= 0, got -5.0``. JSON files
 get the same messages: JSON is YAML, so the line numbers carry over.
 """
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from agbotkit.config.converter import structure
-from agbotkit.config.document import YamlDocument
+from agbotkit.config.document import FieldPath, YamlDocument, format_path
 from agbotkit.errors import ConfigError, ConfigIssue, PluginError
 from agbotkit.model.risk import KillState
 from agbotkit.plugins import PluginRegistry
@@ -220,5 +220,31 @@ def _policy(
         message = f"{type_name!r} is not a RiskPolicy subclass ({cls!r})"
         raise ConfigError([document.issue((*path, "type"), message)])
     options = {key: value for key, value in entry.items() if key != "type"}
-    config = structure(document, cls.Config, path, data=options)
+    renamed: dict[str, str] = {}  # field -> the alias the file used for it
+    for alias, field in cls.aliases.items():
+        if alias not in options:
+            continue
+        if field in options:
+            message = f"{alias} is another name for {field}: give one of them, not both"
+            raise ConfigError([document.issue((*path, alias), message)])
+        options[field] = options.pop(alias)
+        renamed[field] = alias
+    try:
+        config = structure(document, cls.Config, path, data=options)
+    except ConfigError as exc:
+        if not renamed:
+            raise
+        raise ConfigError(
+            [_as_written(document, path, issue, renamed) for issue in exc.issues]
+        ) from None
     return cls(config, name=type_name)
+
+
+def _as_written(
+    document: YamlDocument, path: FieldPath, issue: ConfigIssue, renamed: Mapping[str, str]
+) -> ConfigIssue:
+    """``issue`` about a field the file gave under an alias, told with that alias."""
+    for field, alias in renamed.items():
+        if issue.path == format_path((*path, field)):
+            return document.issue((*path, alias), issue.message)
+    return issue

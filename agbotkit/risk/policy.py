@@ -33,6 +33,7 @@ limit, up or down. Two entries of one type with the same scope are a duplicate.
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
@@ -85,6 +86,9 @@ class RiskPolicy(abc.ABC, Generic[ConfigT]):
 
     Attributes:
         Config: the options class (attrs), structured from the policy-file entry.
+        aliases: other names a policy file may use for a ``Config`` field (alias -> field),
+            e.g. names an option had before it was renamed. An entry that gives a field
+            under both names is refused.
         config: the validated options.
         name: the policy's type name: its entry-point name, or the class name when the
             policy was built in code.
@@ -93,6 +97,7 @@ class RiskPolicy(abc.ABC, Generic[ConfigT]):
     """
 
     Config: ClassVar[type[Any]]
+    aliases: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, config: ConfigT, *, name: str | None = None) -> None:
         self.config = config
@@ -105,7 +110,7 @@ class RiskPolicy(abc.ABC, Generic[ConfigT]):
         """Judge one order: ``None`` allows it; a string denies it and says why.
 
         The reason should carry the numbers a trader needs, e.g. ``position 150 would
-        exceed max_position 100 (market 0xabc)``.
+        exceed max_size 100 (market 0xabc)``.
         """
 
     @property

@@ -59,9 +59,9 @@ YES, NO = "111", "222"
 POLICIES = """
 policies:
   - type: PositionLimit
-    max_position: 100
+    max_size: 100
   - type: InventoryLimit
-    max_inventory_usd: 50
+    max_value_usd: 50
   - type: KillSwitch
     max_drawdown_usd: 30
     max_consecutive_rejections: 2
@@ -181,7 +181,7 @@ async def test_breaching_intent_is_denied_listing_every_violated_policy(
         assert isinstance(decision, OrderDenied)
         assert decision.intent == intent
         assert decision.policies == ("PositionLimit", "InventoryLimit")
-        assert "position 200 would exceed max_position 100" in decision.reasons[0]
+        assert "position 200 would exceed max_size 100" in decision.reasons[0]
         assert len(decision.reasons) == 2
         seen = [m for m in drain(metrics) if m.name == "polymarket.risk.decision"]
         assert [(m.value, m.labels_dict) for m in seen] == [
@@ -319,7 +319,7 @@ async def test_market_end_dates_come_from_markets(
 
 # Ordering: an intent is judged after everything published before it ----------------------------
 
-LIMIT_ONLY = "policies:\n  - type: PositionLimit\n    max_position: 100\n"
+LIMIT_ONLY = "policies:\n  - type: PositionLimit\n    max_size: 100\n"
 
 
 def fill(size: str, token: str = YES) -> Fill:
@@ -361,7 +361,7 @@ async def test_an_intent_counts_fills_its_consumer_task_has_not_reached(
             bus.publish_nowait(ORDER_INTENTS, buy("50"))
             decision = await next_of(decisions)
             assert isinstance(decision, OrderDenied)
-            assert decision.reasons == ("position 110 would exceed max_position 100",)
+            assert decision.reasons == ("position 110 would exceed max_size 100",)
             # And the books took every fill exactly once.
             assert isinstance(await judge(bus, buy("40")), OrderApproved)
             assert isinstance(await judge(bus, buy("41")), OrderDenied)
@@ -523,12 +523,12 @@ async def test_policy_file_changed_on_disk_is_reloaded(
     async with running(stack) as bus:
         metrics = watch(bus, METRICS)
         assert isinstance(await judge(bus, buy("10")), OrderApproved)
-        policies.write_text(POLICIES.replace("max_position: 100", "max_position: 5"))
+        policies.write_text(POLICIES.replace("max_size: 100", "max_size: 5"))
         await trio.sleep(1.01)
         assert reload_counts(drain(metrics)) == {"ok": 1.0}
         denied = await judge(bus, buy("10"))
         assert isinstance(denied, OrderDenied)
-        assert "max_position 5" in denied.reasons[0]
+        assert "max_size 5" in denied.reasons[0]
         await trio.sleep(3)  # unchanged since: no more reloads
         assert reload_counts(drain(metrics)) == {}
 
@@ -540,12 +540,10 @@ async def test_broken_policy_file_is_refused_and_the_old_policies_stay(
     async with running(stack) as bus:
         metrics = watch(bus, METRICS)
         with caplog.at_level(logging.ERROR):
-            policies.write_text(POLICIES.replace("max_position: 100", "max_position: -5"))
+            policies.write_text(POLICIES.replace("max_size: 100", "max_size: -5"))
             await trio.sleep(1.01)
         [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
-        assert f"{policies}:4: policies[0].max_position: expected a value >= 0" in (
-            record.getMessage()
-        )
+        assert f"{policies}:4: policies[0].max_size: expected a value >= 0" in (record.getMessage())
         assert "the policies in force stay" in record.getMessage()
         assert reload_counts(drain(metrics)) == {"refused": 1.0}
         assert isinstance(await judge(bus, buy("10")), OrderApproved)
@@ -553,7 +551,7 @@ async def test_broken_policy_file_is_refused_and_the_old_policies_stay(
         assert isinstance(denied, OrderDenied)
         assert denied.policies == ("PositionLimit", "InventoryLimit")
         # Fixed again: reloaded.
-        policies.write_text(POLICIES.replace("max_position: 100", "max_position: 5"))
+        policies.write_text(POLICIES.replace("max_size: 100", "max_size: 5"))
         await trio.sleep(1.01)
         assert reload_counts(drain(metrics)) == {"ok": 1.0}
         assert isinstance(await judge(bus, buy("10")), OrderDenied)
@@ -583,7 +581,7 @@ async def test_sighup_reloads_the_policy_file(stack: Path, autojump_clock: trio.
     policies = stack.parent / "policies.yaml"
     async with running(stack) as bus:
         metrics = watch(bus, METRICS)
-        policies.write_text(POLICIES.replace("max_position: 100", "max_position: 5"))
+        policies.write_text(POLICIES.replace("max_size: 100", "max_size: 5"))
         await trio.sleep(3)
         assert isinstance(await judge(bus, buy("10")), OrderApproved)  # not watched
         os.kill(os.getpid(), signal.SIGHUP)

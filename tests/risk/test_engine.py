@@ -24,9 +24,9 @@ from agbotkit.risk.policy import RiskPolicy
 SEED = """\
 policies:
   - type: PositionLimit
-    max_position: 100
+    max_size: 100
   - type: InventoryLimit
-    max_inventory_usd: 1000
+    max_value_usd: 1000
   - type: KillSwitch
     enabled: false
 """
@@ -60,13 +60,13 @@ def test_every_violation_is_listed_in_policy_order() -> None:
     assert not decision.allowed
     assert decision.denied
     assert decision.violated_policies == (
-        PolicyViolation("PositionLimit", "position 150 would exceed max_position 100"),
+        PolicyViolation("PositionLimit", "position 150 would exceed max_size 100"),
         PolicyViolation(
-            "InventoryLimit", "inventory $2,000.00 would exceed max_inventory_usd $1,000.00"
+            "InventoryLimit", "inventory $2,000.00 would exceed max_value_usd $1,000.00"
         ),
         PolicyViolation("KillSwitch", "kill switch triggered: manual: test"),
     )
-    assert decision.reasons[0] == "PositionLimit: position 150 would exceed max_position 100"
+    assert decision.reasons[0] == "PositionLimit: position 150 would exceed max_size 100"
 
 
 def test_denial_is_a_value_even_for_nonsense_orders() -> None:
@@ -82,7 +82,7 @@ def test_denial_is_a_value_even_for_nonsense_orders() -> None:
 
 
 def test_the_engine_always_has_a_kill_switch() -> None:
-    engine = RiskEngine([PositionLimit(PositionLimitConfig(max_position=5))])
+    engine = RiskEngine([PositionLimit(PositionLimitConfig(max_size=5))])
     assert [p.name for p in engine.policies] == ["KillSwitch", "PositionLimit"]
     assert engine.evaluate(ctx(proposed_size=1)).allowed
     engine.trigger_kill_switch("manual")
@@ -98,7 +98,7 @@ def test_empty_policy_list_is_valid() -> None:
 
 def test_duplicates_in_code_are_refused() -> None:
     with pytest.raises(ConfigError) as caught:
-        RiskEngine([InventoryLimit(InventoryLimitConfig(max_inventory_usd=1))] * 2)
+        RiskEngine([InventoryLimit(InventoryLimitConfig(max_value_usd=1))] * 2)
     assert str(caught.value) == (
         "<policies>: policies[1]: duplicate InventoryLimit for every market (global) "
         "(first at policies[0])"
@@ -112,9 +112,9 @@ def test_replace_policies_is_atomic_and_keeps_the_kill_switch() -> None:
     engine.trigger_kill_switch("manual: before reload")
     before = engine.policies
     with pytest.raises(ConfigError):
-        engine.replace_policies([PositionLimit(PositionLimitConfig(max_position=1))] * 2)
+        engine.replace_policies([PositionLimit(PositionLimitConfig(max_size=1))] * 2)
     assert engine.policies is before  # the old policies stay in force
-    engine.replace_policies([PositionLimit(PositionLimitConfig(max_position=1))])
+    engine.replace_policies([PositionLimit(PositionLimitConfig(max_size=1))])
     assert engine.kill_state.reason == "manual: before reload"
     engine.reset_kill_switch()
     assert not engine.evaluate(ctx(proposed_size=2)).allowed
@@ -125,19 +125,19 @@ def test_reloading_a_file_with_errors_keeps_old_policies(tmp_path: Any) -> None:
     good = tmp_path / "p.yaml"
     good.write_text(SEED)
     engine = engine_from_file(good)
-    good.write_text(SEED.replace("max_position: 100", "max_position: -1"))
-    with pytest.raises(ConfigError, match=r"p.yaml:3: policies\[0\].max_position"):
+    good.write_text(SEED.replace("max_size: 100", "max_size: -1"))
+    with pytest.raises(ConfigError, match=r"p.yaml:3: policies\[0\].max_size"):
         reload_policy_file(engine, good)
     assert engine.evaluate(ctx(proposed_size=100)).allowed
-    good.write_text(SEED.replace("max_position: 100", "max_position: 10"))
+    good.write_text(SEED.replace("max_size: 100", "max_size: 10"))
     reload_policy_file(engine, good)
     assert not engine.evaluate(ctx(proposed_size=100)).allowed
 
 
 def test_resolution_cache_follows_replacement() -> None:
-    engine = RiskEngine([PositionLimit(PositionLimitConfig(max_position=10, market_id="m1"))])
+    engine = RiskEngine([PositionLimit(PositionLimitConfig(max_size=10, market_id="m1"))])
     assert not engine.evaluate(ctx(proposed_size=11)).allowed  # fills the cache for m1
-    engine.replace_policies([PositionLimit(PositionLimitConfig(max_position=20, market_id="m1"))])
+    engine.replace_policies([PositionLimit(PositionLimitConfig(max_size=20, market_id="m1"))])
     assert engine.evaluate(ctx(proposed_size=11)).allowed
 
 
@@ -303,16 +303,16 @@ def test_type_must_be_a_name() -> None:
 
 def test_resolution_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine_module, "_CACHE_LIMIT", 2)
-    engine = RiskEngine([PositionLimit(PositionLimitConfig(max_position=10, market_id="m1"))])
+    engine = RiskEngine([PositionLimit(PositionLimitConfig(max_size=10, market_id="m1"))])
     for market in ("m1", "m2", "m3", "m1"):
         assert engine.evaluate(ctx(market_id=market, proposed_size=5)).allowed
     assert not engine.evaluate(ctx(market_id="m1", proposed_size=11)).allowed
 
 
 def test_policy_repr_and_scope() -> None:
-    policy = PositionLimit(PositionLimitConfig(max_position=1, token_id="t7"))
+    policy = PositionLimit(PositionLimitConfig(max_size=1, token_id="t7"))
     assert repr(policy) == (
-        "PositionLimit(PositionLimitConfig(market_id=None, token_id='t7', max_position=1))"
+        "PositionLimit(PositionLimitConfig(market_id=None, token_id='t7', max_size=1))"
     )
     assert policy.scope == (None, "t7")
     assert policy.scope_text == "token t7"

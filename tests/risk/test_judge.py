@@ -30,7 +30,7 @@ from .conftest import T0, Published
 POLICIES = """
 policies:
   - type: PositionLimit
-    max_position: 100
+    max_size: 100
   - type: KillSwitch
     max_consecutive_rejections: 2
 """
@@ -75,7 +75,7 @@ def test_a_waiting_fill_counts_in_the_next_decision(
     context.bus.publish_nowait(FILLS, fill("60"))  # not applied by anyone yet
     denied = judge.decide(buy("50"))
     assert isinstance(denied, OrderDenied)
-    assert denied.reasons == ("position 110 would exceed max_position 100",)
+    assert denied.reasons == ("position 110 would exceed max_size 100",)
     assert isinstance(judge.decide(buy("40")), OrderApproved)  # applied once, not twice
 
 

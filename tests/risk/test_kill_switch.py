@@ -22,7 +22,7 @@ policies:
     max_drawdown_usd: 150
     max_consecutive_rejections: 3
   - type: PositionLimit
-    max_position: 1000
+    max_size: 1000
 """
 
 

@@ -34,8 +34,8 @@ def ctx(**fields: Any) -> RiskContext:
     return RiskContext(**values)
 
 
-def limit(max_position: float, **scope: str) -> PositionLimit:
-    return PositionLimit(PositionLimitConfig(max_position=max_position, **scope))
+def limit(max_size: float, **scope: str) -> PositionLimit:
+    return PositionLimit(PositionLimitConfig(max_size=max_size, **scope))
 
 
 # -- PositionLimit -------------------------------------------------------------------------
@@ -72,7 +72,7 @@ def test_position_limit_tolerates_float_rounding_at_the_limit() -> None:
 
 def test_position_limit_reason_has_the_numbers() -> None:
     reason = limit(100, market_id="0xabc").check(ctx(market_id="0xabc", proposed_size=150))
-    assert reason == "position 150 would exceed max_position 100 (market 0xabc)"
+    assert reason == "position 150 would exceed max_size 100 (market 0xabc)"
 
 
 def test_zero_limit_allows_only_flat_or_reducing() -> None:
@@ -97,7 +97,7 @@ def test_per_market_overrides_global_up_and_down() -> None:
     assert engine.evaluate(ctx(market_id="thin", proposed_size=10)).allowed
     denied = engine.evaluate(ctx(market_id="thin", proposed_size=11))
     assert [v.reason for v in denied.violated_policies] == [
-        "position 11 would exceed max_position 10 (market thin)"
+        "position 11 would exceed max_size 10 (market thin)"
     ]
     # The token's own entry beats its market's.
     assert not engine.evaluate(ctx(market_id="big", token_id="t9", proposed_size=4)).allowed
@@ -114,7 +114,7 @@ def test_per_market_only_leaves_other_markets_unlimited() -> None:
 
 
 def inventory(max_usd: float) -> InventoryLimit:
-    return InventoryLimit(InventoryLimitConfig(max_inventory_usd=max_usd))
+    return InventoryLimit(InventoryLimitConfig(max_value_usd=max_usd))
 
 
 @pytest.mark.parametrize(
@@ -133,6 +133,19 @@ def inventory(max_usd: float) -> InventoryLimit:
             {"inventory_value_usd": 900.0, "proposed_size": 201, "price": 0.5},
             False,
             id="order-above",
+        ),
+        # The order's price wins over the mid: 900 + 201 * 0.50 = 1000.50 (at the mid of
+        # 0.10 it would be 920.10 and pass).
+        pytest.param(
+            {"inventory_value_usd": 900.0, "proposed_size": 201, "price": 0.5, "mid": 0.1},
+            False,
+            id="price-not-mid-above",
+        ),
+        # ...and the other way round: 900 + 200 * 0.10 = 920 (at the mid of 0.90: 1080).
+        pytest.param(
+            {"inventory_value_usd": 900.0, "proposed_size": 200, "price": 0.1, "mid": 0.9},
+            True,
+            id="price-not-mid-below",
         ),
         # No price: valued at the mid. 900 + 201 * 0.5 = 1000.50.
         pytest.param(
@@ -168,7 +181,7 @@ def test_inventory_limit(fields: dict[str, Any], allowed: bool) -> None:
 
 def test_inventory_limit_reason() -> None:
     reason = inventory(1000).check(ctx(inventory_value_usd=900.0, proposed_size=400, price=0.3))
-    assert reason == "inventory $1,020.00 would exceed max_inventory_usd $1,000.00"
+    assert reason == "inventory $1,020.00 would exceed max_value_usd $1,000.00"
 
 
 # -- MaxOrderSize --------------------------------------------------------------------------

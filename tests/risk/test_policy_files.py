@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from agbotkit.errors import ConfigError
+from agbotkit.model.risk import RiskContext
 from agbotkit.plugins import PluginRegistry
 from agbotkit.risk.engine import RiskEngine
 from agbotkit.risk.loading import (
@@ -51,6 +52,83 @@ def test_seed_preset_has_the_three_seed_policies() -> None:
     assert names == ["PositionLimit", "InventoryLimit", "KillSwitch"]
 
 
+SEED_FILE = """\
+policies:
+  - type: PositionLimit
+    max_size: 1000
+  - type: InventoryLimit
+    max_value_usd: 5000
+  - type: KillSwitch
+    enabled: false
+"""
+
+
+def test_the_seed_designs_file_loads_unchanged_and_means_what_it_says() -> None:
+    engine = RiskEngine(parse_policies_yaml(SEED_FILE))
+    position, inventory, _ = engine.policies
+    assert position.config.max_size == 1000
+    assert inventory.config.max_value_usd == 5000
+    # 1,000 shares is the position limit: one more is denied, naming the seed's field.
+    order = RiskContext(market_id="m", current_position=0, proposed_size=1001, price=0.001)
+    assert engine.evaluate(order).reasons == (
+        "PositionLimit: position 1001 would exceed max_size 1000",
+    )
+    at_limit = RiskContext(market_id="m", current_position=0, proposed_size=1000, price=0.001)
+    assert engine.evaluate(at_limit).allowed
+    # 5,000 USD is the inventory limit: an order that would take it above is denied.
+    rich = RiskContext(
+        market_id="m", current_position=0, proposed_size=100, inventory_value_usd=4990, price=0.5
+    )
+    assert engine.evaluate(rich).reasons == (
+        "InventoryLimit: inventory $5,040.00 would exceed max_value_usd $5,000.00",
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy", "alias", "field", "value"),
+    [
+        ("PositionLimit", "max_position", "max_size", 250),
+        ("InventoryLimit", "max_inventory_usd", "max_value_usd", 75),
+    ],
+)
+def test_the_newer_names_are_aliases(policy: str, alias: str, field: str, value: int) -> None:
+    by_alias = parse_policies_yaml(f"policies:\n  - type: {policy}\n    {alias}: {value}\n")
+    by_field = parse_policies_yaml(f"policies:\n  - type: {policy}\n    {field}: {value}\n")
+    assert by_alias[0].config == by_field[0].config
+    assert getattr(by_alias[0].config, field) == value
+
+
+@pytest.mark.parametrize(
+    ("policy", "alias", "field"),
+    [
+        ("PositionLimit", "max_position", "max_size"),
+        ("InventoryLimit", "max_inventory_usd", "max_value_usd"),
+    ],
+)
+def test_a_file_that_sets_a_field_and_its_alias_is_refused(
+    tmp_path: Path, policy: str, alias: str, field: str
+) -> None:
+    path = tmp_path / "both.yaml"
+    path.write_text(f"policies:\n  - type: {policy}\n    {field}: 10\n    {alias}: 20\n")
+    with pytest.raises(ConfigError) as caught:
+        load_policy_file(path)
+    assert str(caught.value.issues[0]) == (
+        f"{path}:4: policies[0].{alias}: {alias} is another name for {field}: "
+        "give one of them, not both"
+    )
+
+
+def test_an_error_under_an_alias_names_the_alias_and_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "alias.yaml"
+    path.write_text("policies:\n  - type: PositionLimit\n    max_position: -5\n")
+    with pytest.raises(ConfigError) as caught:
+        load_policy_file(path)
+    (issue,) = caught.value.issues
+    assert issue.line == 3
+    assert issue.path == "policies[0].max_position"
+    assert "expected a value >= 0" in issue.message
+
+
 def test_desk_preset_has_all_six_kinds() -> None:
     names = {p.name for p in load_policy_file(PRESETS[0].parent / "desk.yaml")}
     assert names == BUILT_IN
@@ -61,21 +139,21 @@ BAD_YAML = [
         """\
         policies:
           - type: PositionLimit
-            max_position: 100
+            max_size: 100
           - type: InventoryLimit
-            max_inventory_usd: 500
+            max_value_usd: 500
           - type: PositionLimit
             market_id: "0xabc"
-            max_position: -5
+            max_size: -5
         """,
-        ["policies.yaml:8: policies[2].max_position: expected a value >= 0, got -5.0"],
+        ["policies.yaml:8: policies[2].max_size: expected a value >= 0, got -5.0"],
         id="negative-limit",
     ),
     pytest.param(
         """\
         policies:
           - type: PositionLimitt
-            max_position: 1
+            max_size: 1
         """,
         [
             "policies.yaml:2: policies[0].type: unknown policy type 'PositionLimitt' "
@@ -88,13 +166,13 @@ BAD_YAML = [
         policies:
           - type: InventoryLimit
         """,
-        ["policies.yaml:2: policies[0].max_inventory_usd: required field is missing"],
+        ["policies.yaml:2: policies[0].max_value_usd: required field is missing"],
         id="missing-field",
     ),
     pytest.param(
         """\
         policies:
-          - max_position: 5
+          - max_size: 5
         """,
         [
             "policies.yaml:2: policies[0].type: required field is missing "
@@ -106,9 +184,9 @@ BAD_YAML = [
         """\
         policies:
           - type: InventoryLimit
-            max_inventory_usd: "lots"
+            max_value_usd: "lots"
         """,
-        ["policies.yaml:3: policies[0].max_inventory_usd: expected a number, got 'lots'"],
+        ["policies.yaml:3: policies[0].max_value_usd: expected a number, got 'lots'"],
         id="wrong-type-string",
     ),
     pytest.param(
@@ -133,9 +211,9 @@ BAD_YAML = [
         """\
         policies:
           - type: PositionLimit
-            max_position: 100
+            max_size: 100
           - type: PositionLimit
-            max_position: 200
+            max_size: 200
         """,
         [
             "policies.yaml:4: policies[1]: duplicate PositionLimit for every market (global) "
@@ -148,13 +226,13 @@ BAD_YAML = [
         policies:
           - type: PositionLimit
             market_id: m1
-            max_position: 100
+            max_size: 100
           - type: PositionLimit
             market_id: m2
-            max_position: 100
+            max_size: 100
           - type: PositionLimit
             market_id: m1
-            max_position: 50
+            max_size: 50
         """,
         ["policies.yaml:8: policies[2]: duplicate PositionLimit for market m1 (first at line 2)"],
         id="duplicate-per-market",
@@ -163,12 +241,12 @@ BAD_YAML = [
         """\
         policies:
           - type: PositionLimit
-            max_position: 100
+            max_size: 100
             max_postion: 50
         """,
         [
             "policies.yaml:4: policies[0].max_postion: unknown field 'max_postion' "
-            "(allowed: market_id, max_position, token_id)"
+            "(allowed: market_id, max_size, token_id)"
         ],
         id="unknown-key",
     ),
@@ -176,7 +254,7 @@ BAD_YAML = [
         """\
         policies:
           - type: PositionLimit
-            max_position: 100
+            max_size: 100
            market_id: m1
         """,
         [
@@ -189,7 +267,7 @@ BAD_YAML = [
         """\
         policy:
           - type: PositionLimit
-            max_position: 100
+            max_size: 100
         """,
         [
             "policies.yaml:1: policy: unknown section (allowed: policies)",
@@ -224,10 +302,10 @@ BAD_YAML = [
           - type: PositionLimit
             market_id: m1
             token_id: t1
-            max_position: 1
+            max_size: 1
           - type: PositionLimit
             market_id: ""
-            max_position: 1
+            max_size: 1
         """,
         [
             "policies.yaml:4: policies[0].token_id: give market_id or token_id, not both",
@@ -272,13 +350,13 @@ BAD_JSON = [
         """\
         {
           "policies": [
-            {"type": "PositionLimit", "max_position": 100},
+            {"type": "PositionLimit", "max_size": 100},
             {"type": "PositionLimit", "market_id": "m1",
-             "max_position": -5}
+             "max_size": -5}
           ]
         }
         """,
-        ["policies.json:5: policies[1].max_position: expected a value >= 0, got -5.0"],
+        ["policies.json:5: policies[1].max_size: expected a value >= 0, got -5.0"],
         id="json-negative-limit",
     ),
     pytest.param(
@@ -296,8 +374,8 @@ BAD_JSON = [
     pytest.param(
         """\
         {"policies": [
-          {"type": "InventoryLimit", "max_inventory_usd": 10},
-          {"type": "InventoryLimit", "max_inventory_usd": 20}
+          {"type": "InventoryLimit", "max_value_usd": 10},
+          {"type": "InventoryLimit", "max_value_usd": 20}
         ]}
         """,
         [
@@ -309,10 +387,10 @@ BAD_JSON = [
     pytest.param(
         """\
         {"policies": [
-          {"type": "PositionLimit", "max_position": "100"}
+          {"type": "PositionLimit", "max_size": "100"}
         ]}
         """,
-        ["policies.json:2: policies[0].max_position: expected a number, got '100'"],
+        ["policies.json:2: policies[0].max_size: expected a number, got '100'"],
         id="json-wrong-type",
     ),
     pytest.param(
@@ -331,7 +409,7 @@ BAD_JSON = [
     pytest.param(
         """\
         {"policies": [
-          {"type": "InventoryLimit", "max_inventory_usd": 10},
+          {"type": "InventoryLimit", "max_value_usd": 10},
         ]}
         """,
         ["policies.json:3: JSON syntax error: Expecting value (column 1)"],
@@ -343,7 +421,7 @@ BAD_JSON = [
         \t{"type": "InventoryLimit"}
         ]}
         """,
-        ["policies.json:2: policies[0].max_inventory_usd: required field is missing"],
+        ["policies.json:2: policies[0].max_value_usd: required field is missing"],
         id="json-tabs-missing-field",
     ),
 ]
@@ -364,7 +442,7 @@ def test_bad_json(tmp_path: Path, text: str, messages: list[str]) -> None:
 def test_json_file_matches_yaml_file(tmp_path: Path) -> None:
     path = tmp_path / "p.json"
     path.write_text(
-        '{"policies": [{"type": "PositionLimit", "max_position": 10},'
+        '{"policies": [{"type": "PositionLimit", "max_size": 10},'
         ' {"type": "KillSwitch", "allow_reducing": true}]}'
     )
     engine = engine_from_file(path)
@@ -383,6 +461,6 @@ def test_not_a_mapping() -> None:
 
 def test_environment_references(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text("policies:\n  - type: PositionLimit\n    max_position: ${MAX_POS:-7}\n")
+    path.write_text("policies:\n  - type: PositionLimit\n    max_size: ${MAX_POS:-7}\n")
     engine = engine_from_file(path, environ={"MAX_POS": "12"})
-    assert engine.policies[1].config.max_position == 12.0
+    assert engine.policies[1].config.max_size == 12.0

@@ -18,7 +18,7 @@ from agbotkit.topics import RISK_STATE
 
 from .conftest import Published
 
-POLICIES = "policies:\n  - type: PositionLimit\n    max_position: {limit}\n"
+POLICIES = "policies:\n  - type: PositionLimit\n    max_size: {limit}\n"
 
 
 class Reloading:
@@ -67,7 +67,7 @@ def test_an_invalid_file_is_refused_and_the_policies_stay(
     reloading.path.write_text(POLICIES.format(limit=-5))
     with caplog.at_level(logging.ERROR):
         assert not reloading.reloader.reload("SIGHUP")
-    assert "policies.yaml:3: policies[0].max_position: expected a value >= 0" in caplog.text
+    assert "policies.yaml:3: policies[0].max_size: expected a value >= 0" in caplog.text
     assert "refused (SIGHUP); the policies in force stay" in caplog.text
     assert reloading.allows(10)
     reloading.path.write_text(POLICIES.format(limit=5))

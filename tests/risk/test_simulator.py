@@ -163,8 +163,8 @@ def test_fill_and_position_values() -> None:
 def test_simulator_feeds_the_engine() -> None:
     engine = RiskEngine(
         parse_policies_yaml(
-            "policies:\n  - type: PositionLimit\n    max_position: 100\n"
-            "  - type: InventoryLimit\n    max_inventory_usd: 60\n"
+            "policies:\n  - type: PositionLimit\n    max_size: 100\n"
+            "  - type: InventoryLimit\n    max_value_usd: 60\n"
             "  - type: KillSwitch\n    max_daily_loss_usd: 10\n"
         )
     )

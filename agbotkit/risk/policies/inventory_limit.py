@@ -16,11 +16,12 @@ class InventoryLimitConfig:
     """Options of ``InventoryLimit`` (one entry, for the whole book).
 
     Attributes:
-        max_inventory_usd: the largest value of everything held after the order, in USD.
-            At the limit is allowed.
+        max_value_usd: the largest value of everything held after the order, in USD. At
+            the limit is allowed. A policy file may call it ``max_inventory_usd`` (its
+            alias).
     """
 
-    max_inventory_usd: float = attrs.field(validator=at_least(0))
+    max_value_usd: float = attrs.field(validator=at_least(0))
 
 
 class InventoryLimit(RiskPolicy[InventoryLimitConfig]):
@@ -34,10 +35,11 @@ class InventoryLimit(RiskPolicy[InventoryLimitConfig]):
     """
 
     Config = InventoryLimitConfig
+    aliases = {"max_inventory_usd": "max_value_usd"}
 
     def __init__(self, config: InventoryLimitConfig, *, name: str | None = None) -> None:
         super().__init__(config, name=name)
-        self._limit = config.max_inventory_usd + TOLERANCE
+        self._limit = config.max_value_usd + TOLERANCE
 
     def check(self, context: RiskContext) -> str | None:
         inventory = context.inventory_value_usd
@@ -51,6 +53,6 @@ class InventoryLimit(RiskPolicy[InventoryLimitConfig]):
         if inventory <= self._limit or context.reduces_position:
             return None
         return (
-            f"inventory {format_usd(inventory)} would exceed max_inventory_usd "
-            f"{format_usd(self.config.max_inventory_usd)}"
+            f"inventory {format_usd(inventory)} would exceed max_value_usd "
+            f"{format_usd(self.config.max_value_usd)}"
         )

@@ -16,13 +16,14 @@ class PositionLimitConfig(ScopedConfig):
     """Options of ``PositionLimit``.
 
     Attributes:
-        max_position: the largest absolute position allowed after the order, in shares,
-            long or short. At the limit is allowed.
+        max_size: the largest absolute position allowed after the order, in shares, long
+            or short. At the limit is allowed. A policy file may call it ``max_position``
+            (its alias).
         market_id: apply to this market only (overrides the global entry).
         token_id: apply to this token only (overrides the market's and the global entry).
     """
 
-    max_position: float = attrs.field(validator=at_least(0))
+    max_size: float = attrs.field(validator=at_least(0))
 
 
 class PositionLimit(RiskPolicy[PositionLimitConfig]):
@@ -35,10 +36,11 @@ class PositionLimit(RiskPolicy[PositionLimitConfig]):
     """
 
     Config = PositionLimitConfig
+    aliases = {"max_position": "max_size"}
 
     def __init__(self, config: PositionLimitConfig, *, name: str | None = None) -> None:
         super().__init__(config, name=name)
-        self._limit = config.max_position + TOLERANCE
+        self._limit = config.max_size + TOLERANCE
         self._suffix = "" if self.scope_text == "global" else f" ({self.scope_text})"
 
     def check(self, context: RiskContext) -> str | None:
@@ -46,6 +48,6 @@ class PositionLimit(RiskPolicy[PositionLimitConfig]):
         if -self._limit <= new <= self._limit or context.reduces_position:
             return None
         return (
-            f"position {format_number(new)} would exceed max_position "
-            f"{format_number(self.config.max_position)}{self._suffix}"
+            f"position {format_number(new)} would exceed max_size "
+            f"{format_number(self.config.max_size)}{self._suffix}"
         )
