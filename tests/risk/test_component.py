@@ -256,6 +256,28 @@ async def test_a_fill_the_books_cannot_take_is_logged_and_skipped(
         assert isinstance(await judge(bus, buy("1")), OrderApproved)
 
 
+async def test_policies_see_the_mid_of_the_tokens_latest_valid_book(
+    stack: Path, autojump_clock: trio.abc.Clock
+) -> None:
+    (stack.parent / "policies.yaml").write_text(
+        "policies:\n  - type: PriceBand\n    max_distance: 0.05\n"
+    )
+    async with running(stack) as bus:
+        # No book yet: no mid, and PriceBand fails closed.
+        assert isinstance(await judge(bus, buy("1", price="0.50")), OrderDenied)
+        bus.publish_nowait(BOOKS, book(YES, "0.48", "0.52"))  # mid 0.50
+        assert isinstance(await judge(bus, buy("1", price="0.53")), OrderApproved)
+        denied = await judge(bus, buy("1", price="0.56"))
+        assert isinstance(denied, OrderDenied)
+        assert "0.5" in denied.reasons[0]  # the reason names the mid it was judged against
+        bus.publish_nowait(BOOKS, book(YES, "0.68", "0.72"))  # the mid moves to 0.70
+        assert isinstance(await judge(bus, buy("1", price="0.72")), OrderApproved)
+        assert isinstance(await judge(bus, buy("1", price="0.53")), OrderDenied)
+        # Another token's book is not this token's mid.
+        bus.publish_nowait(BOOKS, book(NO, "0.10", "0.12"))
+        assert isinstance(await judge(bus, buy("1", price="0.72")), OrderApproved)
+
+
 async def test_book_mid_marks_inventory_and_feeds_the_drawdown_rule(
     stack: Path, autojump_clock: trio.abc.Clock
 ) -> None:
