@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -21,7 +21,21 @@ from agbotkit.model.metrics import Metric, MetricType, labels_key
 from agbotkit.toolkit.clock import wall_clock_ms
 from agbotkit.topics import METRICS
 
-__all__ = ["Component", "ComponentContext", "NoOptions"]
+__all__ = ["Component", "ComponentContext", "NoOptions", "Problem"]
+
+
+@attrs.frozen
+class Problem:
+    """Something ``agbotkit run`` would refuse, found by :meth:`Component.preflight`.
+
+    Attributes:
+        field: where in the component's options, e.g. ``("policy_file",)`` or
+            ``("history", "url")``; empty for the component as a whole.
+        message: what is wrong and what to do, in one line.
+    """
+
+    field: tuple[str | int, ...]
+    message: str
 
 
 @attrs.frozen
@@ -109,6 +123,21 @@ class Component(abc.ABC, Generic[ConfigT]):
         self.config = config
         self.context = context
         self.name = context.name
+
+    @classmethod
+    def preflight(cls, config: ConfigT, stack_dir: Path) -> Sequence[Problem]:
+        """What would make this component fail at start, found without starting it.
+
+        ``agbotkit check`` and ``agbotkit run`` call it after the options validated and
+        before any component starts, and report every problem of a stack at once. Look,
+        don't act: read files and the environment, never open sockets, connect or write.
+        The default finds nothing.
+
+        Args:
+            config: the validated options.
+            stack_dir: the stack file's folder.
+        """
+        return ()
 
     @abc.abstractmethod
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:

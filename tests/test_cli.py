@@ -262,6 +262,56 @@ def test_check_invalid_stack(run_cli: RunCli, write_yaml: Callable[..., Path]) -
     )
 
 
+FOUR_MISTAKES = """\
+stack:
+  shutdown_grace_s: soon
+components:
+  beat:
+    kind: heartbeat
+    interval_s: ten
+  ghost:
+    kind: no_such_kind
+  risk:
+    kind: risk
+    policy_file: missing-policies.yaml
+  log:
+    kind: metrics_log
+    needs: [nobody]
+"""
+
+
+def test_check_reports_every_problem_of_a_file_in_one_run(
+    run_cli: RunCli, write_yaml: Callable[..., Path]
+) -> None:
+    stack = write_yaml(FOUR_MISTAKES)
+    code, out, err = run_cli("check", str(stack))
+    assert (code, out) == (2, "")
+    lines = err.splitlines()
+    assert lines[0] == f"{stack}: invalid"
+    # In file order: the stack's setting, a bad option, an unknown kind, a policy file that
+    # is not there (found by the risk component's preflight) and an unknown need.
+    assert [line.split(": ")[1] for line in lines[1:]] == [
+        "stack.shutdown_grace_s",
+        "components.beat.interval_s",
+        "components.ghost.kind",
+        "components.risk.policy_file",
+        "components.log.needs[0]",
+    ]
+    assert f"{stack}:11: components.risk.policy_file: policy file refused: " in err
+    assert "missing-policies.yaml" in err
+
+
+def test_check_refuses_a_policy_file_that_does_not_validate(
+    run_cli: RunCli, write_yaml: Callable[..., Path], tmp_path: Path
+) -> None:
+    (tmp_path / "policies.yaml").write_text("policies:\n  - type: PositionLimit\n")
+    stack = write_yaml("components:\n  risk:\n    kind: risk\n    policy_file: policies.yaml\n")
+    code, _, err = run_cli("check", str(stack))
+    assert code == 2
+    assert f"{stack}:4: components.risk.policy_file: policy file refused: " in err
+    assert "policies[0].max_size" in err
+
+
 def test_check_several_stacks_reports_each(
     run_cli: RunCli, write_yaml: Callable[..., Path], tmp_path: Path
 ) -> None:

@@ -42,12 +42,24 @@ def load_stack(path: str | Path, *, environ: Mapping[str, str] | None = None) ->
     return parse_stack(YamlDocument.from_file(path, environ=environ))
 
 
-def parse_stack(document: YamlDocument) -> StackFile:
-    """Validate an already parsed stack document."""
+def parse_stack(document: YamlDocument, *, issues: list[ConfigIssue] | None = None) -> StackFile:
+    """Validate an already parsed stack document.
+
+    Args:
+        document: the parsed stack file.
+        issues: when given, problems are appended here and the stack is returned with the
+            components that are valid (so that a caller can go on and report every problem
+            of the file in one run); otherwise they are raised.
+
+    Raises:
+        ConfigError: every problem found, when ``issues`` is not given; or when the file is
+            not a mapping at all.
+    """
     data = document.data
     if not isinstance(data, dict):
         raise ConfigError([document.issue((), "a stack file must be a mapping with 'components:'")])
-    issues: list[ConfigIssue] = []
+    collect = issues is not None
+    issues = issues if issues is not None else []
     for key in data:
         if key not in _TOP_LEVEL_KEYS:
             issues.append(
@@ -61,6 +73,7 @@ def parse_stack(document: YamlDocument) -> StackFile:
             issues.extend(exc.issues)
     components: list[ComponentSpec] = []
     entries = data.get("components")
+    names: set[str] = set(entries) if isinstance(entries, dict) else set()
     if not isinstance(entries, dict) or not entries:
         issues.append(
             document.issue(
@@ -74,12 +87,11 @@ def parse_stack(document: YamlDocument) -> StackFile:
                 components.append(_component(document, name, entry))
             except ConfigError as exc:
                 issues.extend(exc.issues)
-    if not issues:
-        try:
-            components = _start_order(document, components)
-        except ConfigError as exc:
-            issues.extend(exc.issues)
-    if issues:
+    try:
+        components = _start_order(document, components, names)
+    except ConfigError as exc:
+        issues.extend(exc.issues)  # the components stay in file order, for their own checks
+    if issues and not collect:
         raise ConfigError(issues)
     return StackFile(document, settings, tuple(components))
 
@@ -94,14 +106,20 @@ def _component(document: YamlDocument, name: str, entry: Any) -> ComponentSpec:
     return attrs.evolve(spec, options=options)
 
 
-def _start_order(document: YamlDocument, specs: list[ComponentSpec]) -> list[ComponentSpec]:
-    """Order ``specs`` so every component comes after what it needs (stable otherwise)."""
+def _start_order(
+    document: YamlDocument, specs: list[ComponentSpec], names: set[str]
+) -> list[ComponentSpec]:
+    """Order ``specs`` so every component comes after what it needs (stable otherwise).
+
+    ``names`` are every component the file declares, valid or not: a need of one whose
+    entry is invalid is not reported again (its own problem is).
+    """
     by_name = {spec.name: spec for spec in specs}
     issues = [
         document.issue(("components", spec.name, "needs", i), f"unknown component {need!r}")
         for spec in specs
         for i, need in enumerate(spec.needs)
-        if need not in by_name
+        if need not in names
     ]
     if issues:
         raise ConfigError(issues)
@@ -118,7 +136,8 @@ def _start_order(document: YamlDocument, specs: list[ComponentSpec]) -> list[Com
             )
         state[spec.name] = "visiting"
         for need in spec.needs:
-            visit(by_name[need], (*chain, spec.name))
+            if need in by_name:
+                visit(by_name[need], (*chain, spec.name))
         state[spec.name] = "done"
         ordered.append(spec)
 

@@ -28,6 +28,7 @@ before it. This module only wires them to the bus.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -36,15 +37,16 @@ from typing import Any
 import attrs
 import trio
 
-from agbotkit.abc import Component
+from agbotkit.abc import Component, Problem
 from agbotkit.bus.subscription import Subscription
 from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import at_least, greater_than
 from agbotkit.db.database import DatabaseConfig
+from agbotkit.errors import ConfigError
 from agbotkit.model.orders import OrderIntent
 from agbotkit.risk.judge import METRIC_DECISION, Feed, Judge
 from agbotkit.risk.keeper import METRIC_KILL_SWITCH, KillSwitchKeeper
-from agbotkit.risk.loading import engine_from_file
+from agbotkit.risk.loading import engine_from_file, load_policy_file
 from agbotkit.risk.portfolio import METRIC_INVENTORY, METRIC_POSITION, Portfolio
 from agbotkit.risk.reloader import METRIC_POLICY_RELOADS, PolicyReloader
 from agbotkit.risk.restore import load_positions
@@ -119,6 +121,17 @@ class RiskComponent(Component[RiskConfig]):
     """Judges order intents, keeps positions, owns the kill switch (see the module)."""
 
     Config = RiskConfig
+
+    @classmethod
+    def preflight(cls, config: RiskConfig, stack_dir: Path) -> Sequence[Problem]:
+        """The policy file must exist and validate: without it the component cannot start."""
+        try:
+            load_policy_file(config.policy_file)
+        except ConfigError as exc:
+            return [
+                Problem(("policy_file",), f"policy file refused: {issue}") for issue in exc.issues
+            ]
+        return ()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         config, context = self.config, self.context

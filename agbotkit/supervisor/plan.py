@@ -1,7 +1,9 @@
 """Turning a stack file into a plan: each entry's plugin class and validated options.
 
 ``agbotkit check`` stops here; ``agbotkit run`` hands the plan to the supervisor. So
-everything ``run`` would refuse because of the files is found by ``check``.
+everything ``run`` would refuse because of the files (and what each component's
+:meth:`~agbotkit.abc.Component.preflight` finds: a policy file that does not validate, a
+missing database driver, an unprotected public dashboard) is found by ``check``.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import attrs
 
 from agbotkit.abc import Component
 from agbotkit.config.converter import structure
+from agbotkit.config.document import YamlDocument
 from agbotkit.config.schema import ComponentSpec
-from agbotkit.config.stack import StackFile, load_stack
+from agbotkit.config.stack import StackFile, parse_stack
 from agbotkit.errors import ConfigError, ConfigIssue, PluginError
 from agbotkit.plugins import PluginRegistry
 
@@ -61,16 +64,32 @@ class StackPlan:
 def plan_file(path: str | Path, registry: PluginRegistry | None = None) -> StackPlan:
     """Load, validate and plan the stack file at ``path``.
 
+    Every problem of the file is reported at once: the stack's own settings, each
+    component's kind and options, and what each component's preflight finds.
+
     Raises:
         ConfigError: every problem in the file or in any component's options.
     """
-    return plan_stack(load_stack(path), registry or PluginRegistry())
-
-
-def plan_stack(stack: StackFile, registry: PluginRegistry) -> StackPlan:
-    """Resolve every entry's ``kind`` and validate its options."""
-    document = stack.document
     issues: list[ConfigIssue] = []
+    stack = parse_stack(YamlDocument.from_file(path), issues=issues)
+    return plan_stack(stack, registry or PluginRegistry(), issues=issues)
+
+
+def plan_stack(
+    stack: StackFile, registry: PluginRegistry, *, issues: list[ConfigIssue] | None = None
+) -> StackPlan:
+    """Resolve every entry's ``kind``, validate its options and run its preflight.
+
+    Args:
+        stack: the parsed stack file.
+        registry: where component kinds are looked up.
+        issues: problems already found in the file, reported with these.
+
+    Raises:
+        ConfigError: every problem found, ``issues`` included, in file order.
+    """
+    document = stack.document
+    issues = list(issues or ())
     planned: list[PlannedComponent] = []
     for spec in stack.components:
         path = ("components", spec.name)
@@ -92,9 +111,12 @@ def plan_stack(stack: StackFile, registry: PluginRegistry) -> StackPlan:
         except ConfigError as exc:
             issues.extend(exc.issues)
             continue
+        problems = cls.preflight(config, document.base_dir)
+        issues.extend(document.issue((*path, *p.field), p.message) for p in problems)
         timeout = spec.start_timeout_s or stack.settings.start_timeout_s
         planned.append(PlannedComponent(spec, cls, config, timeout))
     if issues:
+        issues.sort(key=lambda issue: (issue.file, issue.line or 0))
         raise ConfigError(issues)
     return StackPlan(stack, tuple(planned))
 

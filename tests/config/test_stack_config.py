@@ -616,13 +616,13 @@ def test_several_stack_file_errors_are_all_reported(registry: PluginRegistry) ->
         extras: true
         """,
         registry,
-    ) == [
-        "stack.yaml:13: extras: unknown section (allowed: stack, components)",
+    ) == [  # in file order, as a user reads and fixes them
         "stack.yaml:2: stack.shutdown_grace_s: expected a number, got 'soon'",
         "stack.yaml:6: components.beat.critical: expected true or false, got 1",
         "stack.yaml:7: components.log: expected a mapping with at least 'kind:'",
         "stack.yaml:12: components.feed.restart.policy: expected one of 'never', 'on-failure', "
         "got 'sometimes'",
+        "stack.yaml:13: extras: unknown section (allowed: stack, components)",
     ]
 
 
@@ -649,8 +649,8 @@ def test_errors_in_several_components_options_are_all_reported(registry: PluginR
         registry,
     ) == [
         "stack.yaml:4: components.beat.interval_s: expected a number, got 'ten'",
-        "stack.yaml:9: components.log.buffer: expected an integer, got 0.5",
         "stack.yaml:8: components.log.prefixes: expected a list, got 'agbotkit'",
+        "stack.yaml:9: components.log.buffer: expected an integer, got 0.5",
         f"stack.yaml:11: components.risk.kind: unknown component kind 'risk_engine' "
         f"(installed: {installed})",
         "stack.yaml:14: components.other.fail_after_beats: expected a value >= 0, got -1",

@@ -19,6 +19,7 @@ import trio
 from agbotkit.bus.bus import Bus
 from agbotkit.bus.subscription import MAX_BATCH, Subscription
 from agbotkit.bus.topic import Overflow, Topic
+from agbotkit.errors import ConfigError
 from agbotkit.model.books import PriceLevel
 from agbotkit.model.feeds import BookTop
 from agbotkit.model.markets import MarketInfo, MarketResolved
@@ -612,11 +613,20 @@ async def test_sighup_reloads_the_policy_file(stack: Path, autojump_clock: trio.
         assert isinstance(await judge(bus, buy("10")), OrderDenied)
 
 
+def test_an_invalid_policy_file_is_refused_before_anything_starts(
+    tmp_path: Path, stack: Path
+) -> None:
+    (tmp_path / "policies.yaml").write_text("policies:\n  - type: Nope\n")
+    with pytest.raises(ConfigError, match=r"components\.risk\.policy_file: policy file refused: "):
+        plan_file(stack)
+
+
 async def test_invalid_policy_file_at_start_fails_the_start(
     tmp_path: Path, stack: Path, autojump_clock: trio.abc.Clock
 ) -> None:
-    (tmp_path / "policies.yaml").write_text("policies:\n  - type: Nope\n")
     supervisor = Supervisor(plan_file(stack))
+    # Broken after planning (planning itself refuses it: see the next test).
+    (tmp_path / "policies.yaml").write_text("policies:\n  - type: Nope\n")
     with pytest.RaisesGroup(
         pytest.RaisesExc(Exception, match=r"policies\.yaml:2: policies\[0\]\.type: unknown policy")
     ):
