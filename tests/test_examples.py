@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from agbotkit.risk.component import RiskConfig
+from agbotkit.supervisor.plan import plan_file
+
 #: The ``run_cli`` fixture (conftest.py): argv -> (exit code, stdout, stderr).
 RunCli = Callable[..., tuple[int, str, str]]
 
@@ -23,3 +26,21 @@ def test_example_passes_check(run_cli: RunCli, stack: Path) -> None:
     code, out, err = run_cli("check", str(stack))
     assert (code, err) == (0, "")
     assert out.startswith(f"{stack}: ok: ")
+
+
+@pytest.mark.parametrize("stack", STACKS, ids=lambda path: str(path.relative_to(EXAMPLES)))
+def test_example_writes_nothing_into_the_repository(stack: Path) -> None:
+    # A file an example writes (kill-switch state, database, recording) goes under a
+    # `.agbotkit/` folder, which git ignores, never beside the repository's own files.
+    plan = plan_file(stack)
+    for component in plan.components:
+        config = component.config
+        written: list[Path] = []
+        if isinstance(config, RiskConfig):
+            written.append(config.state_path(component.name, plan.stack_dir))
+        for database in (getattr(config, "url", None), getattr(config, "history", None)):
+            url = database if isinstance(database, str) else getattr(database, "url", None)
+            if isinstance(url, str) and url.startswith("sqlite:///"):
+                written.append(plan.stack_dir / url.removeprefix("sqlite:///"))
+        for path in written:
+            assert ".agbotkit" in path.parts, f"{component.name} writes {path}"
