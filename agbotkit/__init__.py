@@ -16,72 +16,14 @@ from agbotkit.abc import Component as Component
 from agbotkit.abc import ComponentContext as ComponentContext
 from agbotkit.abc import NoOptions as NoOptions
 from agbotkit.abc import Problem as Problem
-from agbotkit.risk.policy import RiskPolicy as RiskPolicy
-from agbotkit.risk.policy import ScopedConfig as ScopedConfig
-from agbotkit.risk.policy import format_number as format_number
-from agbotkit.risk.policy import format_usd as format_usd
 
 # The bus and the topics components share
 from agbotkit.bus.bus import Bus as Bus
-from agbotkit.bus.topic import Overflow as Overflow
-from agbotkit.bus.topic import Topic as Topic
 from agbotkit.bus.subscription import BusClosedError as BusClosedError
 from agbotkit.bus.subscription import BusFullError as BusFullError
 from agbotkit.bus.subscription import Subscription as Subscription
-from agbotkit.topics import BOOKS as BOOKS
-from agbotkit.topics import COMPONENT_STATES as COMPONENT_STATES
-from agbotkit.topics import FEED_STATUS as FEED_STATUS
-from agbotkit.topics import FILLS as FILLS
-from agbotkit.topics import MARKETS as MARKETS
-from agbotkit.topics import MARKET_DATA as MARKET_DATA
-from agbotkit.topics import METRICS as METRICS
-from agbotkit.topics import ORDER_DECISIONS as ORDER_DECISIONS
-from agbotkit.topics import ORDER_INTENTS as ORDER_INTENTS
-from agbotkit.topics import ORDER_OUTCOMES as ORDER_OUTCOMES
-from agbotkit.topics import POSITIONS as POSITIONS
-from agbotkit.topics import RAW_FRAMES as RAW_FRAMES
-from agbotkit.topics import RISK_COMMANDS as RISK_COMMANDS
-from agbotkit.topics import RISK_STATE as RISK_STATE
-from agbotkit.topics import SUBSCRIPTIONS as SUBSCRIPTIONS
-
-# Values that travel on the bus
-from agbotkit.model.components import ComponentState as ComponentState
-from agbotkit.model.components import ComponentStateChanged as ComponentStateChanged
-from agbotkit.model.metrics import Metric as Metric
-from agbotkit.model.metrics import MetricType as MetricType
-from agbotkit.model.orders import Fill as Fill
-from agbotkit.model.orders import OrderAccepted as OrderAccepted
-from agbotkit.model.orders import OrderIntent as OrderIntent
-from agbotkit.model.orders import OrderOutcome as OrderOutcome
-from agbotkit.model.orders import OrderRejected as OrderRejected
-from agbotkit.model.orders import Position as Position
-from agbotkit.model.orders import PositionSnapshot as PositionSnapshot
-from agbotkit.model.risk import KillState as KillState
-from agbotkit.model.risk import KillSwitchChanged as KillSwitchChanged
-from agbotkit.model.risk import KillSwitchCommand as KillSwitchCommand
-from agbotkit.model.risk import OrderApproved as OrderApproved
-from agbotkit.model.risk import OrderDecision as OrderDecision
-from agbotkit.model.risk import OrderDenied as OrderDenied
-from agbotkit.model.risk import PolicyViolation as PolicyViolation
-from agbotkit.model.risk import RiskContext as RiskContext
-from agbotkit.model.risk import RiskDecision as RiskDecision
-from agbotkit.model.feeds import BookTop as BookTop
-from agbotkit.model.feeds import FeedStatusChanged as FeedStatusChanged
-from agbotkit.model.feeds import RawFrame as RawFrame
-from agbotkit.model.feeds import SubscriptionChange as SubscriptionChange
-from agbotkit.model.books import BestBidAsk as BestBidAsk
-from agbotkit.model.books import BookDelta as BookDelta
-from agbotkit.model.books import BookSnapshot as BookSnapshot
-from agbotkit.model.books import LevelChange as LevelChange
-from agbotkit.model.books import PriceLevel as PriceLevel
-from agbotkit.model.books import Side as Side
-from agbotkit.model.books import TickSizeChanged as TickSizeChanged
-from agbotkit.model.markets import MarketInfo as MarketInfo
-from agbotkit.model.markets import MarketResolved as MarketResolved
-from agbotkit.model.markets import NewMarket as NewMarket
-from agbotkit.model.markets import Trade as Trade
-from agbotkit.model.prices import ReferencePrice as ReferencePrice
-from agbotkit.model.prices import ReferencePriceSnapshot as ReferencePriceSnapshot
+from agbotkit.bus.topic import Overflow as Overflow
+from agbotkit.bus.topic import Topic as Topic
 
 # Options and their checks
 from agbotkit.config.checks import FieldValueError as FieldValueError
@@ -90,24 +32,6 @@ from agbotkit.config.checks import between as between
 from agbotkit.config.checks import greater_than as greater_than
 from agbotkit.config.checks import non_empty as non_empty
 from agbotkit.config.checks import one_of as one_of
-
-# Risk
-from agbotkit.risk.engine import RiskEngine as RiskEngine
-from agbotkit.risk.loading import engine_from_file as engine_from_file
-from agbotkit.risk.loading import load_policy_file as load_policy_file
-from agbotkit.risk.loading import parse_policies_yaml as parse_policies_yaml
-from agbotkit.risk.loading import reload_policy_file as reload_policy_file
-from agbotkit.risk.simulator import PolymarketSimulator as PolymarketSimulator
-
-# What every component needs again
-from agbotkit.toolkit.clock import wall_clock_ms as wall_clock_ms
-from agbotkit.toolkit.backoff import Backoff as Backoff
-from agbotkit.toolkit.tasks import aclose_within as aclose_within
-from agbotkit.toolkit.tasks import cleanup_within as cleanup_within
-from agbotkit.toolkit.tasks import consume as consume
-from agbotkit.toolkit.tasks import run_every as run_every
-from agbotkit.toolkit.tasks import take_waiting as take_waiting
-from agbotkit.logs import WarningThrottle as WarningThrottle
 
 # Errors
 from agbotkit.errors import AgbotkitError as AgbotkitError
@@ -134,15 +58,107 @@ from agbotkit.errors import TokenError as TokenError
 from agbotkit.errors import WsClosed as WsClosed
 from agbotkit.errors import WsError as WsError
 from agbotkit.errors import WsHandshakeError as WsHandshakeError
+from agbotkit.logs import WarningThrottle as WarningThrottle
+from agbotkit.model.books import BestBidAsk as BestBidAsk
+from agbotkit.model.books import BookDelta as BookDelta
+from agbotkit.model.books import BookSnapshot as BookSnapshot
+from agbotkit.model.books import LevelChange as LevelChange
+from agbotkit.model.books import PriceLevel as PriceLevel
+from agbotkit.model.books import Side as Side
+from agbotkit.model.books import TickSizeChanged as TickSizeChanged
+
+# Values that travel on the bus
+from agbotkit.model.components import ComponentState as ComponentState
+from agbotkit.model.components import ComponentStateChanged as ComponentStateChanged
+from agbotkit.model.feeds import BookTop as BookTop
+from agbotkit.model.feeds import FeedStatusChanged as FeedStatusChanged
+from agbotkit.model.feeds import RawFrame as RawFrame
+from agbotkit.model.feeds import SubscriptionChange as SubscriptionChange
+from agbotkit.model.markets import MarketInfo as MarketInfo
+from agbotkit.model.markets import MarketResolved as MarketResolved
+from agbotkit.model.markets import NewMarket as NewMarket
+from agbotkit.model.markets import Trade as Trade
+from agbotkit.model.metrics import Metric as Metric
+from agbotkit.model.metrics import MetricType as MetricType
+from agbotkit.model.orders import Fill as Fill
+from agbotkit.model.orders import OrderAccepted as OrderAccepted
+from agbotkit.model.orders import OrderIntent as OrderIntent
+from agbotkit.model.orders import OrderOutcome as OrderOutcome
+from agbotkit.model.orders import OrderRejected as OrderRejected
+from agbotkit.model.orders import Position as Position
+from agbotkit.model.orders import PositionSnapshot as PositionSnapshot
+from agbotkit.model.prices import ReferencePrice as ReferencePrice
+from agbotkit.model.prices import ReferencePriceSnapshot as ReferencePriceSnapshot
+from agbotkit.model.risk import KillState as KillState
+from agbotkit.model.risk import KillSwitchChanged as KillSwitchChanged
+from agbotkit.model.risk import KillSwitchCommand as KillSwitchCommand
+from agbotkit.model.risk import OrderApproved as OrderApproved
+from agbotkit.model.risk import OrderDecision as OrderDecision
+from agbotkit.model.risk import OrderDenied as OrderDenied
+from agbotkit.model.risk import PolicyViolation as PolicyViolation
+from agbotkit.model.risk import RiskContext as RiskContext
+from agbotkit.model.risk import RiskDecision as RiskDecision
+
+# Risk
+from agbotkit.risk.engine import RiskEngine as RiskEngine
+from agbotkit.risk.loading import engine_from_file as engine_from_file
+from agbotkit.risk.loading import load_policy_file as load_policy_file
+from agbotkit.risk.loading import parse_policies_yaml as parse_policies_yaml
+from agbotkit.risk.loading import reload_policy_file as reload_policy_file
+from agbotkit.risk.policy import RiskPolicy as RiskPolicy
+from agbotkit.risk.policy import ScopedConfig as ScopedConfig
+from agbotkit.risk.policy import format_number as format_number
+from agbotkit.risk.policy import format_usd as format_usd
+from agbotkit.risk.simulator import PolymarketSimulator as PolymarketSimulator
+from agbotkit.toolkit.backoff import Backoff as Backoff
+
+# What every component needs again
+from agbotkit.toolkit.clock import wall_clock_ms as wall_clock_ms
+from agbotkit.toolkit.tasks import aclose_within as aclose_within
+from agbotkit.toolkit.tasks import cleanup_within as cleanup_within
+from agbotkit.toolkit.tasks import consume as consume
+from agbotkit.toolkit.tasks import run_every as run_every
+from agbotkit.toolkit.tasks import take_waiting as take_waiting
+from agbotkit.topics import BOOKS as BOOKS
+from agbotkit.topics import COMPONENT_STATES as COMPONENT_STATES
+from agbotkit.topics import FEED_STATUS as FEED_STATUS
+from agbotkit.topics import FILLS as FILLS
+from agbotkit.topics import MARKET_DATA as MARKET_DATA
+from agbotkit.topics import MARKETS as MARKETS
+from agbotkit.topics import METRICS as METRICS
+from agbotkit.topics import ORDER_DECISIONS as ORDER_DECISIONS
+from agbotkit.topics import ORDER_INTENTS as ORDER_INTENTS
+from agbotkit.topics import ORDER_OUTCOMES as ORDER_OUTCOMES
+from agbotkit.topics import POSITIONS as POSITIONS
+from agbotkit.topics import RAW_FRAMES as RAW_FRAMES
+from agbotkit.topics import RISK_COMMANDS as RISK_COMMANDS
+from agbotkit.topics import RISK_STATE as RISK_STATE
+from agbotkit.topics import SUBSCRIPTIONS as SUBSCRIPTIONS
 
 try:
     __version__ = _metadata.version("agbotkit")
-except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+except (
+    _metadata.PackageNotFoundError
+):  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
 
 __all__ = [
-    "AgbotkitError",
     "BOOKS",
+    "COMPONENT_STATES",
+    "FEED_STATUS",
+    "FILLS",
+    "MARKETS",
+    "MARKET_DATA",
+    "METRICS",
+    "ORDER_DECISIONS",
+    "ORDER_INTENTS",
+    "ORDER_OUTCOMES",
+    "POSITIONS",
+    "RAW_FRAMES",
+    "RISK_COMMANDS",
+    "RISK_STATE",
+    "SUBSCRIPTIONS",
+    "AgbotkitError",
     "Backoff",
     "BestBidAsk",
     "BookDelta",
@@ -151,7 +167,6 @@ __all__ = [
     "Bus",
     "BusClosedError",
     "BusFullError",
-    "COMPONENT_STATES",
     "Component",
     "ComponentContext",
     "ComponentFailedError",
@@ -160,8 +175,6 @@ __all__ = [
     "ComponentStateChanged",
     "ConfigError",
     "ConfigIssue",
-    "FEED_STATUS",
-    "FILLS",
     "FeedSilentError",
     "FeedStatusChanged",
     "FieldValueError",
@@ -173,9 +186,6 @@ __all__ = [
     "KillSwitchChanged",
     "KillSwitchCommand",
     "LevelChange",
-    "MARKETS",
-    "MARKET_DATA",
-    "METRICS",
     "MalformedFrameError",
     "MarketInfo",
     "MarketResolved",
@@ -183,9 +193,6 @@ __all__ = [
     "MetricType",
     "NewMarket",
     "NoOptions",
-    "ORDER_DECISIONS",
-    "ORDER_INTENTS",
-    "ORDER_OUTCOMES",
     "OrderAccepted",
     "OrderApproved",
     "OrderDecision",
@@ -195,7 +202,6 @@ __all__ = [
     "OrderRejected",
     "OutOfOrderError",
     "Overflow",
-    "POSITIONS",
     "PluginError",
     "PolicyViolation",
     "PolymarketSimulator",
@@ -203,9 +209,6 @@ __all__ = [
     "PositionSnapshot",
     "PriceLevel",
     "Problem",
-    "RAW_FRAMES",
-    "RISK_COMMANDS",
-    "RISK_STATE",
     "RawFrame",
     "RecordingError",
     "ReferencePrice",
@@ -215,7 +218,6 @@ __all__ = [
     "RiskDecision",
     "RiskEngine",
     "RiskPolicy",
-    "SUBSCRIPTIONS",
     "SchemaVersionError",
     "ScopedConfig",
     "SettledTokenError",

@@ -43,6 +43,14 @@ class NoOptions:
     """The options class of a component that takes none."""
 
 
+@attrs.define
+class _Drains:
+    """The clean-ups in progress, and whether a forced stop cut them."""
+
+    scopes: set[trio.CancelScope] = attrs.field(factory=set)
+    cut: bool = False
+
+
 @attrs.frozen
 class ComponentContext:
     """What the supervisor hands every component.
@@ -60,7 +68,7 @@ class ComponentContext:
     stack_dir: Path = attrs.field(factory=Path.cwd)
     now_ms: Callable[[], int] = wall_clock_ms
     stack_name: str = "agbotkit"
-    _drains: set[trio.CancelScope] = attrs.field(factory=set, init=False, eq=False, repr=False)
+    _drains: _Drains = attrs.field(factory=lambda: _Drains(), init=False, eq=False, repr=False)
 
     @contextlib.contextmanager
     def draining(self, timeout_s: float) -> Iterator[trio.CancelScope]:
@@ -70,16 +78,21 @@ class ComponentContext:
         when the stack's grace period runs out or a second signal forces the stop.
         """
         scope = trio.CancelScope(shield=True, deadline=trio.current_time() + timeout_s)
-        self._drains.add(scope)
+        if self._drains.cut:
+            # The forced stop came before this clean-up began: it gets no time at all.
+            scope.cancel()
+        self._drains.scopes.add(scope)
         try:
             with scope:
                 yield scope
         finally:
-            self._drains.discard(scope)
+            self._drains.scopes.discard(scope)
 
     def cancel_drains(self) -> None:
-        """Cut every clean-up started with :meth:`draining` short (forced stop)."""
-        for scope in list(self._drains):
+        """Cut every clean-up started with :meth:`draining` short (forced stop), and every
+        one started from now on."""
+        self._drains.cut = True
+        for scope in list(self._drains.scopes):
             scope.cancel()
 
     @property

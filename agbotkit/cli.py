@@ -19,9 +19,10 @@ import attrs
 import trio
 
 from agbotkit import __version__
+from agbotkit.config.document import YamlDocument
 from agbotkit.config.schema import ComponentSpec
-from agbotkit.config.stack import StackFile, load_stack
-from agbotkit.errors import AgbotkitError, ConfigError, ForcedStopError, PluginError
+from agbotkit.config.stack import StackFile, parse_stack
+from agbotkit.errors import AgbotkitError, ConfigError, ConfigIssue, ForcedStopError, PluginError
 from agbotkit.logs import configure_logging
 from agbotkit.plugins import PluginRegistry
 from agbotkit.supervisor.plan import plan_file, plan_stack
@@ -43,26 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="agbotkit", description="Run and inspect agbotkit trading-bot stacks."
     )
     parser.add_argument("--version", action="version", version=f"agbotkit {__version__}")
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="store_const",
-        const="DEBUG",
-        dest="log_level",
-        help="log at DEBUG level (same as --log-level debug)",
-    )
-    parser.add_argument(
-        "--log-level",
-        type=str.upper,
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="default: info",
-    )
-    parser.add_argument(
-        "--log-format",
-        default="text",
-        choices=["text", "json"],
-        help="text for people, json lines for log collectors",
-    )
+    _add_global_options(parser, defaults=True)
     parser.set_defaults(log_level="INFO")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -92,7 +74,44 @@ def build_parser() -> argparse.ArgumentParser:
     risk.add_argument("--reason", default="", help="why (kill only): kept in the state file")
     risk.add_argument("--component", help="only the risk component of this name")
     _add_db_parser(commands)
+    _accept_global_options_after_commands(parser)
     return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    # After a command they must not reset what was given before it: no defaults there.
+    unset: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_const",
+        const="DEBUG",
+        dest="log_level",
+        help="log at DEBUG level (same as --log-level debug)",
+        **unset,
+    )
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="default: info",
+        **unset,
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="text for people, json lines for log collectors",
+        **({"default": "text"} if defaults else unset),
+    )
+
+
+def _accept_global_options_after_commands(parser: argparse.ArgumentParser) -> None:
+    """``agbotkit run x.yaml -v`` as well as ``agbotkit -v run x.yaml``."""
+    for action in parser._actions:  # argparse has no public walk over its subparsers
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                _add_global_options(command, defaults=False)
+                _accept_global_options_after_commands(command)
 
 
 def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -159,10 +178,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(stack: str, record_to: str | None = None) -> int:
     try:
-        stack_file = load_stack(stack)
+        issues: list[ConfigIssue] = []  # every problem of the file, reported at once
+        stack_file = parse_stack(YamlDocument.from_file(stack), issues=issues)
         if record_to is not None:
             stack_file = _with_recorder(stack_file, Path(record_to).resolve())
-        plan = plan_stack(stack_file, PluginRegistry())
+        plan = plan_stack(stack_file, PluginRegistry(), issues=issues)
     except (ConfigError, PluginError) as exc:
         print(f"agbotkit: invalid stack:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG

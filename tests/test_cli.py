@@ -18,6 +18,8 @@ from typing import IO
 
 import pytest
 
+from agbotkit.cli import build_parser
+
 #: The ``run_cli`` fixture (conftest.py): argv -> (exit code, stdout, stderr).
 RunCli = Callable[..., tuple[int, str, str]]
 
@@ -310,6 +312,46 @@ def test_check_refuses_a_policy_file_that_does_not_validate(
     assert code == 2
     assert f"{stack}:4: components.risk.policy_file: policy file refused: " in err
     assert "policies[0].max_size" in err
+
+
+def test_run_with_an_invalid_policy_file_exits_2_naming_it_before_starting_anything(
+    run_cli: RunCli, write_yaml: Callable[..., Path], tmp_path: Path
+) -> None:
+    (tmp_path / "policies.yaml").write_text("policies:\n  - type: PositionLimit\n")
+    stack = write_yaml("components:\n  risk:\n    kind: risk\n    policy_file: policies.yaml\n")
+    code, out, err = run_cli("run", str(stack))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "agbotkit: invalid stack:",
+        f"{stack}:4: components.risk.policy_file: policy file refused: "
+        f"{tmp_path / 'policies.yaml'}:2: policies[0].max_size: required field is missing",
+    ]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--log-level", "warning", "check", "{stack}"],
+        ["check", "{stack}", "--log-level", "warning"],
+        ["check", "--log-format", "json", "{stack}", "-v"],
+    ],
+)
+def test_global_options_go_before_or_after_the_command(
+    run_cli: RunCli, write_yaml: Callable[..., Path], argv: list[str]
+) -> None:
+    stack = write_yaml(STACK)
+    code, out, err = run_cli(*(arg.format(stack=stack) for arg in argv))
+    assert (code, err) == (0, "")
+    assert out.startswith(f"{stack}: ok: ")
+
+
+def test_an_option_after_the_command_wins_over_the_same_before_it() -> None:
+    args = build_parser().parse_args(["--log-level", "error", "run", "x.yaml", "-v"])
+    assert (args.log_level, args.log_format) == ("DEBUG", "text")
+    args = build_parser().parse_args(["-v", "run", "x.yaml"])
+    assert args.log_level == "DEBUG"
+    args = build_parser().parse_args(["run", "x.yaml"])
+    assert (args.log_level, args.log_format) == ("INFO", "text")
 
 
 def test_check_several_stacks_reports_each(
