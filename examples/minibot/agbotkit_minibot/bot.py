@@ -53,7 +53,8 @@ class MinibotConfig:
         imbalance_threshold: (bids - asks) / (bids + asks) over the top ``depth`` levels
             beyond which it trades.
         depth: levels per side in the imbalance.
-        log_to_stdout: also print what it does on standard output.
+        log_to_stdout: print what it does on standard output (``minibot: ...`` lines)
+            instead of through agbotkit's log; either way each line appears once.
     """
 
     interval_s: float = attrs.field(default=1.0, validator=greater_than(0))
@@ -82,6 +83,8 @@ class Minibot(Component[MinibotConfig]):
             handler = logging.StreamHandler(sys.stdout)
             handler.setFormatter(logging.Formatter("minibot: %(message)s"))
             self._log.addHandler(handler)
+            # Not to the log on stderr as well: on a console that printed every line twice.
+            self._log.propagate = False
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         bus = self.context.bus
