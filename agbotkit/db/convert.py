@@ -19,11 +19,17 @@ from agbotkit.model.orders import (
     OrderIntent,
     OrderOutcome,
     OrderRejected,
+    Position,
     PositionSnapshot,
 )
 from agbotkit.model.risk import OrderDecision, OrderDenied
 
-__all__ = ["PositionThrottle", "RecordMaker", "position_record"]
+__all__ = [
+    "PositionThrottle",
+    "RecordMaker",
+    "position_from_record",
+    "position_record",
+]
 
 #: Intents remembered to complete the venue's answers (which carry no side, price, size).
 _REMEMBERED_INTENTS = 100_000
@@ -137,6 +143,20 @@ def position_record(snapshot: PositionSnapshot) -> PositionRecord:
         fees_usd=position.fees_usd,
         mark=position.mark,
         settled=position.settled,
+    )
+
+
+def position_from_record(record: PositionRecord) -> Position:
+    """The position a stored snapshot row holds (the inverse of :func:`position_record`)."""
+    return Position(
+        record.token_id,
+        record.market,
+        record.size,
+        record.cost_basis_usd,
+        record.realised_pnl_usd,
+        record.fees_usd,
+        record.mark,
+        record.settled,
     )
 
 

@@ -11,6 +11,7 @@ import trio
 
 from agbotkit.abc import ComponentContext
 from agbotkit.db.backend import StorageBackend
+from agbotkit.db.convert import position_from_record
 from agbotkit.db.database import DatabaseConfig
 from agbotkit.db.migrations import schema_status
 from agbotkit.errors import StorageError
@@ -43,16 +44,4 @@ async def load_positions(
 def _latest(backend: StorageBackend, source: str) -> list[Position]:
     if schema_status(backend).current == 0:
         return []
-    return [
-        Position(
-            record.token_id,
-            record.market,
-            record.size,
-            record.cost_basis_usd,
-            record.realised_pnl_usd,
-            record.fees_usd,
-            record.mark,
-            record.settled,
-        )
-        for record in backend.latest_positions(source)
-    ]
+    return [position_from_record(record) for record in backend.latest_positions(source)]
