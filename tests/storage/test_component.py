@@ -21,8 +21,9 @@ from agbotkit.abc import ComponentContext
 from agbotkit.bus.bus import Bus
 from agbotkit.db.backend import StorageBackend
 from agbotkit.db.migrations import latest_version, upgrade
-from agbotkit.db.records import ExecutionQuery, MetricsQuery, OrderStatus
-from agbotkit.errors import SchemaVersionError
+from agbotkit.db.records import ExecutionQuery, FillRecord, MetricsQuery, OrderStatus
+from agbotkit.db.url import parse_storage_url
+from agbotkit.errors import SchemaVersionError, StorageError
 from agbotkit.model.metrics import Metric
 from agbotkit.model.orders import (
     Fill,
@@ -35,9 +36,11 @@ from agbotkit.model.orders import (
 )
 from agbotkit.model.risk import OrderApproved, OrderDenied
 from agbotkit.storage.component import RetentionConfig, Storage, StorageConfig
+from agbotkit.storage.spill import SpillFile
 from agbotkit.topics import FILLS, METRICS, ORDER_DECISIONS, ORDER_OUTCOMES, POSITIONS
 
 from .conftest import OpenDb, Outage
+from .test_writer import refuse_fills
 
 NOW = 1_763_900_000_000
 ALL_TIME = ExecutionQuery(start_ms=0, end_ms=NOW * 2)
@@ -373,3 +376,30 @@ async def test_when_the_database_is_slower_than_the_feed_metrics_drop_counted(
     assert len(series.timestamps) + dropped == 5000
     assert series.values[-1] == 4999.0
     assert len(backend.query_fills(ALL_TIME)) == 10
+
+
+@pytest.mark.parametrize("backend_kind", ["sqlite"])
+async def test_rows_the_database_refuses_stop_the_component_and_stay_journaled_once(
+    storage_url: str, open_db: OpenDb, tmp_path: Path
+) -> None:
+    upgrade(open_db(storage_url))
+    path = parse_storage_url(storage_url).path
+    assert path is not None
+    refuse_fills(path)
+    bus = Bus()
+    context = ComponentContext("store", bus, stack_dir=tmp_path, now_ms=lambda: NOW)
+    component = Storage(make_config(storage_url, "off"), context)
+    with pytest.RaisesGroup(
+        pytest.RaisesExc(StorageError, match="fills refused by a test trigger"),
+        flatten_subgroups=True,
+    ):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(component.run)
+            for number in range(1, 11):
+                await bus.publish(FILLS, fill(number))
+            await trio.sleep_forever()  # until the component fails
+    # Kept on disk, each row once (the stop's retries add no copies), for the next start.
+    spilled = SpillFile(component.writer.spill.path).load()
+    assert sorted(int(r.order_id.split("-")[1]) for r in spilled if isinstance(r, FillRecord)) == [
+        *range(1, 11)
+    ]
