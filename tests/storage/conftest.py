@@ -3,8 +3,10 @@ PostgreSQL with TimescaleDB when the server has the extension (else it skips, sa
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from pathlib import Path
@@ -158,3 +160,23 @@ def outage(backend_kind: str, tmp_path: Path) -> Any:
     with ThrowawayPostgres(require_postgres(find_postgres_binaries())) as server:
         url = server.create_database("outage")
         yield Outage(url, lambda: server.stop(immediate=True), server.start)
+
+
+@contextlib.contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """``path`` cannot be written for the block: immutable (``chattr +i``) under root, whom
+    file modes do not stop, else mode 0444. Skips where neither is possible."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        try:
+            yield
+        finally:
+            path.chmod(0o644)
+        return
+    done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot make {path} read-only as root (chattr +i): {done.stderr!r}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)

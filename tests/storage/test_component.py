@@ -39,7 +39,7 @@ from agbotkit.storage.component import RetentionConfig, Storage, StorageConfig
 from agbotkit.storage.spill import SpillFile
 from agbotkit.topics import FILLS, METRICS, ORDER_DECISIONS, ORDER_OUTCOMES, POSITIONS
 
-from .conftest import OpenDb, Outage
+from .conftest import OpenDb, Outage, read_only
 from .test_writer import refuse_fills
 
 NOW = 1_763_900_000_000
@@ -403,3 +403,26 @@ async def test_rows_the_database_refuses_stop_the_component_and_stay_journaled_o
     assert sorted(int(r.order_id.split("-")[1]) for r in spilled if isinstance(r, FillRecord)) == [
         *range(1, 11)
     ]
+
+
+@pytest.mark.parametrize("backend_kind", ["sqlite"])
+async def test_a_read_only_database_at_start_is_retried_not_fatal(
+    start_storage: Any, storage_url: str, open_db: OpenDb, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = parse_storage_url(storage_url).path
+    assert path is not None
+    open_db(storage_url).ping()  # an empty database file, no schema yet
+    bus = Bus()
+    with read_only(path):
+        running = await start_storage(bus, storage_url, connect_timeout_s=0.2)
+        writer = running.component.writer
+        assert writer.connected is False
+        assert "not reachable at start" in caplog.text
+        assert "readonly" in caplog.text  # says why
+        for number in range(1, 6):
+            await bus.publish(FILLS, fill(number))
+        await wait_until(lambda: writer.spill.rows == 5)  # journaled, nothing lost
+    await wait_until(lambda: writer.pending_execution == 0)
+    await running.stop()
+    fills = open_db(storage_url).query_fills(ALL_TIME)
+    assert sorted(int(f.order_id.split("-")[1]) for f in fills) == [1, 2, 3, 4, 5]
