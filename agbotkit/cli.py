@@ -276,6 +276,9 @@ def _db(args: argparse.Namespace) -> int:
     except (ConfigError, PluginError) as exc:
         print(f"agbotkit: invalid stack:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except AgbotkitError as exc:  # e.g. the PostgreSQL driver is not installed
+        print(f"agbotkit: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     try:
         if args.db_action == "status":
             lines = db_commands.status_lines(backend)

@@ -18,6 +18,7 @@ import pytest
 
 from agbotkit.db.backend import ExecutionBatch
 from agbotkit.db.commands import parse_time
+from agbotkit.db.connect import POSTGRES_DRIVER_MISSING
 from agbotkit.db.migrations import Migration, upgrade
 from agbotkit.db.records import FillRecord, OrderRecord, PositionRecord
 from agbotkit.model.metrics import Metric
@@ -398,3 +399,33 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(
         err = child.stderr.read()
         code = child.wait(timeout=120)
     assert (code, err) == (0, "")
+
+
+# -- the optional PostgreSQL driver ------------------------------------------------------------
+
+WITHOUT_PSYCOPG = (
+    "import sys; sys.modules['psycopg'] = None; "  # as if agbotkit[postgresql] were not installed
+    "from agbotkit.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+INSTALL = "pip install 'agbotkit[postgresql]'"
+
+
+def run_without_driver(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_PSYCOPG, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_without_the_driver_a_postgresql_url_says_what_to_install(write_yaml: WriteYaml) -> None:
+    stack = str(stack_for("postgresql://bot@127.0.0.1:1/agbotkit", write_yaml, "off"))
+    status = run_without_driver("db", "status", "--stack", stack)
+    assert (status.returncode, status.stderr) == (1, f"agbotkit: {POSTGRES_DRIVER_MISSING}\n")
+    assert INSTALL in POSTGRES_DRIVER_MISSING
+    run = run_without_driver("run", stack)
+    assert run.returncode == 1
+    assert INSTALL in run.stderr
+    assert "Traceback" not in run.stderr
