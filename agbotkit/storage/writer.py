@@ -205,8 +205,7 @@ class BatchWriter:
             raise StorageError(message) from exc
         if slow and not self._warned_slow:
             self.log.warning(
-                "the database is slower than the execution feed: rows past %d in memory go to "
-                "%s",
+                "the database is slower than the execution feed: rows past %d in memory go to %s",
                 self.memory_rows,
                 self.spill.path,
             )
@@ -295,7 +294,9 @@ class BatchWriter:
                 self._journal(batch)
                 execution.written()
                 self.log.error(
-                    "the database refused %d execution rows; kept in %s", len(batch), self.spill.path
+                    "the database refused %d execution rows; kept in %s",
+                    len(batch),
+                    self.spill.path,
                 )
                 raise
             execution.written()

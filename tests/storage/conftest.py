@@ -8,8 +8,8 @@ import itertools
 import os
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 

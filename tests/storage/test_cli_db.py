@@ -393,7 +393,8 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(
         stderr=subprocess.PIPE,
         text=True,
     ) as child:
-        assert child.stdout is not None and child.stderr is not None
+        assert child.stdout is not None
+        assert child.stderr is not None
         assert child.stdout.readline().startswith("timestamp")
         child.stdout.close()  # as `| head -1` does
         err = child.stderr.read()

@@ -21,7 +21,6 @@ from agbotkit.abc import ComponentContext
 from agbotkit.bus.bus import Bus
 from agbotkit.db.migrations import upgrade
 from agbotkit.db.records import ExecutionQuery
-
 from agbotkit.storage.component import Storage
 
 from .conftest import OpenDb, Outage

@@ -120,12 +120,14 @@ def test_a_read_only_file_is_unavailable_until_it_can_be_written(
         else:
             setup.ping()  # an empty database file
     backend = SqliteBackend(parse_storage_url(f"sqlite:///{db_path}"))
-    with read_only(db_path):
-        with pytest.raises(StorageUnavailableError, match="readonly"):
-            check_schema(backend, auto_upgrade=True)
-            backend.write_metrics(metrics(3))
-    check_schema(backend, auto_upgrade=True)  # reconnects by itself, and can write now
-    assert backend.write_metrics(metrics(3)) == 3
+
+    def store() -> int:
+        check_schema(backend, auto_upgrade=True)
+        return backend.write_metrics(metrics(3))
+
+    with read_only(db_path), pytest.raises(StorageUnavailableError, match="readonly"):
+        store()
+    assert store() == 3  # reconnects by itself, and can write now
     backend.close()
 
 
