@@ -395,8 +395,8 @@ async def test_rows_the_database_refuses_stop_the_component_and_stay_journaled_o
     ):
         async with trio.open_nursery() as nursery:
             await nursery.start(component.run)
-            for number in range(1, 11):
-                await bus.publish(FILLS, fill(number))
+            for number in range(1, 11):  # all in the subscription before any write
+                bus.publish_nowait(FILLS, fill(number))
             await trio.sleep_forever()  # until the component fails
     # Kept on disk, each row once (the stop's retries add no copies), for the next start.
     spilled = SpillFile(component.writer.spill.path).load()
