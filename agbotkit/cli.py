@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -119,13 +120,14 @@ def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "db",
         help="the database of a stack's storage component: schema and stored rows",
         description="Times (--since, --until) are epoch ms, ISO 8601 (UTC unless an offset "
-        "is given) or a duration before now such as 15m, 2h, 7d.",
+        "is given) or a duration before now such as 15m, 2h, 7d. Output piped into a reader "
+        "that stops early (| head) ends quietly, with exit code 0.",
     )
     actions = db.add_subparsers(dest="db_action", required=True, metavar="ACTION")
     for name, text in (
         ("status", "schema version, pending migrations and rows per table"),
         ("upgrade", "apply pending migrations (up to --to)"),
-        ("downgrade", "undo migrations (one step, or down to --to; 0 removes every table)"),
+        ("downgrade", "undo migrations down to --to N (0 removes every table)"),
         ("metrics", "stored samples of a metric"),
         ("orders", "stored order events"),
         ("fills", "stored fills"),
@@ -134,8 +136,23 @@ def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         action = actions.add_parser(name, help=text)
         action.add_argument("--stack", required=True, help="the stack file (YAML)")
         action.add_argument("--component", help="the storage component, when there are several")
-        if name in ("upgrade", "downgrade"):
+        if name == "upgrade":
             action.add_argument("--to", type=int, help="the schema version to reach")
+        if name == "downgrade":
+            action.add_argument(
+                "--to", type=int, required=True, help="the schema version to reach (required)"
+            )
+            action.add_argument(
+                "--yes",
+                action="store_true",
+                help="do not ask (scripts); without it the question is asked on a terminal, "
+                "and the downgrade is refused when stdin is not one",
+            )
+            action.add_argument(
+                "--force",
+                action="store_true",
+                help="also when it drops orders or fills that hold rows",
+            )
         if name in ("metrics", "orders", "fills", "positions"):
             if name == "metrics":
                 action.add_argument("name", help="the metric name; * matches anything")
@@ -279,11 +296,20 @@ def _db(args: argparse.Namespace) -> int:
     except (ConfigError, PluginError) as exc:
         print(f"agbotkit: invalid stack:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except AgbotkitError as exc:  # e.g. the PostgreSQL driver is not installed
+        print(f"agbotkit: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     try:
         if args.db_action == "status":
             lines = db_commands.status_lines(backend)
         elif args.db_action in ("upgrade", "downgrade"):
-            lines = db_commands.schema_lines(backend, args.db_action, args.to)
+            lines = db_commands.schema_lines(
+                backend,
+                args.db_action,
+                args.to,
+                confirm=_db_confirm(getattr(args, "yes", False)),
+                force=getattr(args, "force", False),
+            )
         else:
             lines = db_commands.query_lines(backend, _db_query(args, db_commands))
     except ValueError as exc:
@@ -294,8 +320,36 @@ def _db(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     finally:
         backend.close()
-    for line in lines:
-        print(line)
+    return _db_print(lines)
+
+
+def _db_confirm(yes: bool) -> Callable[[str], bool]:
+    """How ``db downgrade`` confirms: ``--yes``, else a question on the terminal."""
+
+    def ask(question: str) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise ValueError(
+                f"refusing to {question.rstrip('?')}: stdin is not a terminal to ask on "
+                "(pass --yes to confirm)"
+            )
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+    return ask
+
+
+def _db_print(lines: Sequence[str]) -> int:
+    """Print ``lines``; a reader that stops early (``| head``) is not an error."""
+    try:
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Point stdout at /dev/null: the interpreter's own flush at exit would hit the
+        # closed pipe again and print a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     return EXIT_OK
 
 

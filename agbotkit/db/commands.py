@@ -1,9 +1,13 @@
 """``agbotkit db ...``: a stack's database from a shell (schema, and the query API).
 
 * ``status``: the database, its schema version, pending migrations, rows per table.
-* ``upgrade [--to N]`` / ``downgrade [--to N]``: apply or undo migrations.
+* ``upgrade [--to N]``: apply migrations.
+* ``downgrade --to N``: undo migrations down to version N, after a confirmation
+  (``--yes``, or a question on a terminal); undoing a migration that drops ``orders`` or
+  ``fills`` while they hold rows also needs ``--force``.
 * ``metrics NAME``, ``orders``, ``fills``, ``positions``: query stored rows (table, JSON
-  lines or CSV).
+  lines or CSV). Tables shorten long ids (first 10 characters and ``…``); CSV and JSON keep
+  them whole.
 
 The database is the one of the stack's ``storage`` component (``--component`` picks one
 when there are several). The caller plans the stack file and hands the component in: this
@@ -28,12 +32,20 @@ import attrs
 from agbotkit.config.schema import PlannedComponentLike
 from agbotkit.db.backend import StorageBackend
 from agbotkit.db.database import DatabaseConfig
-from agbotkit.db.migrations import downgrade, schema_status, upgrade
+from agbotkit.db.migrations import downgrade, load_migrations, schema_status, upgrade
 from agbotkit.db.records import TABLES, ExecutionQuery, MetricsQuery
 from agbotkit.errors import ConfigError, ConfigIssue, StorageError
 from agbotkit.toolkit.clock import wall_clock_ms
 
-__all__ = ["FORMATS", "find_database", "parse_time", "query_lines", "schema_lines", "status_lines"]
+__all__ = [
+    "FORMATS",
+    "PROTECTED_TABLES",
+    "find_database",
+    "parse_time",
+    "query_lines",
+    "schema_lines",
+    "status_lines",
+]
 
 #: Output formats of the query commands.
 FORMATS = ("table", "json", "csv")
@@ -118,18 +130,78 @@ def status_lines(backend: StorageBackend) -> list[str]:
     return lines
 
 
-def schema_lines(backend: StorageBackend, action: str, to: int | None) -> list[str]:
-    """``agbotkit db upgrade`` / ``downgrade``."""
+#: Tables a downgrade does not drop without ``--force`` while they hold rows.
+PROTECTED_TABLES = ("orders", "fills")
+_DROP_TABLE = re.compile(r"\bDROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?([a-z_][a-z0-9_]*)", re.IGNORECASE)
+
+
+def schema_lines(
+    backend: StorageBackend,
+    action: str,
+    to: int | None,
+    *,
+    confirm: Callable[[str], bool] | None = None,
+    force: bool = False,
+) -> list[str]:
+    """``agbotkit db upgrade`` / ``downgrade``.
+
+    A downgrade needs ``to``, and ``confirm`` (asked what will be undone) to answer yes;
+    when it would drop ``orders`` or ``fills`` holding rows, ``force`` too.
+
+    Raises:
+        ValueError: ``to`` is missing, ``force`` is needed, or ``confirm`` is missing
+            or said no: a usage error, nothing was changed.
+        StorageError: the database failed.
+    """
     if action == "upgrade":
         done = upgrade(backend, to)
         verb = "applied"
     else:
-        done = downgrade(backend, to)
+        if to is None:
+            raise ValueError("downgrade needs the version to reach: --to N (0 removes every table)")
+        question = _downgrade_question(backend, to, force=force)
+        if question is None:
+            done = []
+        elif confirm is None or not confirm(question):
+            raise ValueError("downgrade not confirmed: nothing was changed")
+        else:
+            done = downgrade(backend, to)
         verb = "undone"
     status = schema_status(backend)
     lines = [f"{verb} {m.label}" for m in done]
     lines.append(f"schema at version {status.current} of {status.latest} ({status.dialect})")
     return lines
+
+
+def _downgrade_question(backend: StorageBackend, to: int, *, force: bool) -> str | None:
+    """What to ask before downgrading to ``to`` (``None``: nothing to undo).
+
+    Raises:
+        ValueError: it would drop orders or fills holding rows, without ``force``.
+        SchemaVersionError: the schema is newer than this agbotkit knows.
+        StorageError: ``to`` is above the current version.
+    """
+    status = schema_status(backend)
+    if status.too_new or not 0 <= to <= status.current:
+        downgrade(backend, to)  # raises the error that says why, and changes nothing
+    undo = [m for m in load_migrations(status.dialect)[::-1] if to < m.version <= status.current]
+    if not undo:
+        return None
+    dropped = {t.lower() for m in undo for t in _DROP_TABLE.findall(m.down)}
+    held = {t: backend.count_rows(t) for t in PROTECTED_TABLES if t in dropped}
+    held = {t: n for t, n in held.items() if n}
+    dropping = ", ".join(f"{table} ({rows} rows)" for table, rows in held.items())
+    if held and not force:
+        raise ValueError(
+            f"downgrading to version {to} drops {dropping}: orders and fills are not "
+            "dropped without --force (export them first: agbotkit db orders|fills --format csv)"
+        )
+    tables = ", ".join(sorted(dropped)) or "no tables"
+    return (
+        f"undo {', '.join(m.label for m in undo)} on {backend.description}, dropping {tables}"
+        + (f" (with {dropping})" if held else "")
+        + "?"
+    )
 
 
 @attrs.frozen
@@ -215,12 +287,25 @@ def _format(rows: list[dict[str, Any]], output: str) -> list[str]:
         writer.writeheader()
         writer.writerows(rows)
         return buffer.getvalue().splitlines()
-    cells = [[_cell(row[c]) for c in columns] for row in rows]
+    cells = [[_cell(row[c], short=_is_id(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     return lines
 
 
-def _cell(value: Any) -> str:
-    return "" if value is None else str(value)
+#: In tables, ids longer than this show their first ``ID_WIDTH - 1`` characters and ``…``
+#: (Polymarket's order ids, token ids and condition ids run to 66-77 characters); CSV and
+#: JSON keep them whole.
+ID_WIDTH = 11
+
+
+def _is_id(column: str) -> bool:
+    return column in ("id", "market") or column.endswith("_id")
+
+
+def _cell(value: Any, *, short: bool = False) -> str:
+    text = "" if value is None else str(value)
+    if short and len(text) > ID_WIDTH:
+        return text[: ID_WIDTH - 1] + "…"
+    return text

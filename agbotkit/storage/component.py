@@ -13,8 +13,12 @@ What it stores, from which topics:
 It never slows the trading path. Rows are written in batches (``batch_size`` rows, or what
 waited ``flush_interval_s``) from a worker thread. When the database is slower than the
 feed, metrics and frames are dropped, oldest first, and counted; orders, fills and
-positions are never dropped: they wait in memory and then in the spill file
-(:mod:`agbotkit.storage.spill`). A database that goes away is retried with jittered
+positions are never dropped: while the database cannot take them, each is written to the
+fsync'd spill file (:mod:`agbotkit.storage.spill`) as it arrives, so a crash during an
+outage loses none; while it is only slower than the feed they wait in memory, up to
+``execution_memory_rows``, and the rest goes to the spill file. Rows the database refuses
+for another reason are kept in the spill file and the component stops with the error;
+a spill file that cannot be written stops it at once, saying so. A database that goes away is retried with jittered
 exponential backoff, and what waited is written once it answers. A stop writes everything
 accepted within ``drain_timeout_s``; execution rows it could not write stay in the spill
 file for the next start.
@@ -92,8 +96,9 @@ class StorageConfig(DatabaseConfig):
             empty).
         record_frames: also store every raw market-data frame (``market_frames``).
         frames_buffer: frames held while a batch is written (drop-oldest, counted).
-        execution_memory_rows: execution rows held in memory while the database is away;
-            past it they go to the spill file.
+        execution_memory_rows: execution rows held in memory while the database is slower
+            than the feed; past it they go to the spill file. (While the database is away,
+            every row goes to the spill file at once.)
         spill_file: the spill file (default ``<component name>.spill.jsonl`` beside the
             stack file).
         positions_interval_s: the least time between two stored snapshots of an unchanged
@@ -204,12 +209,12 @@ class Storage(Component[StorageConfig]):
             if await self.writer.flush():
                 await self._apply_retention_settings()
                 return
+        self.writer.connected = False  # also when the attempt ran out of time: journal first
         self.context.logger.warning(
-            "database %s not reachable at start: buffering (metrics %d, execution rows in "
-            "memory %d, then in %s)",
+            "database %s not reachable at start: buffering (metrics %d in memory, execution "
+            "rows in %s) and retrying",
             self.backend.description,
             self.config.metrics_buffer,
-            self.config.execution_memory_rows,
             self.writer.spill.path,
         )
 
@@ -224,7 +229,7 @@ class Storage(Component[StorageConfig]):
         if not flushed:
             metrics_lost, frames_lost = self.writer.abandon()
             self.context.logger.error(
-                "stopped with the database unreachable: %d metrics and %d frames lost; "
+                "stopped without writing everything: %d metrics and %d frames lost; "
                 "%d execution rows kept in %s for the next start",
                 metrics_lost,
                 frames_lost,

@@ -8,8 +8,9 @@
   a full batch is dropped and counted.
 * ``ORDER_DECISIONS``, ``ORDER_OUTCOMES``, ``FILLS``, ``POSITIONS`` (lossless: publishers
   wait for room, so these are taken at once): made into records
-  (:mod:`agbotkit.db.convert`) and queued, never dropped; position snapshots pass the
-  :class:`~agbotkit.db.convert.PositionThrottle` first.
+  (:mod:`agbotkit.db.convert`) and queued, never dropped, with whatever else already
+  waits in the subscription (a burst reaches the journal in one write); position
+  snapshots pass the :class:`~agbotkit.db.convert.PositionThrottle` first.
 
 At a stop, :meth:`Ingest.take_waiting` takes what the subscriptions still hold, without
 waiting, so the final flush writes it.
@@ -32,6 +33,7 @@ from agbotkit.model.feeds import RawFrame
 from agbotkit.model.metrics import Metric
 from agbotkit.model.orders import Fill, OrderOutcome, PositionSnapshot
 from agbotkit.model.risk import OrderDecision
+from agbotkit.storage.spill import ExecutionRecord
 from agbotkit.storage.writer import BatchWriter
 from agbotkit.toolkit.tasks import consume, take_waiting
 from agbotkit.topics import FILLS, METRICS, ORDER_DECISIONS, ORDER_OUTCOMES, POSITIONS, RAW_FRAMES
@@ -45,10 +47,10 @@ EXECUTION_BUFFER = 10_000
 
 @attrs.frozen
 class _Feed(Generic[E]):
-    """A lossless subscription and what takes each of its events."""
+    """A lossless subscription and what each of its events becomes."""
 
     events: Subscription[E]
-    accept: Callable[[E], None]
+    records: Callable[[E], list[ExecutionRecord]]
 
 
 class Ingest:
@@ -107,8 +109,10 @@ class Ingest:
                     bus.subscribe(RAW_FRAMES, buffer=frames_buffer, overflow=Overflow.DROP_OLDEST)
                 )
 
-            def lossless(events: Subscription[E], accept: Callable[[E], None]) -> _Feed[E]:
-                return _Feed(stack.enter_context(events), accept)
+            def lossless(
+                events: Subscription[E], records: Callable[[E], list[ExecutionRecord]]
+            ) -> _Feed[E]:
+                return _Feed(stack.enter_context(events), records)
 
             self._execution = [
                 lossless(bus.subscribe(ORDER_DECISIONS, buffer=EXECUTION_BUFFER), self._decision),
@@ -124,7 +128,7 @@ class Ingest:
         if self._frames is not None:
             nursery.start_soon(consume, self._frames, self._frame)
         for feed in self._execution:
-            nursery.start_soon(consume, feed.events, feed.accept)
+            nursery.start_soon(self._collect_execution, feed)
 
     async def collect_metrics(self) -> None:
         """Take metric samples while the writer has room for them; return when the bus
@@ -145,8 +149,7 @@ class Ingest:
     def take_waiting(self) -> None:
         """Take what the subscriptions still hold, without waiting (the stack is stopping)."""
         for feed in self._execution:
-            for event in take_waiting(feed.events):
-                feed.accept(event)
+            self._accept(feed, take_waiting(feed.events))
         if self._metrics is not None:
             for metric in take_waiting(self._metrics):
                 self._metric(metric)
@@ -170,16 +173,25 @@ class Ingest:
         if not self.writer.add_frame(frame):
             self._frames_overflow += 1
 
-    def _decision(self, event: OrderDecision) -> None:
-        self.writer.add_execution([self.records.decision(event)])
+    async def _collect_execution(self, feed: _Feed[Any]) -> None:
+        async for event in feed.events:
+            # With what else waits: a burst is journaled with one fsync, not one per event.
+            self._accept(feed, [event, *take_waiting(feed.events)])
 
-    def _outcome(self, event: OrderOutcome) -> None:
-        self.writer.add_execution([self.records.outcome(event)])
+    def _accept(self, feed: _Feed[Any], events: list[Any]) -> None:
+        records = [record for event in events for record in feed.records(event)]
+        if records:
+            self.writer.add_execution(records)
 
-    def _fill(self, event: Fill) -> None:
-        self.writer.add_execution([self.records.fill(event)])
+    def _decision(self, event: OrderDecision) -> list[ExecutionRecord]:
+        return [self.records.decision(event)]
 
-    def _position(self, event: PositionSnapshot) -> None:
+    def _outcome(self, event: OrderOutcome) -> list[ExecutionRecord]:
+        return [self.records.outcome(event)]
+
+    def _fill(self, event: Fill) -> list[ExecutionRecord]:
+        return [self.records.fill(event)]
+
+    def _position(self, event: PositionSnapshot) -> list[ExecutionRecord]:
         record = position_record(event)
-        if self.positions.keep(record):
-            self.writer.add_execution([record])
+        return [record] if self.positions.keep(record) else []

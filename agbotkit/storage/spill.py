@@ -1,8 +1,9 @@
 """The spill file: execution rows the database could not take yet, kept on local disk.
 
-Orders, fills and positions are never dropped. While the database is unreachable they wait
-in memory; past the component's ``execution_memory_rows`` (and at a stop with the database
-still away) they are appended here, one JSON object per line, flushed and fsync'd. The next
+Orders, fills and positions are never dropped. While the database cannot take them they are
+appended here as they arrive (and, while it is slower than the feed, those past the
+component's ``execution_memory_rows``), one JSON object per line, flushed and fsync'd
+before anything else happens. The next
 time the database answers, and at the next start, the file is written to the database first
 (the rows' unique keys make that safe to repeat) and then emptied.
 
@@ -12,6 +13,7 @@ others are kept.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -73,12 +75,17 @@ class SpillFile:
         self.rows += len(lines)
         return len(lines)
 
-    def load(self) -> list[ExecutionRecord]:
-        """Every record in the file, oldest first (unreadable lines logged and skipped)."""
+    def load(self, start: int = 0, stop: int | None = None) -> list[ExecutionRecord]:
+        """The records of rows ``start`` to ``stop`` (all by default), oldest first;
+        unreadable lines are logged and skipped.
+
+        Rows are counted as :attr:`rows` counts them (non-blank lines), so a caller may read
+        what was appended up to now while more is being appended.
+        """
         if not self.path.exists():
             return []
         records: list[ExecutionRecord] = []
-        for number, line in self._lines():
+        for number, line in itertools.islice(self._lines(), start, stop):
             try:
                 data: dict[str, Any] = json.loads(line)
                 cls = _KINDS[data.pop("kind")]

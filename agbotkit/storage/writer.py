@@ -6,9 +6,15 @@ Three kinds of rows wait here, each its own way:
   collector stops taking from its bus subscription, which then drops the oldest samples
   (counted). A batch the database could not take is kept and written first next time.
 * raw frames: the same, in batches of their own.
-* execution rows (orders, fills, positions): never dropped. They wait in memory; past
-  ``memory_rows`` they go to the spill file (:mod:`agbotkit.storage.spill`), which is
-  written to the database first the next time it answers.
+* execution rows (orders, fills, positions): never dropped. While the database takes
+  rows they wait in memory for their batch (past ``memory_rows``, when it is slower than
+  the feed, the excess goes to the spill file). While it cannot take them (unreachable,
+  or not tried yet) every row is written to the spill file (:mod:`agbotkit.storage.spill`,
+  flushed and fsync'd) as it arrives, and nothing of it stays in memory: a crash during an
+  outage loses no accepted order or fill. A batch the database refuses for another reason
+  is journaled too, and the flush raises. The spill file is written to the database first
+  the next time it answers; a spill file that cannot be written raises
+  :class:`~agbotkit.errors.StorageError` at once, saying how many rows are only in memory.
 
 Every database call runs in a worker thread (``trio.to_thread.run_sync``) behind a
 capacity limiter of one: the drivers are synchronous, and one backend object is one
@@ -125,9 +131,9 @@ class BatchWriter:
         self.schema_ready = False
         self.metrics: BatchQueue[Metric] = BatchQueue()
         self.frames: BatchQueue[RawFrame] = BatchQueue()
-        self.execution: list[ExecutionRecord] = []
+        self.execution: BatchQueue[ExecutionRecord] = BatchQueue()
         self._limiter = trio.CapacityLimiter(1)
-        self._reading_spill = False
+        self._warned_slow = False
         self.room = trio.Event()  # set when a metrics batch was taken: collectors go on
         self.work = trio.Event()  # set when a batch is full or execution rows arrived
 
@@ -157,42 +163,54 @@ class BatchWriter:
         return True
 
     def add_execution(self, records: Sequence[ExecutionRecord]) -> None:
-        """Queue execution rows; past ``memory_rows`` while the database is away they go
-        to the spill file (a burst while it answers just waits its turn in memory)."""
-        self.execution.extend(records)
-        self.work.set()
-        self._spill_if_needed()
+        """Queue execution rows: journaled at once while the database cannot take them
+        (the last attempt failed), else held in memory for the next batch (the excess past
+        ``memory_rows`` journaled).
 
-    def _spill_if_needed(self) -> None:
-        if (
-            self.connected is False
-            and len(self.execution) > self.memory_rows
-            and not self._reading_spill
-        ):
-            self.spill_memory()
+        Raises:
+            StorageError: the spill file cannot be written (the rows stay in memory).
+        """
+        waiting = self.execution.waiting
+        waiting.extend(records)
+        self.work.set()
+        if self.connected is False or len(waiting) > self.memory_rows:
+            self._journal(waiting, slow=self.connected is not False)
 
     def spill_memory(self) -> None:
-        """Move the execution rows held in memory to the spill file (they stay in memory
-        if the file cannot be written: nothing is lost while the process lives)."""
-        if not self.execution:
+        """Journal every execution row held in memory (the batch in flight first) and
+        forget them there.
+
+        Raises:
+            StorageError: the spill file cannot be written (the rows stay in memory).
+        """
+        execution = self.execution
+        if execution.in_flight:
+            execution.waiting[:0] = execution.in_flight
+            execution.written()
+        self._journal(execution.waiting)
+
+    def _journal(self, rows: list[ExecutionRecord], *, slow: bool = False) -> None:
+        """Append ``rows`` to the spill file, then empty ``rows`` (a memory queue)."""
+        if not rows:
             return
         try:
-            self.counts.execution_spilled += self.spill.append(self.execution)
+            self.counts.execution_spilled += self.spill.append(rows)
         except OSError as exc:
-            self.log.error(
-                "cannot spill %d execution rows to %s: %s (kept in memory)",
-                len(self.execution),
-                self.spill.path,
-                exc,
+            message = (
+                f"cannot write the spill file {self.spill.path}: {exc}; {len(rows)} execution "
+                "rows are only in memory and are lost if this process ends before the "
+                "database takes them"
             )
-            return
-        self.log.warning(
-            "database unreachable: %d execution rows spilled to %s; they are written once it "
-            "answers",
-            len(self.execution),
-            self.spill.path,
-        )
-        self.execution.clear()
+            self.log.critical("%s", message)
+            raise StorageError(message) from exc
+        if slow and not self._warned_slow:
+            self.log.warning(
+                "the database is slower than the execution feed: rows past %d in memory go to %s",
+                self.memory_rows,
+                self.spill.path,
+            )
+            self._warned_slow = True
+        rows.clear()
 
     @property
     def pending_execution(self) -> int:
@@ -235,9 +253,13 @@ class BatchWriter:
                     break
         except StorageUnavailableError as exc:
             if self.connected is not False:
-                self.log.warning("database unreachable: %s", exc)
+                self.log.warning(
+                    "database unreachable: %s (execution rows go to %s until it answers)",
+                    exc,
+                    self.spill.path,
+                )
             self.connected = False
-            self._spill_if_needed()
+            self.spill_memory()  # journal first: nothing waits in memory during an outage
             return False
         if self.connected is False:
             self.log.info("database reachable again")
@@ -245,41 +267,44 @@ class BatchWriter:
         return True
 
     async def _flush_spill(self) -> None:
-        if not self.spill.rows:
-            return
-        self._reading_spill = True  # no spilling while the file is read and emptied
-        try:
-            records = await trio.to_thread.run_sync(self.spill.load)
+        # Rows keep arriving (journaled) while the file is written: write what was loaded,
+        # then what came after it, and empty the file only once all of it is in. Appends
+        # and the final check run on the event loop, so nothing lands between them.
+        done = 0
+        while self.spill.rows > done:
+            upto = self.spill.rows  # whole lines: every append so far has returned
+            records = await trio.to_thread.run_sync(self.spill.load, done, upto)
             for start in range(0, len(records), self.batch_size):
                 await self._write_execution(records[start : start + self.batch_size])
-            self.spill.clear()
             self.log.info("%d spilled execution rows written to the database", len(records))
-        finally:
-            self._reading_spill = False
+            done = upto
+        if done:
+            self.spill.clear()
 
     async def _flush_execution(self) -> None:
-        while self.execution:
-            chunk = self.execution[: self.batch_size]
-            del self.execution[: len(chunk)]
+        execution = self.execution
+        while batch := execution.next_batch(self.batch_size):
             try:
-                await self._write_execution(chunk)
-            except BaseException:
-                self.execution[:0] = chunk  # back in front: written next time
+                await self._write_execution(batch)
+            except StorageUnavailableError:
+                raise  # the batch stays in flight; flush() journals it
+            except StorageError:
+                # Not a connection problem: the database refuses these rows. Keep them on
+                # disk and stop loudly rather than drop an order or a fill.
+                self._journal(batch)
+                execution.written()
+                self.log.error(
+                    "the database refused %d execution rows; kept in %s",
+                    len(batch),
+                    self.spill.path,
+                )
                 raise
+            execution.written()
 
     async def _write_execution(self, records: Sequence[ExecutionRecord]) -> None:
-        try:
-            self.counts.execution += await self.call(
-                self.backend.write_execution, execution_batch(records)
-            )
-        except StorageUnavailableError:
-            raise
-        except StorageError:
-            # Not a connection problem: the database refuses these rows. Keep them on disk
-            # and stop loudly rather than drop an order or a fill.
-            self.spill.append(records)
-            self.log.error("the database refused execution rows; kept in %s", self.spill.path)
-            raise
+        self.counts.execution += await self.call(
+            self.backend.write_execution, execution_batch(records)
+        )
 
     async def _flush_metrics(self) -> bool:
         batch = self.metrics.next_batch(self.batch_size)
@@ -325,6 +350,11 @@ class BatchWriter:
 
     def abandon(self) -> tuple[int, int]:
         """At a stop that could not flush: spill execution rows; return the metrics and
-        frames lost (they are only counted)."""
+        frames lost (they are only counted).
+
+        Raises:
+            StorageError: the spill file cannot be written.
+        """
+        lost = self.metrics.clear(), self.frames.clear()
         self.spill_memory()
-        return self.metrics.clear(), self.frames.clear()
+        return lost

@@ -9,7 +9,9 @@ Example::
         url = pg.create_database("test_1")
 
 The cluster lives in a temporary folder, listens on 127.0.0.1 only (no Unix socket), trusts
-local connections and is deleted on exit. PostgreSQL refuses to run as root, so under root
+local connections and is deleted on exit. When the server's installation has the
+TimescaleDB library, the cluster preloads it (``shared_preload_libraries``), as TimescaleDB
+requires: the same server then runs the TimescaleDB tests and the plain PostgreSQL ones. PostgreSQL refuses to run as root, so under root
 the server runs as the ``postgres`` user when it exists (Debian's package creates it), else
 ``nobody``.
 """
@@ -34,6 +36,7 @@ __all__ = [
     "PostgresBinaries",
     "ThrowawayPostgres",
     "find_postgres_binaries",
+    "timescaledb_library",
 ]
 
 #: The reason given when the server binaries are not on the machine.
@@ -65,14 +68,40 @@ class PostgresBinaries:
 
 
 def find_postgres_binaries() -> PostgresBinaries | None:
-    """The server binaries on ``PATH`` or in Debian's versioned folders, newest first."""
+    """The server binaries on ``PATH`` or in Debian's versioned folders, newest first.
+
+    Symlinks are resolved (Debian links ``/usr/bin/pg_ctl`` and such to its versioned
+    folders): the real folder is where the installation's libraries are found.
+    """
     initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
     if initdb and pg_ctl:
-        return PostgresBinaries(Path(initdb), Path(pg_ctl))
+        return PostgresBinaries(Path(initdb).resolve(), Path(pg_ctl).resolve())
     for folder in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
         candidate = PostgresBinaries(Path(folder, "initdb"), Path(folder, "pg_ctl"))
         if candidate.initdb.exists() and candidate.pg_ctl.exists():
             return candidate
+    return None
+
+
+def timescaledb_library(binaries: PostgresBinaries) -> Path | None:
+    """The TimescaleDB library of the installation ``binaries`` belong to, if it has one.
+
+    Looked for in ``pg_config --pkglibdir`` when ``pg_config`` sits beside ``initdb``, else
+    in ``../lib`` of the (symlink-resolved) binaries folder, Debian's layout.
+    """
+    folder = binaries.initdb.resolve().parent
+    libdirs = [folder.parent / "lib"]
+    pg_config = folder / "pg_config"
+    if pg_config.exists():
+        done = subprocess.run(
+            [str(pg_config), "--pkglibdir"], capture_output=True, text=True, check=False
+        )
+        if done.returncode == 0 and done.stdout.strip():
+            libdirs.insert(0, Path(done.stdout.strip()))
+    for libdir in libdirs:
+        library = libdir / "timescaledb.so"
+        if library.exists():
+            return library
     return None
 
 
@@ -100,7 +129,8 @@ class ThrowawayPostgres:
 
     Args:
         binaries: from :func:`find_postgres_binaries`.
-        settings: server settings (``-c name=value``); :data:`FAST_SETTINGS` by default.
+        settings: server settings (``-c name=value``); by default :data:`FAST_SETTINGS`,
+            and the TimescaleDB preload when the installation has the library.
         superuser: the cluster's superuser, trusted without a password.
     """
 
@@ -111,7 +141,11 @@ class ThrowawayPostgres:
         superuser: str = "agbotkit",
     ) -> None:
         self.binaries = binaries
-        self.settings = dict(FAST_SETTINGS if settings is None else settings)
+        if settings is None:
+            settings = dict(FAST_SETTINGS)
+            if timescaledb_library(binaries) is not None:
+                settings["shared_preload_libraries"] = "timescaledb"
+        self.settings = dict(settings)
         self.superuser = superuser
         self.port = free_port()
         self._user = _server_user()

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import pty
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
 from agbotkit.db.backend import ExecutionBatch
 from agbotkit.db.commands import parse_time
+from agbotkit.db.connect import POSTGRES_DRIVER_MISSING
 from agbotkit.db.migrations import Migration, upgrade
 from agbotkit.db.records import FillRecord, OrderRecord, PositionRecord
 from agbotkit.model.metrics import Metric
@@ -149,7 +155,7 @@ def test_status_upgrade_query_downgrade(
     (position,) = [json.loads(line) for line in out.splitlines()]
     assert (position["token_id"], position["size"], position["source"]) == ("tok", "3", "risk")
 
-    code, out, err = run_cli("db", "downgrade", "--stack", stack)
+    code, out, err = run_cli("db", "downgrade", "--to", "0", "--yes", "--force", "--stack", stack)
     assert (code, out.splitlines()[0]) == (0, "undone 0001_initial"), err
     assert "version 0 of 1" in run_cli("db", "status", "--stack", stack)[1]
 
@@ -222,3 +228,205 @@ def test_parse_time_forms() -> None:
     assert parse_time("2026-11-23T11:00+01:00", now) == ten_utc
     with pytest.raises(ValueError, match="got 'soon'"):
         parse_time("soon", now)
+
+
+# -- downgrade safety --------------------------------------------------------------------------
+
+
+def fill_record(number: int) -> FillRecord:
+    return FillRecord(
+        id=f"f{number}",
+        timestamp_ms=T0 + number,
+        order_id=f"c{number}",
+        venue="polymarket",
+        market="0xm",
+        token_id="tok",
+        side="BUY",
+        price=Decimal("0.5"),
+        size=Decimal(1),
+        fee=None,
+    )
+
+
+def test_downgrade_needs_a_target_a_confirmation_and_force_for_orders_and_fills(
+    run_cli: RunCli,
+    write_yaml: WriteYaml,
+    storage_url: str,
+    open_db: OpenDb,
+    timescale_mode: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    backend = open_db(storage_url)
+    upgrade(backend)
+    backend.write_metrics([Metric.gauge("m", 1.0, T0)])
+    backend.write_execution(
+        ExecutionBatch(orders=[order(n, "approved") for n in (1, 2, 3)], fills=[fill_record(1)])
+    )
+    stack = str(stack_for(storage_url, write_yaml, timescale_mode))
+
+    with pytest.raises(SystemExit) as usage:
+        run_cli("db", "downgrade", "--stack", stack)  # no --to: never "one step" silently
+    assert usage.value.code == 2
+    assert "--to" in capsys.readouterr().err
+
+    code, _, err = run_cli("db", "downgrade", "--to", "0", "--yes", "--stack", stack)
+    assert code == 2
+    assert "drops orders (3 rows), fills (1 rows)" in err
+    assert "--force" in err
+
+    # stdin is not a terminal here: no one to ask, so no --yes means no.
+    code, _, err = run_cli("db", "downgrade", "--to", "0", "--force", "--stack", stack)
+    assert code == 2
+    assert "stdin is not a terminal" in err
+    assert "--yes" in err
+    assert backend.count_rows("orders") == 3  # nothing was changed
+    assert backend.count_rows("metrics") == 1
+
+    code, out, err = run_cli("db", "downgrade", "--to", "0", "--yes", "--force", "--stack", stack)
+    assert (code, out.splitlines()[0]) == (0, "undone 0001_initial"), err
+    code, out, err = run_cli("db", "downgrade", "--to", "0", "--yes", "--stack", stack)
+    assert (code, out.splitlines()) == (0, ["schema at version 0 of 1 (" + backend.dialect + ")"])
+
+
+@pytest.mark.parametrize("backend_kind", ["sqlite"])
+def test_without_orders_or_fills_a_confirmed_downgrade_needs_no_force(
+    run_cli: RunCli, write_yaml: WriteYaml, storage_url: str, open_db: OpenDb
+) -> None:
+    backend = open_db(storage_url)
+    upgrade(backend)
+    backend.write_metrics([Metric.gauge("m", 1.0, T0)])
+    stack = str(stack_for(storage_url, write_yaml, "off"))
+    code, out, err = run_cli("db", "downgrade", "--to", "0", "--yes", "--stack", stack)
+    assert (code, out.splitlines()[0]) == (0, "undone 0001_initial"), err
+
+
+def run_on_a_terminal(args: list[str], answer: str) -> tuple[int, str]:
+    """``agbotkit ARGS`` in a child process whose stdin is a terminal, answering ``answer``."""
+    main, terminal = pty.openpty()
+    try:
+        os.write(main, answer.encode() + b"\n")
+        done = subprocess.run(
+            [sys.executable, "-c", AGBOTKIT, *args],
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(main)
+        os.close(terminal)
+    return done.returncode, done.stdout + done.stderr
+
+
+AGBOTKIT = "import sys; from agbotkit.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+@pytest.mark.parametrize("backend_kind", ["sqlite"])
+def test_on_a_terminal_the_downgrade_asks_first(
+    write_yaml: WriteYaml, storage_url: str, open_db: OpenDb
+) -> None:
+    backend = open_db(storage_url)
+    upgrade(backend)
+    stack = str(stack_for(storage_url, write_yaml, "off"))
+    args = ["db", "downgrade", "--to", "0", "--stack", stack]
+    code, out = run_on_a_terminal(args, "n")
+    assert "undo 0001_initial on" in out
+    assert "dropping fills, market_frames, metric_series, metrics, orders, positions? [y/N]" in out
+    assert code == 2
+    assert "not confirmed: nothing was changed" in out
+    assert backend.applied_versions() == [1]
+    code, out = run_on_a_terminal(args, "yes")
+    assert code == 0, out
+    assert "undone 0001_initial" in out
+    assert backend.applied_versions() == []
+
+
+# -- output ------------------------------------------------------------------------------------
+
+LONG_ID = "0x" + "ab" * 32  # a condition id: 66 characters
+
+
+@pytest.mark.parametrize("backend_kind", ["sqlite"])
+def test_tables_shorten_ids_and_csv_and_json_keep_them_whole(
+    run_cli: RunCli, write_yaml: WriteYaml, storage_url: str, open_db: OpenDb
+) -> None:
+    backend = open_db(storage_url)
+    upgrade(backend)
+    long_order = attrs.evolve(
+        order(1, "accepted", market=LONG_ID),
+        event_id="e" * 36,
+        id="c" * 40,
+        token_id="7" * 77,
+        venue_order_id=LONG_ID,
+    )
+    backend.write_execution(ExecutionBatch(orders=[long_order]))
+    stack = str(stack_for(storage_url, write_yaml, "off"))
+    window = ["--since", str(T0), "--until", str(T0 + 10)]
+    code, out, err = run_cli("db", "orders", "--stack", stack, *window)
+    assert code == 0, err
+    header, row = out.splitlines()
+    assert max(len(header), len(row)) < 200
+    assert "0xabababab…" in row
+    assert "7777777777…" in row
+    assert LONG_ID not in row
+    code, out, _ = run_cli("db", "orders", "--stack", stack, *window, "--format", "csv")
+    (found,) = csv.DictReader(out.splitlines())
+    assert (found["market"], found["token_id"]) == (LONG_ID, "7" * 77)
+    code, out, _ = run_cli("db", "orders", "--stack", stack, *window, "--format", "json")
+    assert json.loads(out)["venue_order_id"] == LONG_ID
+
+
+@pytest.mark.parametrize("backend_kind", ["sqlite"])
+def test_a_reader_that_stops_early_ends_the_command_quietly(
+    write_yaml: WriteYaml, storage_url: str, open_db: OpenDb
+) -> None:
+    backend = open_db(storage_url)
+    upgrade(backend)
+    # Far more than a pipe buffer (64 KiB): the writes after `head` left must fail.
+    backend.write_execution(ExecutionBatch(orders=[order(n, "approved") for n in range(5000)]))
+    stack = str(stack_for(storage_url, write_yaml, "off"))
+    args = ["db", "orders", "--stack", stack, "--since", str(T0), "--until", str(T0 + 10_000)]
+    with subprocess.Popen(
+        [sys.executable, "-c", AGBOTKIT, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert child.stdout is not None
+        assert child.stderr is not None
+        assert child.stdout.readline().startswith("timestamp")
+        child.stdout.close()  # as `| head -1` does
+        err = child.stderr.read()
+        code = child.wait(timeout=120)
+    assert (code, err) == (0, "")
+
+
+# -- the optional PostgreSQL driver ------------------------------------------------------------
+
+WITHOUT_PSYCOPG = (
+    "import sys; sys.modules['psycopg'] = None; "  # as if agbotkit[postgresql] were not installed
+    "from agbotkit.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+INSTALL = "pip install 'agbotkit[postgresql]'"
+
+
+def run_without_driver(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_PSYCOPG, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_without_the_driver_a_postgresql_url_says_what_to_install(write_yaml: WriteYaml) -> None:
+    stack = str(stack_for("postgresql://bot@127.0.0.1:1/agbotkit", write_yaml, "off"))
+    status = run_without_driver("db", "status", "--stack", stack)
+    assert (status.returncode, status.stderr) == (1, f"agbotkit: {POSTGRES_DRIVER_MISSING}\n")
+    assert INSTALL in POSTGRES_DRIVER_MISSING
+    run = run_without_driver("run", stack)
+    assert run.returncode == 1
+    assert INSTALL in run.stderr
+    assert "Traceback" not in run.stderr

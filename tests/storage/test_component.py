@@ -21,8 +21,9 @@ from agbotkit.abc import ComponentContext
 from agbotkit.bus.bus import Bus
 from agbotkit.db.backend import StorageBackend
 from agbotkit.db.migrations import latest_version, upgrade
-from agbotkit.db.records import ExecutionQuery, MetricsQuery, OrderStatus
-from agbotkit.errors import SchemaVersionError
+from agbotkit.db.records import ExecutionQuery, FillRecord, MetricsQuery, OrderStatus
+from agbotkit.db.url import parse_storage_url
+from agbotkit.errors import SchemaVersionError, StorageError
 from agbotkit.model.metrics import Metric
 from agbotkit.model.orders import (
     Fill,
@@ -35,9 +36,11 @@ from agbotkit.model.orders import (
 )
 from agbotkit.model.risk import OrderApproved, OrderDenied
 from agbotkit.storage.component import RetentionConfig, Storage, StorageConfig
+from agbotkit.storage.spill import SpillFile
 from agbotkit.topics import FILLS, METRICS, ORDER_DECISIONS, ORDER_OUTCOMES, POSITIONS
 
-from .conftest import OpenDb
+from .conftest import OpenDb, Outage, read_only
+from .test_writer import refuse_fills
 
 NOW = 1_763_900_000_000
 ALL_TIME = ExecutionQuery(start_ms=0, end_ms=NOW * 2)
@@ -274,40 +277,6 @@ def _record_future_version(backend: StorageBackend, version: int) -> None:
     backend.apply_migration(Migration(version, "from_the_future", "SELECT 1;", "SELECT 1;"), "up")
 
 
-class Outage:
-    """A database that can be taken away and brought back: SQLite locked by another
-    connection, or a PostgreSQL server of its own killed and restarted."""
-
-    def __init__(self, url: str, begin: Callable[[], None], end: Callable[[], None]) -> None:
-        self.url, self.begin, self.end = url, begin, end
-
-
-@pytest.fixture
-def outage(backend_kind: str, tmp_path: Path) -> Any:
-    if backend_kind == "sqlite":
-        import sqlite3
-
-        path = tmp_path / "outage.sqlite"
-        blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-
-        def lock() -> None:
-            blocker.execute("BEGIN EXCLUSIVE")
-
-        def unlock() -> None:
-            blocker.execute("COMMIT")
-
-        yield Outage(f"sqlite:///{path}", lock, unlock)
-        blocker.close()
-        return
-    from agbotkit.testing.postgres import ThrowawayPostgres, find_postgres_binaries
-
-    binaries = find_postgres_binaries()
-    assert binaries is not None  # the session server started, so they are there
-    with ThrowawayPostgres(binaries) as server:
-        url = server.create_database("outage")
-        yield Outage(url, lambda: server.stop(immediate=True), server.start)
-
-
 @pytest.mark.slow
 async def test_a_database_outage_loses_no_order_or_fill(
     start_storage: Any, outage: Outage, open_db: OpenDb, request: pytest.FixtureRequest
@@ -332,8 +301,9 @@ async def test_a_database_outage_loses_no_order_or_fill(
     await trio.to_thread.run_sync(outage.begin)
     await publish_fills(300)  # while the database is away: memory, then the spill file
     await wait_until(lambda: writer.connected is False)
-    await wait_until(lambda: writer.spill.rows >= 250)
-    assert writer.spill.path.exists()
+    # Journal first: every row is on disk, none also held in memory (at most 50 allowed).
+    await wait_until(lambda: writer.spill.rows == 300)
+    assert len(writer.execution) == 0
     await trio.to_thread.run_sync(outage.end)
     await wait_until(lambda: writer.pending_execution == 0)
     assert not writer.spill.path.exists()
@@ -406,3 +376,53 @@ async def test_when_the_database_is_slower_than_the_feed_metrics_drop_counted(
     assert len(series.timestamps) + dropped == 5000
     assert series.values[-1] == 4999.0
     assert len(backend.query_fills(ALL_TIME)) == 10
+
+
+@pytest.mark.parametrize("backend_kind", ["sqlite"])
+async def test_rows_the_database_refuses_stop_the_component_and_stay_journaled_once(
+    storage_url: str, open_db: OpenDb, tmp_path: Path
+) -> None:
+    upgrade(open_db(storage_url))
+    path = parse_storage_url(storage_url).path
+    assert path is not None
+    refuse_fills(path)
+    bus = Bus()
+    context = ComponentContext("store", bus, stack_dir=tmp_path, now_ms=lambda: NOW)
+    component = Storage(make_config(storage_url, "off"), context)
+    with pytest.RaisesGroup(
+        pytest.RaisesExc(StorageError, match="fills refused by a test trigger"),
+        flatten_subgroups=True,
+    ):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(component.run)
+            for number in range(1, 11):  # all in the subscription before any write
+                bus.publish_nowait(FILLS, fill(number))
+            await trio.sleep_forever()  # until the component fails
+    # Kept on disk, each row once (the stop's retries add no copies), for the next start.
+    spilled = SpillFile(component.writer.spill.path).load()
+    assert sorted(int(r.order_id.split("-")[1]) for r in spilled if isinstance(r, FillRecord)) == [
+        *range(1, 11)
+    ]
+
+
+@pytest.mark.parametrize("backend_kind", ["sqlite"])
+async def test_a_read_only_database_at_start_is_retried_not_fatal(
+    start_storage: Any, storage_url: str, open_db: OpenDb, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = parse_storage_url(storage_url).path
+    assert path is not None
+    open_db(storage_url).ping()  # an empty database file, no schema yet
+    bus = Bus()
+    with read_only(path):
+        running = await start_storage(bus, storage_url, connect_timeout_s=0.2)
+        writer = running.component.writer
+        assert writer.connected is False
+        assert "not reachable at start" in caplog.text
+        assert "readonly" in caplog.text  # says why
+        for number in range(1, 6):
+            await bus.publish(FILLS, fill(number))
+        await wait_until(lambda: writer.spill.rows == 5)  # journaled, nothing lost
+    await wait_until(lambda: writer.pending_execution == 0)
+    await running.stop()
+    fills = open_db(storage_url).query_fills(ALL_TIME)
+    assert sorted(int(f.order_id.split("-")[1]) for f in fills) == [1, 2, 3, 4, 5]

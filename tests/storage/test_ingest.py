@@ -75,9 +75,9 @@ async def test_a_stop_takes_everything_waiting_and_nothing_else(writer: BatchWri
         publish_everything(bus)
         intake.take_waiting()
         intake.take_waiting()  # nothing more waits: it takes nothing, and does not block
-    kinds = [type(r) for r in writer.execution]
+    kinds = [type(r) for r in writer.execution.waiting]
     assert kinds == [OrderRecord, OrderRecord, FillRecord, PositionRecord]
-    assert [r.status for r in writer.execution if isinstance(r, OrderRecord)] == [
+    assert [r.status for r in writer.execution.waiting if isinstance(r, OrderRecord)] == [
         OrderStatus.APPROVED,
         OrderStatus.ACCEPTED,
     ]

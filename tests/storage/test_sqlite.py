@@ -13,12 +13,14 @@ import pytest
 
 from agbotkit.db.backend import ExecutionBatch
 from agbotkit.db.connect import open_backend
-from agbotkit.db.migrations import downgrade, upgrade
+from agbotkit.db.migrations import check_schema, downgrade, upgrade
 from agbotkit.db.records import ExecutionQuery, FillRecord, MetricsQuery, OrderRecord
 from agbotkit.db.sqlite.backend import SqliteBackend
 from agbotkit.db.url import StorageUrl, parse_storage_url
 from agbotkit.errors import StorageError, StorageUnavailableError
 from agbotkit.model.metrics import Metric
+
+from .conftest import read_only
 
 T0 = 1_767_225_600_000
 
@@ -106,6 +108,27 @@ def test_a_file_that_cannot_be_opened_is_unavailable_until_it_can(tmp_path: Path
     assert other.applied_versions() == []
     backend.close()
     other.close()
+
+
+@pytest.mark.parametrize("schema", [False, True])
+def test_a_read_only_file_is_unavailable_until_it_can_be_written(
+    db_path: Path, schema: bool
+) -> None:
+    with contextlib.closing(SqliteBackend(parse_storage_url(f"sqlite:///{db_path}"))) as setup:
+        if schema:
+            upgrade(setup)
+        else:
+            setup.ping()  # an empty database file
+    backend = SqliteBackend(parse_storage_url(f"sqlite:///{db_path}"))
+
+    def store() -> int:
+        check_schema(backend, auto_upgrade=True)
+        return backend.write_metrics(metrics(3))
+
+    with read_only(db_path), pytest.raises(StorageUnavailableError, match="readonly"):
+        store()
+    assert store() == 3  # reconnects by itself, and can write now
+    backend.close()
 
 
 def test_other_failures_are_storage_errors(db_path: Path) -> None:

@@ -7,7 +7,7 @@ one explicit ``BEGIN IMMEDIATE ... COMMIT``: taking the write lock up front make
 database wait ``busy_timeout_s`` at the start instead of failing halfway.
 
 A database another process holds locked for longer than ``busy_timeout_s``, or a file that
-cannot be opened or read, raises :class:`~agbotkit.errors.StorageUnavailableError` (retry
+cannot be opened, read or written (read-only, full disk), raises :class:`~agbotkit.errors.StorageUnavailableError` (retry
 later); anything else SQLite refuses raises :class:`~agbotkit.errors.StorageError`.
 """
 
@@ -43,8 +43,9 @@ LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: Primary result codes meaning "the database cannot be used right now": locked by another
-#: connection, the file cannot be opened, the disk failed a read or write or is full (the
-#: writer keeps its rows and retries once there is room again).
+#: connection, the file cannot be opened, the disk failed a read or write or is full, the
+#: file or its folder is read-only or not permitted (the writer keeps its rows and retries
+#: once there is room or write access again).
 _UNAVAILABLE = frozenset(
     {
         sqlite3.SQLITE_BUSY,
@@ -52,6 +53,8 @@ _UNAVAILABLE = frozenset(
         sqlite3.SQLITE_CANTOPEN,
         sqlite3.SQLITE_IOERR,
         sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_PERM,
     }
 )
 #: Of those, the ones after which the connection itself is fine (the lock was someone else's).
