@@ -328,6 +328,32 @@ def test_run_with_an_invalid_policy_file_exits_2_naming_it_before_starting_anyth
     ]
 
 
+def test_check_names_a_missing_postgresql_driver_and_password(
+    write_yaml: Callable[..., Path],
+) -> None:
+    stack = write_yaml(
+        "components:\n"
+        "  store:\n"
+        "    kind: storage\n"
+        "    url: postgresql://bot@db.example/bot\n"
+        "    password_env: AGBOTKIT_TEST_UNSET_PASSWORD\n"
+    )
+    # A child process without psycopg, as after a plain `pip install agbotkit`.
+    blocked = "import sys; sys.modules['psycopg'] = None; from agbotkit.cli import main; "
+    child = subprocess.run(
+        [sys.executable, "-c", blocked + f"sys.exit(main(['check', {str(stack)!r}]))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "AGBOTKIT_TEST_UNSET_PASSWORD"},
+    )
+    assert child.returncode == 2, child.stderr
+    assert f"{stack}:4: components.store.url: " in child.stderr
+    assert "pip install 'agbotkit[postgresql]'" in child.stderr
+    assert f"{stack}:5: components.store.password_env: " in child.stderr
+    assert "AGBOTKIT_TEST_UNSET_PASSWORD" in child.stderr
+
+
 @pytest.mark.parametrize(
     "argv",
     [

@@ -8,17 +8,19 @@ from ``PGPASSWORD`` / ``~/.pgpass``), never from the stack file.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import cast
 
 import attrs
 
+from agbotkit.abc import Problem
 from agbotkit.config.checks import FieldValueError, greater_than, one_of
 from agbotkit.config.secrets import read_secret
 from agbotkit.db.backend import StorageBackend
-from agbotkit.db.connect import TimescaleMode, open_backend
+from agbotkit.db.connect import POSTGRES_DRIVER_MISSING, TimescaleMode, open_backend
 from agbotkit.db.url import DEFAULT_URL, StorageUrl, parse_storage_url
-from agbotkit.errors import StorageError
+from agbotkit.errors import ConfigError, StorageError
 
 __all__ = ["DatabaseConfig", "check_url"]
 
@@ -60,6 +62,31 @@ class DatabaseConfig:
     def __attrs_post_init__(self) -> None:
         if self.password_env is not None and self.password_file is not None:
             raise FieldValueError("password_file", "give password_env or password_file, not both")
+
+    def problems(self, stack_dir: Path, field: tuple[str, ...] = ()) -> list[Problem]:
+        """What would make opening this database fail, found without connecting: the
+        PostgreSQL driver not installed, a password variable unset or file unreadable.
+
+        Args:
+            stack_dir: the stack file's folder.
+            field: where these options are within the component's options.
+        """
+        found: list[Problem] = []
+        url = self.parsed_url(stack_dir)
+        if url.scheme != "sqlite" and importlib.util.find_spec("psycopg") is None:
+            found.append(Problem((*field, "url"), POSTGRES_DRIVER_MISSING))
+        try:
+            read_secret(
+                env_var=self.password_env,
+                file=self.password_file,
+                field_path=".".join(field),
+                env_field="password_env",
+                file_field="password_file",
+            )
+        except ConfigError as exc:
+            source = "password_env" if self.password_env is not None else "password_file"
+            found.extend(Problem((*field, source), issue.message) for issue in exc.issues)
+        return found
 
     def parsed_url(self, stack_dir: Path) -> StorageUrl:
         """The URL, a relative SQLite path resolved against ``stack_dir``."""

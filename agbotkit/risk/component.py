@@ -124,7 +124,8 @@ class RiskComponent(Component[RiskConfig]):
 
     @classmethod
     def preflight(cls, config: RiskConfig, stack_dir: Path) -> Sequence[Problem]:
-        """The policy file must exist and validate: without it the component cannot start."""
+        """The policy file must exist and validate, and a ``positions_from`` database be
+        reachable in principle (driver, password): without them the component cannot start."""
         try:
             load_policy_file(config.policy_file)
         except ConfigError as exc:

@@ -32,12 +32,13 @@ Own metrics (label ``component``): ``agbotkit.storage.rows_written`` (label ``ta
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
 import trio
 
-from agbotkit.abc import Component, ComponentContext
+from agbotkit.abc import Component, ComponentContext, Problem
 from agbotkit.config.checks import greater_than
 from agbotkit.db.convert import PositionThrottle, RecordMaker
 from agbotkit.db.database import DatabaseConfig
@@ -134,6 +135,11 @@ class Storage(Component[StorageConfig]):
     """Stores metrics, orders, fills, positions and frames; see the module docstring."""
 
     Config = StorageConfig
+
+    @classmethod
+    def preflight(cls, config: StorageConfig, stack_dir: Path) -> Sequence[Problem]:
+        """The database's driver and password must be there (nothing is connected)."""
+        return config.problems(stack_dir)
 
     def __init__(self, config: StorageConfig, context: ComponentContext) -> None:
         super().__init__(config, context)

@@ -74,7 +74,7 @@ def test_latest_positions_are_the_newest_per_token_of_one_source(
 @asynccontextmanager
 async def risk_stack(tmp_path: Path, url: str, mode: str) -> AsyncIterator[Bus]:
     (tmp_path / "policies.yaml").write_text(
-        "policies:\n  - type: PositionLimit\n    max_position: 100\n"
+        "policies:\n  - type: PositionLimit\n    max_size: 100\n"
     )
     stack = tmp_path / "stack.yaml"
     stack.write_text(
