@@ -621,6 +621,44 @@ async def test_malformed_frames_are_counted_and_skipped(
     assert any(m.startswith("malformed CLOB frame dropped: invalid JSON") for m in warnings)
 
 
+#: A frame nested 1,000 levels deep: msgspec raises RecursionError on it, not its own error.
+DEEP = '{"event_type":"book","asset_id":"x","extra":' + "[" * 1_000 + "]" * 1_000 + "}"
+
+
+async def test_deeply_nested_frame_is_counted_and_the_stream_goes_on(
+    nursery: trio.Nursery,
+    bus: Bus,
+    clob_server: ClobMarketServer,
+    store: BookStore,
+    make_context: MakeContext,
+    caplog: pytest.LogCaptureFixture,
+    clock: trio.testing.MockClock,
+) -> None:
+    seed(store)
+    books = bus.subscribe(BOOKS)
+    metrics = bus.subscribe(METRICS)
+    status = bus.subscribe(FEED_STATUS)
+    comp = make_clob(make_context, clob_server, A, metrics_interval_s=1.0)
+    await nursery.start(comp.run)
+    await receive_until(books, lambda t: t.asset_id == A)
+    assert (await receive_until(status, lambda e: True)).connected
+
+    for _ in range(3):
+        await clob_server.send_control(DEEP)
+        await clob_server.send_control("[" + DEEP + "]")
+    await clob_server.publish(price_change((A, "SELL", "0.54", "9"), ts=TS + 2))
+    top = await receive_until(books, lambda t: t.timestamp_ms == TS + 2)
+    assert top.best_ask == Decimal("0.54")
+    seen = await metrics_until(metrics, lambda m: m.get("polymarket.clob.malformed") == 6, "clob")
+    # The same connection all along: no crash, no reconnect.
+    assert seen["polymarket.clob.reconnects"] == 0
+    assert clob_server.connections_accepted == 1
+    assert drain(status) == []
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings[0].startswith("malformed CLOB frame dropped: invalid JSON (nested too deeply)")
+    assert len(warnings) == 1  # the rest within the throttle's window
+
+
 async def test_oversize_frame_is_refused_and_counted(
     nursery: trio.Nursery,
     bus: Bus,

@@ -264,6 +264,34 @@ async def test_empty_frames_and_pongs_are_ignored(
     ]
 
 
+async def test_deeply_nested_frame_is_counted_and_the_stream_goes_on(
+    nursery: trio.Nursery,
+    bus: Bus,
+    rtds_server: RtdsServer,
+    make_context: MakeContext,
+    clock: trio.testing.MockClock,
+) -> None:
+    data = bus.subscribe(MARKET_DATA)
+    metrics = bus.subscribe(METRICS)
+    status = bus.subscribe(FEED_STATUS)
+    await nursery.start(make_rtds(make_context, rtds_server, metrics_interval_s=1.0).run)
+    assert (await receive_until(status, lambda e: True)).connected
+    deep = '{"topic":"activity","type":"trades","payload":' + "[" * 1_000 + "]" * 1_000 + "}"
+    for _ in range(3):
+        await rtds_server.send_control(deep)
+        await rtds_server.send_control("[" * 1_000 + "]" * 1_000)
+    assert await rtds_server.publish(btc_update("97000.5")) == 1
+    price = await receive_until(data, lambda e: True)
+    assert isinstance(price, ReferencePrice)
+    assert price.price == Decimal("97000.5")
+    seen = await metrics_until(metrics, lambda m: m.get("polymarket.rtds.malformed") == 6, "rtds")
+    # The same connection all along: no crash, no reconnect.
+    assert seen["polymarket.rtds.reconnects"] == 0
+    assert seen["polymarket.rtds.connection_status"] == 1
+    assert rtds_server.connections_accepted == 1
+    assert drain(status) == []
+
+
 async def test_rejected_subscription_is_reported_once_and_not_resent(
     nursery: trio.Nursery,
     bus: Bus,

@@ -2,10 +2,11 @@
 
 It makes the demo recording shipped with agbotkit (``agbotkit/data/demo-recording.jsonl.gz``)
 so the demo runs offline. The data is SYNTHETIC: invented markets, random-walk books. The
-frames follow PROTOCOL.md field by field: CLOB ``book`` arrays on subscribe (bids ascending,
-asks descending, as real captures), batched ``price_change`` with post-change best bid/ask
-for both tokens of a market, ``last_trade_price``, ``best_bid_ask``; RTDS Chainlink prices
-(``full_accuracy_value`` in E18) and ``activity`` trades (timestamps in seconds).
+frames follow Polymarket's wire formats field by field: CLOB ``book`` arrays on subscribe
+(bids ascending, asks descending, as real captures), batched ``price_change`` with
+post-change best bid/ask for both tokens of a market, ``last_trade_price``,
+``best_bid_ask``; RTDS Chainlink prices (``full_accuracy_value`` in E18) and ``activity``
+trades (timestamps in seconds).
 
 Regenerate with::
 
