@@ -23,11 +23,14 @@ class FeedStats:
         malformed: frames (or array elements) that could not be understood.
         reconnects: connections lost and opened again.
         messages: messages received per label value.
+        book_resyncs: books found inconsistent (or dropped by a tick-size change) and
+            resynced, per ``(asset_id, reason)``; CLOB only.
     """
 
     def __init__(self, feed: str, sockets: int = 1) -> None:
         self.feed = feed
         self.messages: dict[tuple[tuple[str, str], ...], int] = {}
+        self.book_resyncs: dict[tuple[str, str], int] = {}
         self.malformed = 0
         self.reconnects = 0
         self.connected: dict[int, bool] = dict.fromkeys(range(sockets), False)
@@ -49,6 +52,11 @@ class FeedStats:
             if lag_ms > self._lag_max:
                 self._lag_max = lag_ms
 
+    def book_resync(self, asset_id: str, reason: str) -> None:
+        """Count one resync of the book of ``asset_id`` (``reason``: a ResyncCause value)."""
+        key = (asset_id, reason)
+        self.book_resyncs[key] = self.book_resyncs.get(key, 0) + 1
+
     def set_connected(self, socket: int, connected: bool) -> None:
         """Record whether socket number ``socket`` is connected."""
         self.connected[socket] = connected
@@ -62,7 +70,8 @@ class FeedStats:
         """Samples for the window since the previous call (call about once a second).
 
         ``lag_ms`` is the mean lag of the window's messages (absent when none had a
-        timestamp), ``lag_ms_max`` its maximum; ``msgs_per_second`` the window's rate.
+        timestamp), ``lag_ms_max`` its maximum; ``msgs_per_second`` the window's rate;
+        ``book_resyncs`` a counter per token and reason, once a token was resynced.
         """
         base = labels_key(labels)
         name = f"polymarket.{self.feed}"
@@ -92,6 +101,16 @@ class FeedStats:
             ),
             Metric(now_ms, MetricType.COUNTER, f"{name}.reconnects", float(self.reconnects), base),
             Metric(now_ms, MetricType.COUNTER, f"{name}.malformed", float(self.malformed), base),
+        ]
+        samples += [
+            Metric(
+                now_ms,
+                MetricType.COUNTER,
+                f"{name}.book_resyncs",
+                float(count),
+                tuple(sorted((*base, ("asset_id", asset_id), ("reason", reason)))),
+            )
+            for (asset_id, reason), count in self.book_resyncs.items()
         ]
         if self._lag_count:
             mean = self._lag_sum / self._lag_count

@@ -52,6 +52,9 @@ class RtdsHandler:
     def on_disconnect(self) -> None:
         """RTDS state is re-seeded by the snapshots the next subscribe brings."""
 
+    async def maintain(self) -> None:
+        """Nothing runs beside the read loop of an RTDS socket."""
+
     async def on_frames(self, frames: Sequence[str | Oversize], received_ms: int) -> bool:
         """Decode and publish one read's frames; True when any carried data."""
         data = False
