@@ -22,10 +22,17 @@ from decimal import Decimal
 
 import attrs
 
-from agbotkit.model.books import BookDelta, BookSnapshot, PriceLevel, Side, TickSizeChanged
+from agbotkit.model.books import (
+    BookDelta,
+    BookSnapshot,
+    PriceLevel,
+    ResyncCause,
+    Side,
+    TickSizeChanged,
+)
 from agbotkit.model.feeds import ClobEvent
 
-__all__ = ["ApplyResult", "BookState", "OrderBook", "OrderBooks", "ResyncCause"]
+__all__ = ["ApplyResult", "BookState", "OrderBook", "OrderBooks"]
 
 _BUY = Side.BUY
 _ZERO = Decimal(0)
@@ -43,22 +50,6 @@ class BookState(enum.Enum):
     DROPPED = "dropped"
     #: Crossed, or contradicted by the feed: resubscribe to get a fresh snapshot.
     INCONSISTENT = "inconsistent"
-
-
-class ResyncCause(enum.StrEnum):
-    """Why a book needs a fresh snapshot, in a word (the ``reason`` label of
-    ``polymarket.clob.book_resyncs``); :attr:`OrderBook.resync_reason` has the numbers."""
-
-    #: The best bid reached the best ask.
-    CROSSED = "crossed"
-    #: The feed's ``best_bid`` after a change differs from the book's.
-    BEST_BID = "best_bid_mismatch"
-    #: The feed's ``best_ask`` after a change differs from the book's.
-    BEST_ASK = "best_ask_mismatch"
-    #: A change came for a book that had no snapshot.
-    NO_SNAPSHOT = "no_snapshot"
-    #: The tick size changed: old levels may be off the new grid (not a fault of the book).
-    TICK_SIZE = "tick_size_change"
 
 
 class ApplyResult(enum.Enum):

@@ -11,13 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agbotkit.marketdata.book import ApplyResult, BookState, OrderBook, OrderBooks, ResyncCause
+from agbotkit.marketdata.book import ApplyResult, BookState, OrderBook, OrderBooks
 from agbotkit.marketdata.clob.translate import decode_clob_frame
 from agbotkit.model.books import (
     BookDelta,
     BookSnapshot,
     LevelChange,
     PriceLevel,
+    ResyncCause,
     Side,
     TickSizeChanged,
 )

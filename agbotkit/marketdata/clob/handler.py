@@ -11,7 +11,7 @@ import trio
 
 from agbotkit.bus.bus import Bus
 from agbotkit.logs import WarningThrottle
-from agbotkit.marketdata.book import ApplyResult, OrderBooks, ResyncCause
+from agbotkit.marketdata.book import ApplyResult, OrderBooks
 from agbotkit.marketdata.clob.resync import ResyncPacer
 from agbotkit.marketdata.clob.translate import decode_clob_frame
 from agbotkit.marketdata.clob.wire import (
@@ -21,7 +21,13 @@ from agbotkit.marketdata.clob.wire import (
 )
 from agbotkit.marketdata.frames import FrameIntake
 from agbotkit.marketdata.stats import FeedStats
-from agbotkit.model.books import BestBidAsk, BookDelta, BookSnapshot, TickSizeChanged
+from agbotkit.model.books import (
+    BestBidAsk,
+    BookDelta,
+    BookSnapshot,
+    ResyncCause,
+    TickSizeChanged,
+)
 from agbotkit.model.feeds import BookTop, InvalidOperation, NoNewAssets, Pong
 from agbotkit.model.markets import MarketResolved, NewMarket, Trade
 from agbotkit.toolkit.clock import wall_clock_ms
