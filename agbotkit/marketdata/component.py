@@ -297,7 +297,13 @@ class RtdsConfig(ConnectionOptions):
 
 
 class Rtds(_MarketDataComponent):
-    """RTDS activity trades and reference prices, published on ``market_data``."""
+    """RTDS activity trades and reference prices, published on ``market_data``.
+
+    A subscription the server rejects (an unknown topic voids the whole batch) is not
+    retried: the component stays up but reports itself degraded (see
+    :meth:`~agbotkit.abc.ComponentContext.report_degraded`) and publishes
+    ``polymarket.rtds.subscription_rejected`` 1 for each topic of the batch.
+    """
 
     Config = RtdsConfig
     feed = _Feed.RTDS
@@ -306,7 +312,17 @@ class Rtds(_MarketDataComponent):
         super().__init__(config, context)
         self.stats = FeedStats("rtds", 1)
         entries = [entry for sub in config.subscriptions for entry in sub.to_wire()]
-        self.handler = RtdsHandler(subscriptions=entries, bus=context.bus, stats=self.stats)
+        self.handler = RtdsHandler(
+            subscriptions=entries,
+            bus=context.bus,
+            stats=self.stats,
+            on_rejected=self._on_rejected,
+        )
+
+    def _on_rejected(self, problem: str) -> None:
+        # Connected, so connection_status stays 1: the health and the metric say the rest.
+        self.context.report_degraded(problem)
+        self._publish_metrics()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         session = FeedSession(

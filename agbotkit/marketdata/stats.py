@@ -25,12 +25,15 @@ class FeedStats:
         messages: messages received per label value.
         book_resyncs: books found inconsistent (or dropped by a tick-size change) and
             resynced, per ``(asset_id, reason)``; CLOB only.
+        subscription_rejected: per ``(topic, message_type)`` subscribed, whether the server
+            rejected it; RTDS only.
     """
 
     def __init__(self, feed: str, sockets: int = 1) -> None:
         self.feed = feed
         self.messages: dict[tuple[tuple[str, str], ...], int] = {}
         self.book_resyncs: dict[tuple[str, str], int] = {}
+        self.subscription_rejected: dict[tuple[str, str], bool] = {}
         self.malformed = 0
         self.reconnects = 0
         self.connected: dict[int, bool] = dict.fromkeys(range(sockets), False)
@@ -71,7 +74,8 @@ class FeedStats:
 
         ``lag_ms`` is the mean lag of the window's messages (absent when none had a
         timestamp), ``lag_ms_max`` its maximum; ``msgs_per_second`` the window's rate;
-        ``book_resyncs`` a counter per token and reason, once a token was resynced.
+        ``book_resyncs`` a counter per token and reason, once a token was resynced;
+        ``subscription_rejected`` a 0/1 gauge per subscribed topic and message type.
         """
         base = labels_key(labels)
         name = f"polymarket.{self.feed}"
@@ -111,6 +115,16 @@ class FeedStats:
                 tuple(sorted((*base, ("asset_id", asset_id), ("reason", reason)))),
             )
             for (asset_id, reason), count in self.book_resyncs.items()
+        ]
+        samples += [
+            Metric(
+                now_ms,
+                MetricType.GAUGE,
+                f"{name}.subscription_rejected",
+                1.0 if rejected else 0.0,
+                tuple(sorted((*base, ("message_type", type_), ("topic", topic)))),
+            )
+            for (topic, type_), rejected in self.subscription_rejected.items()
         ]
         if self._lag_count:
             mean = self._lag_sum / self._lag_count
