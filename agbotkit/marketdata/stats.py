@@ -72,8 +72,10 @@ class FeedStats:
     def metrics(self, now_ms: int, labels: dict[str, str]) -> list[Metric]:
         """Samples for the window since the previous call (call about once a second).
 
-        ``lag_ms`` is the mean lag of the window's messages (absent when none had a
-        timestamp), ``lag_ms_max`` its maximum; ``msgs_per_second`` the window's rate;
+        ``lag_ms`` is the mean lag of the window's messages (receive time minus the
+        server's timestamp; absent when none had one), ``lag_ms_max`` its maximum (under a
+        replay: the recorded latency plus the loopback's); ``msgs_per_second`` the window's
+        rate;
         ``book_resyncs`` a counter per token and reason, once a token was resynced;
         ``subscription_rejected`` a 0/1 gauge per subscribed topic and message type.
         """
