@@ -61,6 +61,8 @@ class ComponentContext:
         stack_dir: the stack file's folder (relative paths already resolve against it).
         now_ms: the wall clock, as Unix epoch milliseconds (replaceable in tests).
         stack_name: the stack's name (``stack.name`` in the stack file).
+        on_degraded: where :meth:`report_degraded` goes (the supervisor's; ``None``: only
+            logged).
     """
 
     name: str
@@ -68,6 +70,9 @@ class ComponentContext:
     stack_dir: Path = attrs.field(factory=Path.cwd)
     now_ms: Callable[[], int] = wall_clock_ms
     stack_name: str = "agbotkit"
+    on_degraded: Callable[[str], None] | None = attrs.field(
+        default=None, kw_only=True, eq=False, repr=False
+    )
     _drains: _Drains = attrs.field(factory=lambda: _Drains(), init=False, eq=False, repr=False)
 
     @contextlib.contextmanager
@@ -87,6 +92,18 @@ class ComponentContext:
                 yield scope
         finally:
             self._drains.scopes.discard(scope)
+
+    def report_degraded(self, problem: str) -> None:
+        """Say the component runs but not as asked (``""``: healthy again).
+
+        For what keeps a ready component from doing part of its job and that retrying will
+        not fix, such as a subscription the server refused. The supervisor publishes it as
+        the ``degraded`` of the component's ready state and as ``agbotkit.component.degraded``.
+        """
+        if self.on_degraded is not None:
+            self.on_degraded(problem)
+        elif problem:
+            self.logger.warning("degraded: %s", problem)
 
     def cancel_drains(self) -> None:
         """Cut every clean-up started with :meth:`draining` short (forced stop), and every

@@ -22,7 +22,14 @@ from decimal import Decimal
 
 import attrs
 
-from agbotkit.model.books import BookDelta, BookSnapshot, PriceLevel, Side, TickSizeChanged
+from agbotkit.model.books import (
+    BookDelta,
+    BookSnapshot,
+    PriceLevel,
+    ResyncCause,
+    Side,
+    TickSizeChanged,
+)
 from agbotkit.model.feeds import ClobEvent
 
 __all__ = ["ApplyResult", "BookState", "OrderBook", "OrderBooks"]
@@ -80,6 +87,7 @@ class OrderBook:
     _ask_prices: list[Decimal] = attrs.field(init=False, factory=list)
     _state: BookState = attrs.field(init=False, default=BookState.EMPTY)
     _resync_reason: str | None = attrs.field(init=False, default=None)
+    _resync_cause: ResyncCause | None = attrs.field(init=False, default=None)
 
     # --- state ------------------------------------------------------------------------------
 
@@ -103,11 +111,17 @@ class OrderBook:
         """Why the book needs a resync, e.g. ``crossed book: best bid 0.6 >= best ask 0.5``."""
         return self._resync_reason
 
+    @property
+    def resync_cause(self) -> ResyncCause | None:
+        """Why the book needs a resync, in a word (see :class:`ResyncCause`)."""
+        return self._resync_cause
+
     def reset(self) -> None:
         """Forget every level and wait for a snapshot (e.g. after a reconnect)."""
         self._clear()
         self._state = BookState.EMPTY
         self._resync_reason = None
+        self._resync_cause = None
 
     # --- applying events --------------------------------------------------------------------
 
@@ -134,6 +148,7 @@ class OrderBook:
             self.tick_size = snapshot.tick_size
         self._state = BookState.VALID
         self._resync_reason = None
+        self._resync_cause = None
         return self._check(None, None)
 
     def apply_delta(self, delta: BookDelta) -> ApplyResult:
@@ -203,7 +218,7 @@ class OrderBook:
         if self._state is BookState.DROPPED:
             return ApplyResult.WAITING
         if self._state is BookState.EMPTY:
-            return self._flag("price_change before any book snapshot")
+            return self._flag(ResyncCause.NO_SNAPSHOT, "price_change before any book snapshot")
         return ApplyResult.RESYNC
 
     def _check(self, best_bid: Decimal | None, best_ask: Decimal | None) -> ApplyResult:
@@ -213,22 +228,29 @@ class OrderBook:
         bid = bid_prices[-1] if bid_prices else None
         ask = ask_prices[0] if ask_prices else None
         if bid is not None and ask is not None and bid >= ask:
-            return self._flag(f"crossed book: best bid {bid} >= best ask {ask}")
+            return self._flag(
+                ResyncCause.CROSSED, f"crossed book: best bid {bid} >= best ask {ask}"
+            )
         # The feed reports an empty bid side as best bid 0 ...
         if best_bid is not None and best_bid != bid and (bid is not None or best_bid != _ZERO):
-            return self._flag(f"best bid {best_bid} in the feed, {bid} in the book")
+            return self._flag(
+                ResyncCause.BEST_BID, f"best bid {best_bid} in the feed, {bid} in the book"
+            )
         # ... and an empty ask side as best ask 0 or 1 (no ask can rest at 1).
         if (
             best_ask is not None
             and best_ask != ask
             and (ask is not None or (best_ask != _ZERO and best_ask != _ONE))
         ):
-            return self._flag(f"best ask {best_ask} in the feed, {ask} in the book")
+            return self._flag(
+                ResyncCause.BEST_ASK, f"best ask {best_ask} in the feed, {ask} in the book"
+            )
         return ApplyResult.APPLIED
 
-    def _flag(self, reason: str) -> ApplyResult:
+    def _flag(self, cause: ResyncCause, reason: str) -> ApplyResult:
         self._state = BookState.INCONSISTENT
         self._resync_reason = reason
+        self._resync_cause = cause
         return ApplyResult.RESYNC
 
     def _clear(self) -> None:

@@ -14,6 +14,13 @@ Sans-IO and pure: no trio, no I/O. Each protocol package (:mod:`agbotkit.marketd
 * The ``_decimal`` family turns wire price and size strings into exact, memoised
   :class:`~decimal.Decimal` values and rejects what is not a finite, non-negative number.
 * :data:`PING` and :func:`compact_json` serve the frames a client sends.
+
+Hostile nesting: msgspec counts JSON nesting against Python's recursion limit and raises
+``RecursionError`` (not one of its own errors) for input nested about a thousand levels
+deep. That is one frame's fault, not a bug of ours, so every decode call of the feeds
+catches :data:`DECODE_ERRORS` (msgspec's errors and ``RecursionError``) right around the
+call and reports :data:`TOO_DEEP`; catching it there costs nothing on the hot path (a try
+block is free in CPython 3.11), where a depth pre-scan of every frame would not be.
 """
 
 from __future__ import annotations
@@ -29,12 +36,15 @@ import msgspec
 from agbotkit.errors import MalformedFrameError
 
 __all__ = [
+    "DECODE_ERRORS",
     "PING",
+    "TOO_DEEP",
     "ControlWord",
     "FrameEvents",
     "classify_frame",
     "compact_json",
     "excerpt",
+    "explain_decode_error",
     "translate_array",
 ]
 
@@ -57,6 +67,12 @@ class _Wire(msgspec.Struct, gc=False):
 
 
 # --- decoders (built once) -----------------------------------------------------------------
+
+#: What a msgspec decode call raises for bad input: its own errors, and ``RecursionError``
+#: for JSON nested deeper than the interpreter's stack allows (see the module docstring).
+DECODE_ERRORS = (msgspec.MsgspecError, RecursionError)
+#: The reason given for JSON nested too deeply to decode.
+TOO_DEEP = "invalid JSON (nested too deeply)"
 
 _RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
 _ANY = msgspec.json.Decoder()
@@ -110,9 +126,10 @@ def classify_frame(raw: bytes | str) -> Literal["{", "["] | ControlWord | None:
         return control
     try:
         value = _ANY.decode(raw)
-    except msgspec.DecodeError as exc:
+    except DECODE_ERRORS as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else exc
         raise MalformedFrameError(
-            f"not JSON and not a known control word ({exc})", excerpt(raw)
+            f"not JSON and not a known control word ({why})", excerpt(raw)
         ) from None
     raise MalformedFrameError(
         f"expected a JSON object or array, got {type(value).__name__}", excerpt(raw)
@@ -122,11 +139,18 @@ def classify_frame(raw: bytes | str) -> Literal["{", "["] | ControlWord | None:
 def _raw_elements(raw: bytes | str) -> list[msgspec.Raw]:
     try:
         return _RAW_LIST.decode(raw)
-    except msgspec.MsgspecError as exc:
-        kind = (
-            "expected a JSON array" if isinstance(exc, msgspec.ValidationError) else "invalid JSON"
-        )
-        raise MalformedFrameError(f"{kind} ({exc})", excerpt(raw)) from None
+    except DECODE_ERRORS as exc:
+        raise MalformedFrameError(explain_decode_error(exc), excerpt(raw)) from None
+
+
+def explain_decode_error(exc: Exception, shape: str = "expected a JSON array") -> str:
+    """The reason for a failed decode: ``shape`` (``"expected a JSON array (…)"``) for a
+    msgspec validation error, ``invalid JSON (…)`` for a syntax error or :data:`TOO_DEEP`."""
+    if isinstance(exc, RecursionError):
+        return TOO_DEEP
+    if isinstance(exc, msgspec.ValidationError):
+        return f"{shape} ({exc})"
+    return f"invalid JSON ({exc})"
 
 
 _E = TypeVar("_E")

@@ -15,6 +15,7 @@ from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import at_least, between, greater_than, non_empty
 from agbotkit.marketdata.book import OrderBooks
 from agbotkit.marketdata.clob.handler import ClobMarketHandler
+from agbotkit.marketdata.clob.resync import ResyncPacer
 from agbotkit.marketdata.codec import compact_json
 from agbotkit.marketdata.gamma.client import resolve_markets
 from agbotkit.marketdata.rtds.handler import RtdsHandler
@@ -72,6 +73,13 @@ class ClobMarketConfig(ConnectionOptions):
         book_depth: levels per side in the published :class:`BookTop`.
         follow_markets: also subscribe the tokens of every market announced on the
             ``markets`` topic (by a replay, or another component), now and later.
+        resync_backoff_initial_s: a book found inconsistent is resubscribed at once; if it
+            fails again, the next resubscribe of its token waits up to this long, doubling
+            (jittered to half) per further failure. The book is published as not valid
+            meanwhile.
+        resync_backoff_max_s: the wait between resubscribes of one token stops doubling
+            here.
+        resync_healthy_s: a book valid for this long starts its token's waits over.
     """
 
     url: str = CLOB_MARKET_URL
@@ -84,6 +92,9 @@ class ClobMarketConfig(ConnectionOptions):
     max_assets_per_socket: int = attrs.field(default=200, validator=between(1, 500))
     ping_interval_s: float = attrs.field(default=10.0, validator=greater_than(0))
     book_depth: int = attrs.field(default=5, validator=between(1, 1000))
+    resync_backoff_initial_s: float = attrs.field(default=1.0, validator=greater_than(0))
+    resync_backoff_max_s: float = attrs.field(default=60.0, validator=greater_than(0))
+    resync_healthy_s: float = attrs.field(default=60.0, validator=at_least(0))
 
 
 class _Feed(enum.StrEnum):
@@ -197,6 +208,11 @@ class ClobMarket(_MarketDataComponent):
             custom_feature_enabled=self.config.custom_feature_enabled,
             book_depth=self.config.book_depth,
             now_ms=self.context.now_ms,
+            pacer=ResyncPacer(
+                self.config.resync_backoff_initial_s,
+                self.config.resync_backoff_max_s,
+                self.config.resync_healthy_s,
+            ),
         )
         session = FeedSession(
             self._settings(self.config.url, self.config.ping_interval_s),
@@ -281,7 +297,13 @@ class RtdsConfig(ConnectionOptions):
 
 
 class Rtds(_MarketDataComponent):
-    """RTDS activity trades and reference prices, published on ``market_data``."""
+    """RTDS activity trades and reference prices, published on ``market_data``.
+
+    A subscription the server rejects (an unknown topic voids the whole batch) is not
+    retried: the component stays up but reports itself degraded (see
+    :meth:`~agbotkit.abc.ComponentContext.report_degraded`) and publishes
+    ``polymarket.rtds.subscription_rejected`` 1 for each topic of the batch.
+    """
 
     Config = RtdsConfig
     feed = _Feed.RTDS
@@ -290,7 +312,17 @@ class Rtds(_MarketDataComponent):
         super().__init__(config, context)
         self.stats = FeedStats("rtds", 1)
         entries = [entry for sub in config.subscriptions for entry in sub.to_wire()]
-        self.handler = RtdsHandler(subscriptions=entries, bus=context.bus, stats=self.stats)
+        self.handler = RtdsHandler(
+            subscriptions=entries,
+            bus=context.bus,
+            stats=self.stats,
+            on_rejected=self._on_rejected,
+        )
+
+    def _on_rejected(self, problem: str) -> None:
+        # Connected, so connection_status stays 1: the health and the metric say the rest.
+        self.context.report_degraded(problem)
+        self._publish_metrics()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         session = FeedSession(

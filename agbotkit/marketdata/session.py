@@ -46,6 +46,10 @@ class FrameHandler(Protocol):
     def on_disconnect(self) -> None:
         """The connection is gone: state built from it (books) is stale."""
 
+    async def maintain(self) -> None:
+        """Run beside the read loop while connected (the CLOB handler's paced resyncs);
+        may return at once when there is nothing to do."""
+
 
 @attrs.frozen
 class SessionSettings:
@@ -157,6 +161,7 @@ class FeedSession:
         self._last_data = trio.current_time()
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._ping, conn)
+            nursery.start_soon(self.handler.maintain)
             if self.settings.silence_timeout_s > 0:
                 nursery.start_soon(self._watchdog)
             on_frames = self.handler.on_frames

@@ -23,11 +23,17 @@ class FeedStats:
         malformed: frames (or array elements) that could not be understood.
         reconnects: connections lost and opened again.
         messages: messages received per label value.
+        book_resyncs: books found inconsistent (or dropped by a tick-size change) and
+            resynced, per ``(asset_id, reason)``; CLOB only.
+        subscription_rejected: per ``(topic, message_type)`` subscribed, whether the server
+            rejected it; RTDS only.
     """
 
     def __init__(self, feed: str, sockets: int = 1) -> None:
         self.feed = feed
         self.messages: dict[tuple[tuple[str, str], ...], int] = {}
+        self.book_resyncs: dict[tuple[str, str], int] = {}
+        self.subscription_rejected: dict[tuple[str, str], bool] = {}
         self.malformed = 0
         self.reconnects = 0
         self.connected: dict[int, bool] = dict.fromkeys(range(sockets), False)
@@ -49,6 +55,11 @@ class FeedStats:
             if lag_ms > self._lag_max:
                 self._lag_max = lag_ms
 
+    def book_resync(self, asset_id: str, reason: str) -> None:
+        """Count one resync of the book of ``asset_id`` (``reason``: a ResyncCause value)."""
+        key = (asset_id, reason)
+        self.book_resyncs[key] = self.book_resyncs.get(key, 0) + 1
+
     def set_connected(self, socket: int, connected: bool) -> None:
         """Record whether socket number ``socket`` is connected."""
         self.connected[socket] = connected
@@ -61,8 +72,12 @@ class FeedStats:
     def metrics(self, now_ms: int, labels: dict[str, str]) -> list[Metric]:
         """Samples for the window since the previous call (call about once a second).
 
-        ``lag_ms`` is the mean lag of the window's messages (absent when none had a
-        timestamp), ``lag_ms_max`` its maximum; ``msgs_per_second`` the window's rate.
+        ``lag_ms`` is the mean lag of the window's messages (receive time minus the
+        server's timestamp; absent when none had one), ``lag_ms_max`` its maximum (under a
+        replay: the recorded latency plus the loopback's); ``msgs_per_second`` the window's
+        rate;
+        ``book_resyncs`` a counter per token and reason, once a token was resynced;
+        ``subscription_rejected`` a 0/1 gauge per subscribed topic and message type.
         """
         base = labels_key(labels)
         name = f"polymarket.{self.feed}"
@@ -92,6 +107,26 @@ class FeedStats:
             ),
             Metric(now_ms, MetricType.COUNTER, f"{name}.reconnects", float(self.reconnects), base),
             Metric(now_ms, MetricType.COUNTER, f"{name}.malformed", float(self.malformed), base),
+        ]
+        samples += [
+            Metric(
+                now_ms,
+                MetricType.COUNTER,
+                f"{name}.book_resyncs",
+                float(count),
+                tuple(sorted((*base, ("asset_id", asset_id), ("reason", reason)))),
+            )
+            for (asset_id, reason), count in self.book_resyncs.items()
+        ]
+        samples += [
+            Metric(
+                now_ms,
+                MetricType.GAUGE,
+                f"{name}.subscription_rejected",
+                1.0 if rejected else 0.0,
+                tuple(sorted((*base, ("message_type", type_), ("topic", topic)))),
+            )
+            for (topic, type_), rejected in self.subscription_rejected.items()
         ]
         if self._lag_count:
             mean = self._lag_sum / self._lag_count

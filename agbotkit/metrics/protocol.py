@@ -17,7 +17,11 @@ A WebSocket text message carries one metric or several, one per line. Rules, cho
 * ``labels`` is optional (default empty); its values must be strings.
 * Unknown extra fields are ignored, so a newer sender can talk to an older receiver.
 * Blank lines are ignored. A malformed line is dropped and reported (see
-  :func:`decode_metrics`); the other lines of the message are kept.
+  :func:`decode_metrics`); the other lines of the message are kept. That includes a line
+  nested too deeply to decode: msgspec counts nesting against Python's recursion limit and
+  raises ``RecursionError`` (not one of its own errors) at about a thousand levels, which
+  is caught around the one decode call of the line (free on the hot path, unlike a depth
+  pre-scan) and reported as ``invalid JSON: nested too deeply``.
 """
 
 from __future__ import annotations
@@ -99,7 +103,7 @@ def decode_metrics(text: str) -> tuple[list[Metric], list[str]]:
             labels = cached_labels(raw)
             if labels is None:
                 labels = _decode_labels(raw)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, RecursionError) as exc:
             if line and not line.isspace():  # blank lines are allowed; checked only here
                 errors.append(f"line {number}: {_reason(exc)}: {_excerpt(line)}")
             continue
@@ -184,8 +188,10 @@ _AT = re.compile(r"^(.*) - at `\$(.*)`$")
 _TICKS = re.compile(r"`([^`]*)`")
 
 
-def _reason(exc: msgspec.DecodeError) -> str:
+def _reason(exc: msgspec.DecodeError | RecursionError) -> str:
     """Turn msgspec's message into the protocol's short reason."""
+    if isinstance(exc, RecursionError):
+        return "invalid JSON: nested too deeply"
     message = str(exc)
     if not isinstance(exc, msgspec.ValidationError):
         if message.startswith("JSON is malformed: "):

@@ -24,6 +24,7 @@ __all__ = [
     "BookSnapshot",
     "LevelChange",
     "PriceLevel",
+    "ResyncCause",
     "Side",
     "TickSizeChanged",
 ]
@@ -42,6 +43,23 @@ class Side(enum.StrEnum):
 
 # Levels and level changes are NamedTuples rather than attrs classes: a book snapshot holds
 # hundreds of them and a NamedTuple is immutable, typed and about twice as cheap to build.
+class ResyncCause(enum.StrEnum):
+    """Why a book needs a fresh snapshot, in a word: the ``reason`` label of
+    ``polymarket.clob.book_resyncs`` (:attr:`~agbotkit.marketdata.book.OrderBook.resync_reason` has the numbers).
+
+    ``crossed``: the best bid reached the best ask; ``best_bid_mismatch`` /
+    ``best_ask_mismatch``: the feed's top of book after a change differs from the book's;
+    ``no_snapshot``: a change came for a book without a snapshot; ``tick_size_change``: old
+    levels may be off the new grid (not a fault of the book).
+    """
+
+    CROSSED = "crossed"
+    BEST_BID = "best_bid_mismatch"
+    BEST_ASK = "best_ask_mismatch"
+    NO_SNAPSHOT = "no_snapshot"
+    TICK_SIZE = "tick_size_change"
+
+
 class PriceLevel(NamedTuple):
     """One aggregated book level.
 

@@ -31,6 +31,8 @@ class ComponentStateChanged:
         timestamp_ms: when, Unix epoch milliseconds.
         restarts: restarts so far in this run of the stack.
         reason: why (the error for ``failed`` and ``restarting``), else empty.
+        degraded: for ``ready``, what the component reported it cannot do although it runs
+            (e.g. ``RTDS rejected the subscription …``); empty when healthy.
     """
 
     component: str
@@ -39,3 +41,4 @@ class ComponentStateChanged:
     timestamp_ms: int
     restarts: int = 0
     reason: str = ""
+    degraded: str = ""

@@ -61,6 +61,8 @@ class _Slot:
     done: trio.Event = attrs.field(factory=trio.Event)
     context: ComponentContext | None = None
     ever_ready: bool = False
+    # What the component's current life reported it cannot do (report_degraded).
+    degraded: str = ""
 
 
 class Supervisor:
@@ -206,8 +208,19 @@ class Supervisor:
         """One life of the component: construct, start (bounded), run to the end."""
         planned = slot.planned
         self._set_state(slot, ComponentState.STARTING)
+        slot.degraded = ""
+
+        def on_degraded(problem: str) -> None:
+            if slot.context is context:  # not a late word from an earlier life
+                self._set_degraded(slot, problem)
+
         context = ComponentContext(
-            planned.name, self.bus, self.plan.stack_dir, self._now_ms, self.plan.stack.settings.name
+            planned.name,
+            self.bus,
+            self.plan.stack_dir,
+            self._now_ms,
+            self.plan.stack.settings.name,
+            on_degraded=on_degraded,
         )
         slot.context = context
         component: Component[Any] = planned.component_class(planned.config, context)
@@ -303,15 +316,37 @@ class Supervisor:
                     self.force_stop()
                     return
 
+    def _set_degraded(self, slot: _Slot, problem: str) -> None:
+        if problem == slot.degraded:
+            return
+        slot.degraded = problem
+        if problem:
+            LOGGER.warning("component %r degraded: %s", slot.planned.name, problem)
+        else:
+            LOGGER.info("component %r no longer degraded", slot.planned.name)
+        if slot.state is ComponentState.READY:
+            self._publish_state(slot, "")
+
     def _set_state(self, slot: _Slot, state: ComponentState, reason: str = "") -> None:
         if slot.state is state and state is not ComponentState.STARTING:
             return
         slot.state = state
+        self._publish_state(slot, reason)
+
+    def _publish_state(self, slot: _Slot, reason: str) -> None:
+        state = slot.state
         planned = slot.planned
         if self.bus.closed:
             return
+        degraded = slot.degraded if state is ComponentState.READY else ""
         event = ComponentStateChanged(
-            planned.name, planned.spec.kind, state, self._now_ms(), slot.budget.total, reason
+            planned.name,
+            planned.spec.kind,
+            state,
+            self._now_ms(),
+            slot.budget.total,
+            reason,
+            degraded,
         )
         self.bus.publish_retained(COMPONENT_STATES, planned.name, event)
         # A component that just became ready may be a metrics consumer (the dashboard)
@@ -325,6 +360,8 @@ class Supervisor:
         labels = {"component": slot.planned.name, "kind": slot.planned.spec.kind}
         up = 1.0 if slot.state is ComponentState.READY else 0.0
         self._metrics.metric("agbotkit.component.up", up, MetricType.GAUGE, labels)
+        degraded = 1.0 if up and slot.degraded else 0.0
+        self._metrics.metric("agbotkit.component.degraded", degraded, MetricType.GAUGE, labels)
         self._metrics.metric(
             "agbotkit.component.restarts", float(slot.budget.total), MetricType.COUNTER, labels
         )

@@ -15,8 +15,9 @@ Semantics shared by both ends:
 
 * :meth:`~agbotkit.ws.connection.WsConnection.receive` returns a batch of text messages;
   binary messages are decoded as UTF-8 (bad bytes replaced); a message over
-  ``max_message_bytes`` is dropped without being joined and reported as
-  :class:`~agbotkit.ws.frames.Oversize`; protocol pings are answered automatically.
+  ``max_message_bytes`` (counted in bytes, UTF-8 for text; exactly the limit passes) is
+  dropped without being joined and reported as :class:`~agbotkit.ws.frames.Oversize`;
+  protocol pings are answered automatically.
 * A close frame from the peer is answered and surfaces as :class:`~agbotkit.errors.WsClosed`
   with its code; a lost connection (EOF, reset) as ``WsClosed`` with ``code=None``.
 * ``aclose`` sends a close frame (bounded by ``CLOSE_TIMEOUT_S``) and closes the stream

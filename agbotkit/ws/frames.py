@@ -22,8 +22,11 @@ __all__ = ["FrameReader", "Oversize"]
 class Oversize:
     """Stands for a message larger than ``max_message_bytes``, dropped unread.
 
+    A message of exactly ``max_message_bytes`` is accepted; the limit counts bytes (a text
+    message's UTF-8 bytes, not its characters), at both ends and however it was framed.
+
     Attributes:
-        size: the message's length (characters of a text message, bytes of a binary one).
+        size: the message's length in bytes.
     """
 
     size: int
@@ -153,7 +156,12 @@ class FrameReader:
             self._parts = []
             self._size = 0
             self._binary = not isinstance(data, str)
-        self._size += len(data)
+        # wsproto hands text over decoded: the limit counts its UTF-8 bytes, as on the fast
+        # path (isascii is a flag lookup, so ASCII text costs no encoding).
+        if isinstance(data, str) and not data.isascii():
+            self._size += len(data.encode("utf-8"))
+        else:
+            self._size += len(data)
         if self._size <= self._limit:
             self._parts.append(data if isinstance(data, str) else bytes(data))
         elif self._parts:

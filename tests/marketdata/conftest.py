@@ -1,7 +1,7 @@
 """Fixtures of the market-data component tests: virtual time, contexts, loopback peers.
 
 The peers are real servers on 127.0.0.1: the CLOB and RTDS fakes of
-:mod:`agbotkit.marketdata.replay.component.loopback`, and a minimal HTTP server standing in for Gamma.
+:mod:`agbotkit.marketdata.replay.loopback`, and a minimal HTTP server standing in for Gamma.
 
 Time: real sockets and a mock clock that jumps as soon as every task sleeps do not mix,
 since the clock may jump while a loopback packet is in flight. :func:`clock` jumps only after

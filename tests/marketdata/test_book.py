@@ -18,6 +18,7 @@ from agbotkit.model.books import (
     BookSnapshot,
     LevelChange,
     PriceLevel,
+    ResyncCause,
     Side,
     TickSizeChanged,
 )
@@ -177,12 +178,14 @@ def test_delta_that_crosses_the_book_asks_for_a_resync() -> None:
     assert book.state is BookState.INCONSISTENT
     assert not book.valid
     assert book.resync_reason == "crossed book: best bid 0.51 >= best ask 0.51"
+    assert book.resync_cause is ResyncCause.CROSSED
     # Until the next snapshot, deltas are not applied and keep asking for a resync.
     assert book.apply_delta(delta((BUY, "0.3", "1"))) is ApplyResult.RESYNC
     assert book.size_at(BUY, D("0.3")) == 0
     assert book.apply_snapshot(snapshot([("0.4", "1")], [("0.6", "1")])) is ApplyResult.APPLIED
     assert book.valid
     assert book.resync_reason is None
+    assert book.resync_cause is None
 
 
 def test_crossed_snapshot_asks_for_a_resync() -> None:
@@ -196,6 +199,7 @@ def test_delta_before_any_snapshot_asks_for_a_resync() -> None:
     assert book.apply_delta(delta((BUY, "0.4", "1"))) is ApplyResult.RESYNC
     assert book.needs_resync
     assert book.resync_reason == "price_change before any book snapshot"
+    assert book.resync_cause is ResyncCause.NO_SNAPSHOT
     assert book.bids() == []
 
 
@@ -204,10 +208,14 @@ def test_delta_whose_top_of_book_disagrees_asks_for_a_resync() -> None:
     result = book.apply_delta(delta((BUY, "0.45", "1"), best_bid="0.45", best_ask="0.51"))
     assert result is ApplyResult.RESYNC
     assert book.resync_reason == "best bid 0.45 in the feed, 0.49 in the book"
+    assert book.resync_cause == "best_bid_mismatch"
     book = valid_book()
     result = book.apply_delta(delta((SELL, "0.53", "1"), best_bid="0.49", best_ask="0.53"))
     assert result is ApplyResult.RESYNC
     assert book.resync_reason == "best ask 0.53 in the feed, 0.51 in the book"
+    assert book.resync_cause == "best_ask_mismatch"
+    book.reset()
+    assert book.resync_cause is None
 
 
 def test_empty_sides_match_the_feeds_zero_and_one() -> None:

@@ -1,7 +1,7 @@
 """The ``clob_market`` component against a loopback server that behaves like Polymarket's.
 
 Every test runs the real component on the real socket stack against
-:class:`~agbotkit.marketdata.replay.component.loopback.ClobMarketServer`: subscription frames, snapshots,
+:class:`~agbotkit.marketdata.replay.loopback.clob.ClobMarketServer`: subscription frames, snapshots,
 books, reconnects, the silence watchdog, resyncs, several sockets, metrics.
 """
 
@@ -621,6 +621,44 @@ async def test_malformed_frames_are_counted_and_skipped(
     assert any(m.startswith("malformed CLOB frame dropped: invalid JSON") for m in warnings)
 
 
+#: A frame nested 1,000 levels deep: msgspec raises RecursionError on it, not its own error.
+DEEP = '{"event_type":"book","asset_id":"x","extra":' + "[" * 1_000 + "]" * 1_000 + "}"
+
+
+async def test_deeply_nested_frame_is_counted_and_the_stream_goes_on(
+    nursery: trio.Nursery,
+    bus: Bus,
+    clob_server: ClobMarketServer,
+    store: BookStore,
+    make_context: MakeContext,
+    caplog: pytest.LogCaptureFixture,
+    clock: trio.testing.MockClock,
+) -> None:
+    seed(store)
+    books = bus.subscribe(BOOKS)
+    metrics = bus.subscribe(METRICS)
+    status = bus.subscribe(FEED_STATUS)
+    comp = make_clob(make_context, clob_server, A, metrics_interval_s=1.0)
+    await nursery.start(comp.run)
+    await receive_until(books, lambda t: t.asset_id == A)
+    assert (await receive_until(status, lambda e: True)).connected
+
+    for _ in range(3):
+        await clob_server.send_control(DEEP)
+        await clob_server.send_control("[" + DEEP + "]")
+    await clob_server.publish(price_change((A, "SELL", "0.54", "9"), ts=TS + 2))
+    top = await receive_until(books, lambda t: t.timestamp_ms == TS + 2)
+    assert top.best_ask == Decimal("0.54")
+    seen = await metrics_until(metrics, lambda m: m.get("polymarket.clob.malformed") == 6, "clob")
+    # The same connection all along: no crash, no reconnect.
+    assert seen["polymarket.clob.reconnects"] == 0
+    assert clob_server.connections_accepted == 1
+    assert drain(status) == []
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings[0].startswith("malformed CLOB frame dropped: invalid JSON (nested too deeply)")
+    assert len(warnings) == 1  # the rest within the throttle's window
+
+
 async def test_oversize_frame_is_refused_and_counted(
     nursery: trio.Nursery,
     bus: Bus,
@@ -682,7 +720,10 @@ async def test_crossed_book_resubscribes_the_token(
     await clob_server.publish(price_change((A, "BUY", "0.58", "10"), ts=TS + 1))
     await wait_frames(clob_server, 3)
     assert client_frames(clob_server) == [initial(A, B), unsubscribe(A), subscribe(A)]
-    # No view of the crossed book was published: the next one is the fresh snapshot.
+    # The crossed book is published as not valid, without its levels, at once ...
+    invalid = await receive_until(books, lambda t: t.asset_id == A)
+    assert (invalid.valid, invalid.bids, invalid.asks) == (False, (), ())
+    # ... and the next view is the fresh snapshot.
     top = await receive_until(books, lambda t: t.asset_id == A)
     assert top.valid
     assert (top.bids, top.asks, top.timestamp_ms) == (
@@ -713,7 +754,67 @@ async def test_delta_contradicting_the_feed_best_prices_resyncs(
     )
     await wait_frames(clob_server, 3)
     assert client_frames(clob_server)[1:] == [unsubscribe(A), subscribe(A)]
+    assert not (await receive_until(books, lambda t: t.asset_id == A)).valid
     assert (await receive_until(books, lambda t: t.asset_id == A)).timestamp_ms == TS
+
+
+async def test_a_feed_that_keeps_disagreeing_causes_no_resubscribe_storm(
+    nursery: trio.Nursery,
+    bus: Bus,
+    clob_server: ClobMarketServer,
+    store: BookStore,
+    make_context: MakeContext,
+    clock: trio.testing.MockClock,
+) -> None:
+    seed(store)
+    books = bus.subscribe(BOOKS)
+    comp = make_clob(make_context, clob_server, A, B, metrics_interval_s=1.0)
+    await nursery.start(comp.run)
+    await receive_until(books, lambda t: t.asset_id == A)
+    assert (comp.config.resync_backoff_initial_s, comp.config.resync_backoff_max_s) == (1, 60)
+
+    # For 300 s, every second, A's feed says its best bid is 0.47 while every snapshot
+    # says 0.45 (a precision quirk, say): each price_change after a snapshot disagrees.
+    started = trio.current_time()
+    invalid_tops = 0
+    for second in range(300):
+        await clob_server.publish(
+            price_change((A, "BUY", "0.30", "11"), ts=TS + second, best={A: ("0.47", "0.55")})
+        )
+        await trio.sleep(1)
+        invalid_tops += sum(1 for t in drain(books) if t.asset_id == A and not t.valid)
+    resubscribes = client_frames(clob_server).count(subscribe(A))
+    # Unpaced, that is one resubscribe a second (300). Paced: waits of about 1, 2, 4, 8,
+    # 16, 32 s (each jittered to between half and all of it), then 60 s at most:
+    # at least 6 + 300 / 60 - 1 and at most 6 + (300 - 31.5) / 30 + 1 resubscribes.
+    assert 10 <= resubscribes <= 16
+    assert comp.sessions[0].handler.resyncs == resubscribes
+    # Each failure was published as a not valid book; B was left alone.
+    assert invalid_tops >= resubscribes
+    assert comp.books[B].valid
+    assert subscribe(B) not in client_frames(clob_server)
+    with bus.subscribe(METRICS) as metrics:
+        seen = await metrics_until(
+            metrics, lambda m: any("book_resyncs" in k for k in m), "clob", timeout_s=5
+        )
+    counted = seen[f"polymarket.clob.book_resyncs{{asset_id={A},reason=best_bid_mismatch}}"]
+    # Counted when found; the last one may still wait for its turn.
+    assert counted in (resubscribes, resubscribes + 1)
+    assert trio.current_time() - started < 310
+
+    # The feed agrees again and the book stays valid for the healthy period (60 s): the
+    # next failure is resynced at once again.
+    await clob_server.wait_for(lambda: not comp.sessions[0].handler._deferred)
+    await receive_until(books, lambda t: t.asset_id == A and t.valid, timeout_s=120)
+    await trio.sleep(61)
+    before = len(client_frames(clob_server))
+    at = trio.current_time()
+    await clob_server.publish(
+        price_change((A, "BUY", "0.30", "11"), ts=TS + 400, best={A: ("0.47", "0.55")})
+    )
+    await wait_frames(clob_server, before + 2)
+    assert trio.current_time() - at < 0.5
+    assert client_frames(clob_server)[before:] == [unsubscribe(A), subscribe(A)]
 
 
 async def test_tick_size_change_invalidates_then_resubscribes(

@@ -4,7 +4,9 @@ serving a recording to real ``clob_market`` and ``rtds`` components."""
 from __future__ import annotations
 
 import itertools
+import json
 import logging
+import statistics
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -102,6 +104,23 @@ def test_every_demo_frame_decodes_and_applies_without_resync(demo: Recording) ->
     # Received times never go back.
     times = [frame.received_ms for frame in demo.frames]
     assert times == sorted(times)
+
+
+def test_demo_latency_is_realistic_on_both_feeds(demo: Recording) -> None:
+    """Every frame arrives 15-60 ms after its server timestamp (what ``lag_ms`` shows in
+    the demo): an RTDS trade is stamped when RTDS publishes it, not when it was made, and
+    a later frame never holds up an earlier one of the same socket."""
+    lags: dict[str, list[int]] = {"clob": [], "rtds": []}
+    for frame in demo.frames:
+        if frame.text[:1] not in ("{", "["):
+            continue
+        value = json.loads(frame.text)
+        for item in value if isinstance(value, list) else [value]:
+            lags[frame.feed].append(frame.received_ms - int(item["timestamp"]))
+    for feed, values in lags.items():
+        assert min(values) >= 15, feed
+        assert max(values) <= 60, (feed, max(values))
+        assert 30 <= statistics.mean(values) <= 45, feed
 
 
 def test_generator_is_deterministic(tmp_path: Path) -> None:

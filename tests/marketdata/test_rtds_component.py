@@ -1,4 +1,4 @@
-"""The ``rtds`` component against :class:`~agbotkit.marketdata.replay.component.loopback.RtdsServer`."""
+"""The ``rtds`` component against :class:`~agbotkit.marketdata.replay.loopback.rtds.RtdsServer`."""
 
 from __future__ import annotations
 
@@ -264,6 +264,34 @@ async def test_empty_frames_and_pongs_are_ignored(
     ]
 
 
+async def test_deeply_nested_frame_is_counted_and_the_stream_goes_on(
+    nursery: trio.Nursery,
+    bus: Bus,
+    rtds_server: RtdsServer,
+    make_context: MakeContext,
+    clock: trio.testing.MockClock,
+) -> None:
+    data = bus.subscribe(MARKET_DATA)
+    metrics = bus.subscribe(METRICS)
+    status = bus.subscribe(FEED_STATUS)
+    await nursery.start(make_rtds(make_context, rtds_server, metrics_interval_s=1.0).run)
+    assert (await receive_until(status, lambda e: True)).connected
+    deep = '{"topic":"activity","type":"trades","payload":' + "[" * 1_000 + "]" * 1_000 + "}"
+    for _ in range(3):
+        await rtds_server.send_control(deep)
+        await rtds_server.send_control("[" * 1_000 + "]" * 1_000)
+    assert await rtds_server.publish(btc_update("97000.5")) == 1
+    price = await receive_until(data, lambda e: True)
+    assert isinstance(price, ReferencePrice)
+    assert price.price == Decimal("97000.5")
+    seen = await metrics_until(metrics, lambda m: m.get("polymarket.rtds.malformed") == 6, "rtds")
+    # The same connection all along: no crash, no reconnect.
+    assert seen["polymarket.rtds.reconnects"] == 0
+    assert seen["polymarket.rtds.connection_status"] == 1
+    assert rtds_server.connections_accepted == 1
+    assert drain(status) == []
+
+
 async def test_rejected_subscription_is_reported_once_and_not_resent(
     nursery: trio.Nursery,
     bus: Bus,
@@ -273,10 +301,18 @@ async def test_rejected_subscription_is_reported_once_and_not_resent(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     status = bus.subscribe(FEED_STATUS)
+    metrics = bus.subscribe(METRICS)
     unknown = RtdsSubscriptionConfig("no_such_topic")
-    comp = make_rtds(
-        make_context, rtds_server, CHAINLINK, unknown, silence_timeout_s=30.0, ping_interval_s=5.0
+    problems: list[str] = []
+    context = ComponentContext("rtds", bus, now_ms=virtual_now_ms, on_degraded=problems.append)
+    config = RtdsConfig(
+        subscriptions=(CHAINLINK, unknown),
+        url=rtds_server.url,
+        silence_timeout_s=30.0,
+        ping_interval_s=5.0,
+        metrics_interval_s=1000.0,
     )
+    comp = Rtds(config, context)
     await nursery.start(comp.run)
     await receive_until(status, lambda e: e.connected)
     await wait_sent(rtds_server, 1)
@@ -284,6 +320,18 @@ async def test_rejected_subscription_is_reported_once_and_not_resent(
     assert rtds_server.current_subscriptions() == {1: frozenset()}
     await rtds_server.wait_for(lambda: comp.handler.rejected is not None)
     assert comp.handler.rejected == "401: leger GetTopics error: topic no_such_topic not found"
+    # Published at once: the component's health, and a metric per topic of the batch.
+    assert problems == [
+        "RTDS rejected the subscription (crypto_prices_chainlink/*, no_such_topic/*; "
+        "status 401): leger GetTopics error: topic no_such_topic not found; not retried"
+    ]
+    rejected = "polymarket.rtds.subscription_rejected{message_type=*,topic=%s}"
+    seen = await metrics_until(metrics, lambda m: m.get(rejected % "no_such_topic") == 1, "rtds")
+    assert {k: v for k, v in seen.items() if "subscription_rejected" in k} == {
+        rejected % "crypto_prices_chainlink": 1,
+        rejected % "no_such_topic": 1,
+    }
+    assert seen["polymarket.rtds.connection_status"] == 1  # connected, but degraded
     # The same error again is not logged again.
     await rtds_server.send_control('{"body":{"message":"again"},"statusCode":401}')
 
@@ -304,6 +352,7 @@ async def test_rejected_subscription_is_reported_once_and_not_resent(
     message = errors[0].getMessage()
     assert "crypto_prices_chainlink/*, no_such_topic/*" in message
     assert "status 401" in message
+    assert len(problems) == 1
 
 
 async def test_silent_feed_reconnects_and_resubscribes(
@@ -377,3 +426,8 @@ async def test_message_metrics_are_labelled_by_topic_and_type(
     values = {s.name: s.value for s in samples}
     assert values["polymarket.rtds.lag_ms"] == pytest.approx((250 + 250 + 200) / 3)
     assert values["polymarket.rtds.lag_ms_max"] == 250
+    rejected = {s.labels: s.value for s in samples if s.name.endswith("subscription_rejected")}
+    assert rejected == {
+        (("component", "rtds"), ("message_type", "*"), ("topic", "crypto_prices_chainlink")): 0,
+        (("component", "rtds"), ("message_type", "trades"), ("topic", "activity")): 0,
+    }

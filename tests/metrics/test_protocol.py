@@ -133,6 +133,18 @@ def test_every_malformed_variant_is_reported(text: str, reason: str) -> None:
     assert errors[0].startswith(f"line 2: {reason}")
 
 
+def test_deeply_nested_line_is_malformed_and_the_next_lines_are_kept() -> None:
+    # msgspec raises RecursionError (not a DecodeError) at about 1,000 levels.
+    deep = line()[:-1] + ', "extra": ' + "[" * 1_000 + "]" * 1_000 + "}"
+    metrics, errors = decode_metrics("\n".join([line(), deep, line(value=2)]))
+    assert [m.value for m in metrics] == [12.5, 2.0]
+    assert errors == [f"line 2: invalid JSON: nested too deeply: {deep[:77]}..."]
+    deep_labels = line(labels=DROP)[:-1] + ', "labels": ' + '{"a":' * 1_000 + "1" + "}" * 1_001
+    assert decode_metrics(deep_labels)[1] == [
+        f"line 1: invalid JSON: nested too deeply: {deep_labels[:77]}..."
+    ]
+
+
 def test_reason_excerpt_is_short() -> None:
     long_line = line(metric_name="x" * 500, value=DROP)
     _, errors = decode_metrics(long_line)

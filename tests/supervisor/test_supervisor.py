@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import random
 import signal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 import pytest
@@ -13,6 +13,7 @@ import trio
 import trio.testing
 
 from agbotkit.abc import Component
+from agbotkit.bus.subscription import Subscription
 from agbotkit.errors import (
     ComponentFailedError,
     ComponentStartError,
@@ -25,6 +26,8 @@ from agbotkit.supervisor.runner import Supervisor
 from agbotkit.testing import plan_from_yaml
 from agbotkit.topics import COMPONENT_STATES, METRICS
 
+T = TypeVar("T")
+
 
 @attrs.frozen
 class ProbeConfig:
@@ -36,6 +39,7 @@ class ProbeConfig:
     fail_before_ready: bool = False
     fail_after_s: float = 1.0
     drain_s: float = 0.0
+    degraded: tuple[str, ...] = ()  # reported one a second once ready ("" = healthy)
 
 
 class Probe(Component[ProbeConfig]):
@@ -60,6 +64,9 @@ class Probe(Component[ProbeConfig]):
                 await trio.sleep_forever()
             task_status.started()
             self._record("ready")
+            for problem in self.config.degraded:
+                await trio.sleep(1)
+                self.context.report_degraded(problem)
             if life < self.config.fail_times:
                 await trio.sleep(self.config.fail_after_s)
                 raise RuntimeError(f"boom {life + 1}")
@@ -75,6 +82,16 @@ class Probe(Component[ProbeConfig]):
 def _reset_probe() -> None:
     Probe.log.clear()
     Probe.lives.clear()
+
+
+def drain(subscription: Subscription[T]) -> list[T]:
+    """Every message buffered in ``subscription`` now."""
+    out: list[T] = []
+    while True:
+        try:
+            out.append(subscription.receive_nowait())
+        except (trio.WouldBlock, trio.EndOfChannel):
+            return out
 
 
 def make_supervisor(yaml: str, **kwargs: Any) -> Supervisor:
@@ -255,6 +272,33 @@ async def test_non_critical_failure_stays_down_and_the_rest_runs(
         assert not supervisor.ready
         supervisor.request_stop()
     assert Probe.lives["optional"] == 1
+
+
+async def test_a_degraded_component_is_published_ready_but_degraded(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    supervisor = make_supervisor("""
+        components:
+          feed: {kind: probe, degraded: ["subscription rejected", "subscription rejected", ""]}
+    """)
+    bus = supervisor.bus
+    with bus.subscribe(COMPONENT_STATES) as states, bus.subscribe(METRICS) as metrics:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(supervisor.run)
+            await trio.sleep(10)
+            supervisor.request_stop()
+        published = [(e.state.value, e.degraded) for e in drain(states)]
+        gauges = [m.value for m in drain(metrics) if m.name == "agbotkit.component.degraded"]
+    assert published == [
+        ("starting", ""),
+        ("ready", ""),
+        ("ready", "subscription rejected"),  # once, though reported twice
+        ("ready", ""),
+        ("stopping", ""),
+        ("stopped", ""),
+    ]
+    assert 1.0 in gauges
+    assert gauges[0] == gauges[-1] == 0.0
 
 
 async def test_sigterm_stops_gracefully_in_reverse_order(autojump_clock: trio.abc.Clock) -> None:

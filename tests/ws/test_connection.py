@@ -412,6 +412,70 @@ async def test_oversize_messages_are_dropped_and_the_stream_goes_on(nursery: tri
     ]
 
 
+# -- the max_message_bytes boundary: exactly the limit passes, one byte more is refused ------
+
+LIMIT = 1_000
+#: Texts of exactly LIMIT bytes: ASCII, and two-byte characters (500 of them).
+AT_LIMIT = {"ascii": "a" * LIMIT, "two-byte": "é" * (LIMIT // 2)}
+
+
+def pieces(text: str, n: int) -> list[bytes]:
+    """``text``'s UTF-8 in ``n`` parts, cut between characters."""
+    step = -(-len(text) // n)
+    return [text[i : i + step].encode() for i in range(0, len(text), step)]
+
+
+@pytest.mark.parametrize("text", AT_LIMIT.values(), ids=AT_LIMIT.keys())
+@pytest.mark.parametrize("shape", ["whole", "fragmented", "binary", "trickled"])
+async def test_client_end_limit_is_inclusive(nursery: trio.Nursery, text: str, shape: str) -> None:
+    over = text + "b"  # one byte more
+
+    def message(payload: str) -> bytes:
+        if shape == "fragmented":  # joined by wsproto, not the fast path
+            parts = pieces(payload, 3)
+            return b"".join(
+                frame(part, opcode=1 if i == 0 else 0, fin=i == len(parts) - 1)
+                for i, part in enumerate(parts)
+            )
+        if shape == "binary":
+            return frame(payload.encode(), opcode=2)
+        return frame(payload)
+
+    async def script(stream: trio.SocketStream, accept: bytes) -> None:
+        wire = message(text) + message(over) + frame("end")
+        if shape == "trickled":  # the frames arrive in pieces smaller than one of them
+            await stream.send_all(accept)
+            for start in range(0, len(wire), 97):
+                await stream.send_all(wire[start : start + 97])
+        else:
+            await stream.send_all(accept + wire)
+        await trio.sleep_forever()
+
+    url = await start_raw_server(nursery, script)
+    async with await ws_connect(url, max_message_bytes=LIMIT) as conn:
+        got, _ = await receive_n(conn, 3)
+    assert got == [text, Oversize(LIMIT + 1), "end"]
+
+
+@pytest.mark.parametrize("text", AT_LIMIT.values(), ids=AT_LIMIT.keys())
+async def test_server_end_limit_is_inclusive(nursery: trio.Nursery, text: str) -> None:
+    received: list[str | Oversize] = []
+    done = trio.Event()
+
+    async def handler(conn: WsConnection) -> None:
+        while len(received) < 3:
+            received.extend(await conn.receive())
+        done.set()
+        await trio.sleep_forever()
+
+    url = await start_server(nursery, handler, max_message_bytes=LIMIT)
+    async with await ws_connect(url) as conn:
+        await conn.send_texts([text, text + "b", "end"])
+        with trio.fail_after(5):
+            await done.wait()
+    assert received == [text, Oversize(LIMIT + 1), "end"]
+
+
 async def test_peer_close_is_answered(nursery: trio.Nursery) -> None:
     replies: list[Event] = []
     answered = trio.Event()

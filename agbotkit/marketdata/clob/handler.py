@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
+
+import trio
 
 from agbotkit.bus.bus import Bus
 from agbotkit.logs import WarningThrottle
 from agbotkit.marketdata.book import ApplyResult, OrderBooks
+from agbotkit.marketdata.clob.resync import ResyncPacer
 from agbotkit.marketdata.clob.translate import decode_clob_frame
 from agbotkit.marketdata.clob.wire import (
     encode_clob_initial_subscribe,
@@ -17,7 +21,13 @@ from agbotkit.marketdata.clob.wire import (
 )
 from agbotkit.marketdata.frames import FrameIntake
 from agbotkit.marketdata.stats import FeedStats
-from agbotkit.model.books import BestBidAsk, BookDelta, BookSnapshot, TickSizeChanged
+from agbotkit.model.books import (
+    BestBidAsk,
+    BookDelta,
+    BookSnapshot,
+    ResyncCause,
+    TickSizeChanged,
+)
 from agbotkit.model.feeds import BookTop, InvalidOperation, NoNewAssets, Pong
 from agbotkit.model.markets import MarketResolved, NewMarket, Trade
 from agbotkit.toolkit.clock import wall_clock_ms
@@ -37,7 +47,11 @@ class ClobMarketHandler:
     Books are shared by all sockets of a component; each token lives on one socket.
     A book found crossed or contradicted by the feed is reset and its token resubscribed
     (unsubscribe, subscribe), which makes the server send a fresh snapshot; so does a
-    tick-size change, whose old levels may be off the new grid.
+    tick-size change, whose old levels may be off the new grid. Each resync is counted
+    (``polymarket.clob.book_resyncs`` by token and reason) and paced per token by a
+    :class:`ResyncPacer`: a token whose book keeps failing is resubscribed less and less
+    often, its book published as not valid meanwhile; :meth:`maintain` sends the
+    resubscribes that had to wait.
     """
 
     def __init__(
@@ -50,6 +64,7 @@ class ClobMarketHandler:
         custom_feature_enabled: bool = True,
         book_depth: int = 5,
         now_ms: Callable[[], int] = wall_clock_ms,
+        pacer: ResyncPacer | None = None,
     ) -> None:
         self.assets: set[str] = set(assets)
         self.books = books
@@ -64,7 +79,11 @@ class ClobMarketHandler:
             "clob", decode_clob_frame, bus=bus, stats=stats, throttle=self._throttle
         )
         self._initialized = False  # the initial `type: market` frame went out on this socket
+        # Tokens to resubscribe now, and those waiting for their pacing (token -> when).
         self._resync: set[str] = set()
+        self._deferred: dict[str, float] = {}
+        self._pacer = pacer or ResyncPacer()
+        self._wake = trio.Event()
         # Tokens subscribed (or resubscribed) whose snapshot has not come yet: their deltas
         # cannot apply, and that is expected, not a reason to resubscribe again.
         self._awaiting: set[str] = set()
@@ -106,6 +125,7 @@ class ClobMarketHandler:
         reset and published as not valid (consumers keep the latest view of each book)."""
         self._initialized = False
         self._resync.clear()
+        self._deferred.clear()  # the reconnect's initial frame brings fresh snapshots
         for asset_id in self.assets:
             book = self.books.get(asset_id)
             if book is not None:
@@ -137,6 +157,8 @@ class ClobMarketHandler:
         self.assets.difference_update(gone)
         for asset_id in gone:
             self.books.remove(asset_id)
+            self._deferred.pop(asset_id, None)
+            self._pacer.forget(asset_id)
         if self._send is not None and self._initialized:
             await self._send(encode_clob_unsubscribe(gone))
 
@@ -157,6 +179,11 @@ class ClobMarketHandler:
     def _on_snapshot(self, event: BookSnapshot, received_ms: int) -> bool:
         result = self.books.book(event.asset_id).apply_snapshot(event)
         self._awaiting.discard(event.asset_id)
+        if result is ApplyResult.APPLIED:
+            # A snapshot the server sent by itself makes a waiting resubscribe needless.
+            self._deferred.pop(event.asset_id, None)
+            self._resync.discard(event.asset_id)
+            self._pacer.valid(event.asset_id, trio.current_time())
         return self._on_book_change(event, received_ms, result)
 
     def _on_delta(self, event: BookDelta, received_ms: int) -> bool:
@@ -171,15 +198,43 @@ class ClobMarketHandler:
         asset_id = event.asset_id
         if result is ApplyResult.APPLIED:
             self._publish_top(asset_id, event.market, event.timestamp_ms, received_ms)
-        elif result is ApplyResult.RESYNC and asset_id not in self._awaiting:
+        elif result is ApplyResult.RESYNC and self._request_resync(asset_id, None):
+            # Consumers must not trade on the book until the fresh snapshot is in.
+            self._publish_top(asset_id, event.market, event.timestamp_ms, received_ms)
+        return True
+
+    def _request_resync(self, asset_id: str, cause: ResyncCause | None) -> bool:
+        """Count, log and schedule the resubscribe of ``asset_id`` (``cause`` None: the
+        book's own). False when one is already on its way (then nothing is done)."""
+        if (
+            asset_id in self._resync
+            or asset_id in self._deferred
+            or asset_id not in self.assets
+            # A fresh snapshot is on its way; after a tick-size change it may be an old one.
+            or (asset_id in self._awaiting and cause is not ResyncCause.TICK_SIZE)
+        ):
+            return False
+        book = self.books.book(asset_id)
+        cause = cause or book.resync_cause or ResyncCause.NO_SNAPSHOT
+        self._stats.book_resync(asset_id, cause.value)
+        now = trio.current_time()
+        due = self._pacer.due(asset_id, now)
+        if due <= now:
+            self._resync.add(asset_id)
+        else:
+            self._deferred[asset_id] = due
+            self._wake.set()
+        if cause is not ResyncCause.TICK_SIZE:
             self._throttle.warn(
                 f"resync:{asset_id}",
-                "book of %s…%s inconsistent (%s); resubscribing for a fresh snapshot",
+                "book of %s…%s inconsistent (%s); resubscribing for a fresh snapshot in %.1f s "
+                "(resync %d in a row)",
                 asset_id[:6],
                 asset_id[-4:],
-                self.books.book(asset_id).resync_reason,
+                book.resync_reason,
+                due - now,
+                self._pacer.failures(asset_id) + 1,
             )
-            self._resync.add(asset_id)
         return True
 
     def _on_tick_size(self, event: TickSizeChanged, received_ms: int) -> bool:
@@ -188,7 +243,7 @@ class ClobMarketHandler:
         self._bus.publish_nowait(MARKET_DATA, event)
         self._publish_top(event.asset_id, event.market, event.timestamp_ms, received_ms)
         # The old levels may be off the new grid: ask for a snapshot instead of waiting.
-        self._resync.add(event.asset_id)
+        self._request_resync(event.asset_id, ResyncCause.TICK_SIZE)
         return True
 
     def _on_passthrough(self, event: Any, received_ms: int) -> bool:
@@ -208,11 +263,27 @@ class ClobMarketHandler:
         if not self._bus.subscriber_count(BOOKS):
             return  # nobody watches books: skip building the view (most of a delta's cost)
         book = self.books.book(asset_id)
-        bids, asks = book.depth(self._depth)
+        # A book that is not valid shows no levels: a crossed one's would mislead.
+        bids, asks = book.depth(self._depth) if book.valid else ((), ())
         top = BookTop(
             asset_id, market, timestamp_ms, received_ms, tuple(bids), tuple(asks), book.valid
         )
         self._bus.publish_nowait(BOOKS, top)
+
+    async def maintain(self) -> None:
+        """Send the resubscribes that waited for their pacing, each when it is due; runs
+        beside the read loop while connected."""
+        while True:
+            with trio.move_on_at(min(self._deferred.values(), default=math.inf)):
+                await self._wake.wait()
+            self._wake = trio.Event()
+            now = trio.current_time()
+            due = [asset_id for asset_id, at in self._deferred.items() if at <= now]
+            if due:
+                for asset_id in due:
+                    del self._deferred[asset_id]
+                self._resync.update(due)
+                await self._resubscribe()
 
     async def _resubscribe(self) -> None:
         assets = sorted(self._resync & self.assets)
@@ -221,8 +292,10 @@ class ClobMarketHandler:
             return
         self.resyncs += len(assets)
         self._awaiting.update(assets)
+        now = trio.current_time()
         for asset_id in assets:
             self.books.book(asset_id).reset()
+            self._pacer.sent(asset_id, now)
         await self._send(encode_clob_unsubscribe(assets))
         await self._send(encode_clob_subscribe(assets, custom_feature_enabled=self._custom))
 

@@ -138,8 +138,18 @@ def _legacy_price_change(msg: PriceChangeMessage) -> list[ClobEvent]:
     ]
 
 
+def _fee_rate_bps(fee: str | None) -> int | None:
+    """A legacy field, observed always ``"0"``; anything not a plain integer is dropped.
+
+    ``isascii`` because ``isdigit`` alone accepts ``"²"``, which ``int`` refuses; the length
+    bound because ``int`` refuses more than 4,300 digits.
+    """
+    if fee and len(fee) <= 18 and fee.isascii() and fee.isdigit():
+        return int(fee)
+    return None
+
+
 def _last_trade_price(msg: LastTradePriceMessage) -> list[ClobEvent]:
-    fee = msg.fee_rate_bps
     return [
         Trade(
             msg.asset_id,
@@ -151,8 +161,7 @@ def _last_trade_price(msg: LastTradePriceMessage) -> list[ClobEvent]:
             msg.timestamp,
             "last_trade_price",
             transaction_hash=msg.transaction_hash or None,
-            # A legacy field, observed always "0"; anything not an integer is dropped.
-            fee_rate_bps=int(fee) if fee and fee.isdigit() else None,
+            fee_rate_bps=_fee_rate_bps(msg.fee_rate_bps),
         )
     ]
 

@@ -1,9 +1,11 @@
 """Wire format of the CLOB market channel (``/ws/market``): typed structs and decoders.
 
-Sans-IO and pure (PROTOCOL.md section 2). Frames are bare JSON objects tagged by
-``event_type``, or JSON arrays of them; the control words (``PONG``, ``NO NEW ASSETS``,
-``INVALID OPERATION``) are recognised by :func:`~agbotkit.marketdata.codec.classify_frame`
-before these decoders run.
+Sans-IO and pure. Frames are bare JSON objects tagged by ``event_type``, or JSON arrays of
+them (the subscribe answer is an array of ``book`` snapshots); the control words (``PONG``,
+``NO NEW ASSETS``, ``INVALID OPERATION``) are recognised by
+:func:`~agbotkit.marketdata.codec.classify_frame` before these decoders run. Numbers come as
+strings (prices, sizes, and timestamps in Unix milliseconds). Input nested too deeply to
+decode is malformed like any other (see :data:`~agbotkit.marketdata.codec.DECODE_ERRORS`).
 """
 
 # Safe with msgspec: it resolves these string annotations from this module's globals when
@@ -17,7 +19,14 @@ from typing import Any, get_args
 import msgspec
 
 from agbotkit.errors import MalformedFrameError
-from agbotkit.marketdata.codec import _raw_elements, _Wire, compact_json, excerpt
+from agbotkit.marketdata.codec import (
+    DECODE_ERRORS,
+    TOO_DEEP,
+    _raw_elements,
+    _Wire,
+    compact_json,
+    excerpt,
+)
 from agbotkit.model.books import Side
 
 __all__ = [
@@ -212,14 +221,16 @@ _CLOB_ONE: msgspec.json.Decoder[ClobMessage] = msgspec.json.Decoder(ClobMessage,
 _PROBE = msgspec.json.Decoder(_EventTypeProbe)
 
 
-def _explain_clob(element: bytes | str, exc: msgspec.MsgspecError) -> str:
-    """Turn a msgspec error about one market-channel object into a useful reason."""
+def _explain_clob(element: bytes | str, exc: Exception) -> str:
+    """Turn a failed decode of one market-channel object into a useful reason."""
+    if isinstance(exc, RecursionError):
+        return TOO_DEEP
     # ValidationError subclasses DecodeError: anything else is a JSON syntax error.
     if not isinstance(exc, msgspec.ValidationError):
         return f"invalid JSON ({exc})"
     try:
         event_type = _PROBE.decode(element).event_type
-    except msgspec.MsgspecError:
+    except DECODE_ERRORS:
         return f"expected a JSON object ({exc})"
     if event_type is None:
         return "missing field 'event_type'"
@@ -239,7 +250,7 @@ def decode_clob_message(raw: bytes | str) -> ClobMessage:
     """
     try:
         return _CLOB_ONE.decode(raw)
-    except msgspec.MsgspecError as exc:
+    except DECODE_ERRORS as exc:
         raise MalformedFrameError(_explain_clob(raw, exc), excerpt(raw)) from None
 
 
@@ -258,13 +269,13 @@ def decode_clob_array(raw: bytes | str) -> list[ClobMessage | MalformedFrameErro
         return list(_CLOB_LIST.decode(raw))
     except msgspec.ValidationError:
         pass  # some element is bad: decode them one by one below
-    except msgspec.MsgspecError as exc:
-        raise MalformedFrameError(f"invalid JSON ({exc})", excerpt(raw)) from None
+    except DECODE_ERRORS as exc:
+        raise MalformedFrameError(_explain_clob(raw, exc), excerpt(raw)) from None
     out: list[ClobMessage | MalformedFrameError] = []
     for index, element in enumerate(_raw_elements(raw)):
         try:
             out.append(_CLOB_ONE.decode(element))
-        except msgspec.MsgspecError as exc:
+        except DECODE_ERRORS as exc:
             reason = f"element {index}: {_explain_clob(element, exc)}"
             out.append(MalformedFrameError(reason, excerpt(bytes(element))))
     return out

@@ -42,7 +42,8 @@ def _market_info(market: GammaMarket) -> MarketInfo:
     outcomes = decode_json_string_list(market.outcomes, f"{where}: outcomes")
     tokens_text = market.clob_token_ids
     if tokens_text is None:
-        # Protocol V2 markets are announced to carry positionIds instead (PROTOCOL 4).
+        # Polymarket announced that markets of its protocol V2 (``"version": "v2"``) carry
+        # the token ids as positionIds instead.
         tokens_text = market.position_ids
     token_ids = decode_json_string_list(tokens_text, f"{where}: clobTokenIds")
     if token_ids and len(token_ids) != len(outcomes):

@@ -1,9 +1,10 @@
 """Wire format of Gamma REST ``GET /markets`` responses: the market struct and decoders.
 
-Sans-IO and pure (PROTOCOL.md section 4). Only the fields a trading bot needs are declared;
-Gamma's lists sent as JSON arrays inside strings are decoded by
-:func:`decode_json_string_list`. A REST body, not a socket frame, so it lives apart from the
-two feeds.
+Sans-IO and pure. Only the fields a trading bot needs are declared; Gamma sends
+``outcomes`` and ``clobTokenIds`` as JSON arrays encoded inside strings
+(``"[\\"Yes\\", \\"No\\"]"``), decoded by :func:`decode_json_string_list`. A REST body, not a
+socket frame, so it lives apart from the two feeds; a body nested too deeply to decode is
+malformed like any other (see :data:`~agbotkit.marketdata.codec.DECODE_ERRORS`).
 """
 
 # Safe with msgspec: it resolves these string annotations from this module's globals when
@@ -15,7 +16,7 @@ from decimal import Decimal
 import msgspec
 
 from agbotkit.errors import MalformedFrameError
-from agbotkit.marketdata.codec import _Wire, excerpt
+from agbotkit.marketdata.codec import DECODE_ERRORS, TOO_DEEP, _Wire, excerpt
 
 __all__ = [
     "GammaMarket",
@@ -75,8 +76,9 @@ def parse_gamma_response(raw: bytes | str) -> list[GammaMarket]:
         if decoded.data is not None:
             return decoded.data
         return [_GAMMA_ONE.decode(raw)]
-    except msgspec.MsgspecError as exc:
-        raise MalformedFrameError(f"Gamma markets: {exc}", excerpt(raw)) from None
+    except DECODE_ERRORS as exc:
+        why = TOO_DEEP if isinstance(exc, RecursionError) else exc
+        raise MalformedFrameError(f"Gamma markets: {why}", excerpt(raw)) from None
 
 
 def decode_json_string_list(text: str | list[str] | None, what: str) -> tuple[str, ...]:
@@ -93,5 +95,6 @@ def decode_json_string_list(text: str | list[str] | None, what: str) -> tuple[st
         return ()
     try:
         return tuple(_STR_LIST.decode(text))
-    except msgspec.MsgspecError as exc:
-        raise MalformedFrameError(f"{what}: expected a JSON array of strings ({exc})") from None
+    except DECODE_ERRORS as exc:
+        why = TOO_DEEP if isinstance(exc, RecursionError) else exc
+        raise MalformedFrameError(f"{what}: expected a JSON array of strings ({why})") from None

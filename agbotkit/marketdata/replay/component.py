@@ -6,8 +6,13 @@ subscribe frames, snapshots, pings, reconnects. The server keeps its own books f
 frames it plays, so a client that (re)subscribes gets a current ``book`` snapshot, as from
 Polymarket.
 
-Server timestamps in the frames are moved to the present (keeping each frame's recorded
-latency), so ``polymarket.<feed>.lag_ms`` measures the replayed latency plus the loopback's.
+Server timestamps in the frames are moved to the present, each by the time between its
+recorded receive time and the moment it is played, so every frame keeps its recorded
+latency (receive time minus server time) whatever the replay's pace or speed. The
+``polymarket.<feed>.lag_ms`` of a replay is therefore the latency recorded in the file plus
+the loopback's own, which measures at about 1 ms (most 5 ms) on the bundled recording. In
+that recording, which is synthetic, every frame has 15-60 ms of latency; a live capture
+replays the latency it was captured with.
 """
 
 from __future__ import annotations

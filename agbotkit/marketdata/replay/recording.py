@@ -152,7 +152,7 @@ def read_recording(path: str | Path) -> Recording:
                 elif kind == "market":
                     info = market_from_wire(entry["market"])
                     markets[info.condition_id] = info
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, RecursionError) as exc:
                 raise RecordingError(f"{path}:{number}: not a recording line: {exc}") from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise RecordingError(f"{path}: cannot read recording: {exc}") from None
@@ -171,7 +171,7 @@ def _header(path: Path, first: tuple[int, str] | None) -> dict[str, Any]:
         raise RecordingError(f"{path}: empty file, not a recording")
     try:
         header = json.loads(first[1])
-    except ValueError:
+    except (ValueError, RecursionError):
         header = None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise RecordingError(f"{path}:1: not an agbotkit recording (no {FORMAT!r} header)")

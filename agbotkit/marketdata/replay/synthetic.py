@@ -2,10 +2,12 @@
 
 It makes the demo recording shipped with agbotkit (``agbotkit/data/demo-recording.jsonl.gz``)
 so the demo runs offline. The data is SYNTHETIC: invented markets, random-walk books. The
-frames follow PROTOCOL.md field by field: CLOB ``book`` arrays on subscribe (bids ascending,
-asks descending, as real captures), batched ``price_change`` with post-change best bid/ask
-for both tokens of a market, ``last_trade_price``, ``best_bid_ask``; RTDS Chainlink prices
-(``full_accuracy_value`` in E18) and ``activity`` trades (timestamps in seconds).
+frames follow Polymarket's wire formats field by field: CLOB ``book`` arrays on subscribe
+(bids ascending, asks descending, as real captures), batched ``price_change`` with
+post-change best bid/ask for both tokens of a market, ``last_trade_price``,
+``best_bid_ask``; RTDS Chainlink prices (``full_accuracy_value`` in E18) and ``activity``
+trades (payload timestamps in seconds). Every frame reaches the client 15-60 ms after its
+server timestamp (the ``lag_ms`` a replay shows), in order per socket.
 
 Regenerate with::
 
@@ -272,17 +274,14 @@ def generate(
     """Write a synthetic recording; returns the number of frames."""
     gen = _Generator(seed)
     rng = gen.rng
-    frames: list[RawFrame] = []
-
-    last_received: dict[str, int] = {}
+    # (feed, server time, latency, text), in the order made; delivered in order below.
+    sent: list[tuple[str, int, int, str]] = []
 
     def add(feed: str, ts: int, data: Any) -> None:
+        """Send ``data`` on ``feed`` at server time ``ts`` (its envelope timestamp)."""
         latency = rng.randint(15, 60)  # what a live client would see as lag
-        # One socket delivers in order (TCP): jitter never reorders a feed's frames.
-        received = max(ts + latency, last_received.get(feed, 0))
-        last_received[feed] = received
         text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
-        frames.append(RawFrame(feed, received, text))
+        sent.append((feed, ts, latency, text))
 
     snapshot = [
         gen.book_frame(info, token, START_MS) for info, yes, no in gen.pairs for token in (yes, no)
@@ -301,12 +300,16 @@ def generate(
         if roll < 0.08:
             clob, rtds = gen.trade(ts)
             add("clob", ts, clob)
-            add("rtds", ts + rng.randint(200, 900), rtds)
+            # RTDS publishes the trade 200-900 ms after the CLOB does: its envelope
+            # timestamp is that publish time (the trade time is the payload's, in seconds).
+            published = ts + rng.randint(200, 900)
+            rtds["timestamp"] = published
+            add("rtds", published, rtds)
         elif roll < 0.13:
             add("clob", ts, gen.best_bid_ask(ts))
         else:
             add("clob", ts, gen.price_change(ts))
-    frames.sort(key=lambda frame: frame.received_ms)
+    frames = _deliver(sent)
     note = (
         "SYNTHETIC market data from agbotkit.marketdata.replay.synthetic "
         f"(seed {seed}): invented markets, not real Polymarket traffic"
@@ -316,6 +319,21 @@ def generate(
             writer.write_market(info)
         writer.write_frames(frames)
     return len(frames)
+
+
+def _deliver(sent: list[tuple[str, int, int, str]]) -> list[RawFrame]:
+    """The frames as a client receives them: each feed's in the order the server sent them
+    (by server time: a frame published later never holds up one published earlier), each
+    after its latency but never before the frame sent ahead of it on the same socket (TCP
+    delivers in order), all feeds merged by receive time."""
+    frames: list[RawFrame] = []
+    last_received: dict[str, int] = {}
+    for feed, ts, latency, text in sorted(sent, key=lambda item: item[1]):
+        received = max(ts + latency, last_received.get(feed, 0))
+        last_received[feed] = received
+        frames.append(RawFrame(feed, received, text))
+    frames.sort(key=lambda frame: frame.received_ms)
+    return frames
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from agbotkit.bus.bus import Bus
 from agbotkit.logs import WarningThrottle
+from agbotkit.marketdata.codec import excerpt
 from agbotkit.marketdata.frames import FrameIntake
 from agbotkit.marketdata.rtds.translate import decode_rtds_frame
 from agbotkit.marketdata.rtds.wire import RtdsSubscription, encode_rtds_subscribe
@@ -26,16 +27,26 @@ class RtdsHandler:
 
     An error frame from the server (an unknown topic, a malformed filter) means the whole
     subscribe batch gets nothing, and sending it again gets the same answer: the batch is
-    marked rejected, reported once at error level, and not sent on later reconnects.
+    marked rejected, reported once at error level and to ``on_rejected`` (the component's
+    health), counted in ``polymarket.rtds.subscription_rejected`` (1 per topic and type of
+    the batch), and not sent on later reconnects.
     """
 
     def __init__(
-        self, *, subscriptions: Iterable[RtdsSubscription], bus: Bus, stats: FeedStats
+        self,
+        *,
+        subscriptions: Iterable[RtdsSubscription],
+        bus: Bus,
+        stats: FeedStats,
+        on_rejected: Callable[[str], None] | None = None,
     ) -> None:
         self.subscriptions = list(subscriptions)
         self.rejected: str | None = None
         self._bus = bus
         self._stats = stats
+        self._on_rejected = on_rejected
+        for sub in self.subscriptions:
+            stats.subscription_rejected[(sub.topic, sub.type)] = False
         self._intake = FrameIntake(
             "rtds", decode_rtds_frame, bus=bus, stats=stats, throttle=WarningThrottle(LOGGER)
         )
@@ -51,6 +62,9 @@ class RtdsHandler:
 
     def on_disconnect(self) -> None:
         """RTDS state is re-seeded by the snapshots the next subscribe brings."""
+
+    async def maintain(self) -> None:
+        """Nothing runs beside the read loop of an RTDS socket."""
 
     async def on_frames(self, frames: Sequence[str | Oversize], received_ms: int) -> bool:
         """Decode and publish one read's frames; True when any carried data."""
@@ -80,4 +94,11 @@ class RtdsHandler:
                 error.status,
                 error.message,
             )
+            for key in self._stats.subscription_rejected:
+                self._stats.subscription_rejected[key] = True
+            if self._on_rejected is not None:
+                self._on_rejected(
+                    f"RTDS rejected the subscription ({topics}; status {error.status}): "
+                    f"{excerpt(error.message)}; not retried"
+                )
         self.rejected = f"{error.status}: {error.message}"

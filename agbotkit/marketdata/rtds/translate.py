@@ -107,7 +107,8 @@ def _price_snapshot(msg: RtdsMessage, payload: PriceSnapshotPayload) -> RtdsEven
     scale = reference_price_scale(msg.topic, payload.symbol)
     topic = msg.topic
     if topic == "crypto_prices" and scale:
-        # The server labels Chainlink-spot snapshots with the Binance topic (PROTOCOL 1.5).
+        # The server labels Chainlink-spot snapshots with the Binance topic ``crypto_prices``;
+        # the ``btc/usd``-style symbol is the only thing that tells them apart.
         topic = "crypto_prices_chainlink"
     points: list[PricePoint] = []
     point: PricePointPayload

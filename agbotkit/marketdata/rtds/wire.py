@@ -1,10 +1,13 @@
 """Wire format of RTDS (``ws-live-data``): envelopes, payload structs and decoders.
 
-Sans-IO and pure (PROTOCOL.md section 1). Frames are ``{topic, type, timestamp, payload}``
-envelopes (or arrays of them) and error frames without a topic; the empty text frame at
-connect and ``PONG`` are recognised by
+Sans-IO and pure. Frames are ``{topic, type, timestamp, payload}`` envelopes (or arrays of
+them; the envelope ``timestamp`` is the server's publish time in Unix milliseconds) and error
+frames without a topic (``{"message": …}`` or ``{"body": {"message": …}, "statusCode": …}``);
+the empty text frame the server sends right after connect and ``PONG`` are recognised by
 :func:`~agbotkit.marketdata.codec.classify_frame` before these decoders run. The payload
-stays raw until the envelope's topic and type say which struct it is.
+stays raw until the envelope's topic and type say which struct it is. Input nested too
+deeply to decode is malformed like any other (see
+:data:`~agbotkit.marketdata.codec.DECODE_ERRORS`).
 """
 
 # Safe with msgspec: it resolves these string annotations from this module's globals when
@@ -19,7 +22,15 @@ import attrs
 import msgspec
 
 from agbotkit.errors import MalformedFrameError
-from agbotkit.marketdata.codec import _ANY, _raw_elements, _Wire, compact_json, excerpt
+from agbotkit.marketdata.codec import (
+    _ANY,
+    DECODE_ERRORS,
+    TOO_DEEP,
+    _raw_elements,
+    _Wire,
+    compact_json,
+    excerpt,
+)
 from agbotkit.model.books import Side
 
 __all__ = [
@@ -173,8 +184,9 @@ def _rtds_item(envelope: RtdsEnvelope) -> RtdsMessage | RtdsErrorFrame:
         raise MalformedFrameError(f"unsupported RTDS message type {topic}/{msg_type}")
     try:
         payload = decoder.decode(envelope.payload)
-    except msgspec.MsgspecError as exc:
-        raise MalformedFrameError(f"{topic}/{msg_type}: payload: {exc}") from None
+    except DECODE_ERRORS as exc:
+        why = TOO_DEEP if isinstance(exc, RecursionError) else exc
+        raise MalformedFrameError(f"{topic}/{msg_type}: payload: {why}") from None
     return RtdsMessage(topic, msg_type, envelope.timestamp, payload, envelope.connection_id)
 
 
@@ -189,7 +201,9 @@ def _rtds_error(envelope: RtdsEnvelope) -> RtdsErrorFrame:
     return RtdsErrorFrame(envelope.statusCode, message or "")
 
 
-def _explain_rtds(exc: msgspec.MsgspecError) -> str:
+def _explain_rtds(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return TOO_DEEP
     if isinstance(exc, msgspec.ValidationError):
         return f"not an RTDS frame ({exc})"
     return f"invalid JSON ({exc})"
@@ -204,7 +218,7 @@ def decode_rtds_message(raw: bytes | str) -> RtdsMessage | RtdsErrorFrame:
     """
     try:
         return _rtds_item(_RTDS_ONE.decode(raw))
-    except msgspec.MsgspecError as exc:
+    except DECODE_ERRORS as exc:
         raise MalformedFrameError(_explain_rtds(exc), excerpt(raw)) from None
     except MalformedFrameError as exc:
         raise MalformedFrameError(exc.reason, excerpt(raw)) from None
@@ -225,7 +239,7 @@ def decode_rtds_array(raw: bytes | str) -> list[RtdsMessage | RtdsErrorFrame | M
         envelopes = _RTDS_LIST.decode(raw)
     except msgspec.ValidationError:
         pass  # some element is not even an envelope: decode them one by one below
-    except msgspec.MsgspecError as exc:
+    except DECODE_ERRORS as exc:
         raise MalformedFrameError(_explain_rtds(exc), excerpt(raw)) from None
     else:
         for index, envelope in enumerate(envelopes):
@@ -237,7 +251,7 @@ def decode_rtds_array(raw: bytes | str) -> list[RtdsMessage | RtdsErrorFrame | M
     for index, element in enumerate(_raw_elements(raw)):
         try:
             out.append(_rtds_item(_RTDS_ONE.decode(element)))
-        except (msgspec.MsgspecError, MalformedFrameError) as exc:
+        except (*DECODE_ERRORS, MalformedFrameError) as exc:
             why = exc.reason if isinstance(exc, MalformedFrameError) else _explain_rtds(exc)
             out.append(MalformedFrameError(f"element {index}: {why}", excerpt(bytes(element))))
     return out
@@ -257,7 +271,7 @@ def _compact_filters(filters: str | Mapping[str, Any] | None) -> str | None:
         return None if filters is None else compact_json(filters)
     try:
         value = _ANY.decode(filters)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return filters
     return compact_json(value)
 

@@ -139,7 +139,7 @@ class ClobMarketServer(_LoopbackServer[_ClobClient]):
             if value is None:
                 try:
                     value = json.loads(text)
-                except ValueError:
+                except (ValueError, RecursionError):
                     # A bare word: only the periodic one is the server's to send to all.
                     if text != NO_NEW_ASSETS:
                         return 0
@@ -163,7 +163,7 @@ class ClobMarketServer(_LoopbackServer[_ClobClient]):
             return
         try:
             message = json.loads(text) if text is not None else None
-        except ValueError:
+        except (ValueError, RecursionError):
             message = None
         assets = _str_list(message.get("assets_ids")) if isinstance(message, dict) else None
         if message is None or assets is None:

@@ -48,7 +48,7 @@ class _RtdsMatch:
             return cls(topic, type_, None, False)
         try:
             where = json.loads(filters)
-        except ValueError:
+        except (ValueError, RecursionError):
             return cls(topic, type_, None, True)
         compact = filters in (
             _dumps(where),
@@ -166,7 +166,7 @@ class RtdsServer(_LoopbackServer[_RtdsClient]):
             text = envelope
             try:
                 value = json.loads(envelope)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return 0
         else:
             text, value = _dumps(envelope), envelope
@@ -200,7 +200,7 @@ class RtdsServer(_LoopbackServer[_RtdsClient]):
             return
         try:
             message = json.loads(text) if text is not None else None
-        except ValueError:
+        except (ValueError, RecursionError):
             message = None
         subs = (
             _rtds_subscriptions(message.get("subscriptions")) if isinstance(message, dict) else None
