@@ -163,7 +163,9 @@ def create_app(hub: DashboardHub, *, web_dir: Path | None = None) -> QuartTrio:
             # Every request passes the guard first (Host, Origin, Content-Type).
             plain = cast(dict[str, Any], scope)
             websocket = scope["type"] == "websocket"
-            refusal = hub.guard.check(plain.get("method", "GET"), _headers(plain), websocket=websocket)
+            refusal = hub.guard.check(
+                plain.get("method", "GET"), _headers(plain), websocket=websocket
+            )
             if refusal is not None:
                 hub.refused(refusal, scope["path"])
                 body = _ENCODER.encode({"error": refusal.message, "reason": refusal.reason})

@@ -4,7 +4,8 @@ It serves the page, its live stream, history, health and Prometheus endpoints, a
 metrics on ``WS /metrics`` (see :mod:`agbotkit.dashboard.app`), with quart-trio on hypercorn
 inside the stack's own Trio program. It keeps every series of this process's bus
 (``METRICS``, a ``drop-oldest`` subscription) and of the metrics it receives in bounded ring
-buffers, and follows ``COMPONENT_STATES`` and ``RISK_STATE`` (both retained).
+buffers, and follows ``COMPONENT_STATES``, ``RISK_STATE`` and ``MARKETS`` (all retained:
+the page names markets by their question and outcomes).
 
 Off loopback it needs an access token (see :mod:`agbotkit.dashboard.auth`). Every request
 passes the Host, Origin and Content-Type rules of :mod:`agbotkit.dashboard.guard` first.
@@ -42,12 +43,12 @@ from agbotkit.dashboard.auth import is_loopback, load_token
 from agbotkit.dashboard.broadcast import Broadcaster
 from agbotkit.dashboard.guard import RequestGuard, origin_key
 from agbotkit.dashboard.hub import DashboardHub
-from agbotkit.errors import ComponentStartError
 from agbotkit.db.database import DatabaseConfig
 from agbotkit.db.reader import StorageReader
+from agbotkit.errors import ComponentStartError
 from agbotkit.metrics.store import MetricsStore
 from agbotkit.toolkit.tasks import aclose_within, consume
-from agbotkit.topics import COMPONENT_STATES, METRICS, RISK_STATE
+from agbotkit.topics import COMPONENT_STATES, MARKETS, METRICS, RISK_STATE
 
 __all__ = ["HISTORY_CLOSE_TIMEOUT_S", "Dashboard", "DashboardConfig"]
 
@@ -193,11 +194,13 @@ class Dashboard(Component[DashboardConfig]):
             # Retained: every component's and risk component's latest state comes first.
             bus.subscribe(COMPONENT_STATES, buffer=10_000, overflow=drop) as states,
             bus.subscribe(RISK_STATE, buffer=1_000, overflow=drop) as kill_states,
+            bus.subscribe(MARKETS, buffer=10_000, overflow=drop) as markets,
         ):
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(consume, metrics, hub.add_local)
                 nursery.start_soon(consume, states, hub.component_changed)
                 nursery.start_soon(consume, kill_states, hub.kill_switch_changed)
+                nursery.start_soon(consume, markets, hub.market_known)
                 nursery.start_soon(hub.push_loop)
                 shutdown = trio.Event()
                 self.urls = await nursery.start(self._serve, hub, shutdown)
@@ -291,6 +294,7 @@ class _CountingConfig(HypercornConfig):
     max_message_bytes = 16 * 1024 * 1024
     oversize: Callable[[], object] = staticmethod(lambda: None)
 
-    @property  # type: ignore[override]  # hypercorn declares a plain int attribute
-    def websocket_max_message_size(self) -> int:
+    # Hypercorn declares a plain (writable) int; a property gives each connection its own.
+    @property
+    def websocket_max_message_size(self) -> int:  # type: ignore[override]
         return _FrameLimit(self.max_message_bytes, self.oversize)

@@ -24,6 +24,7 @@ from agbotkit.logs import WarningThrottle
 from agbotkit.metrics.protocol import decode_metrics
 from agbotkit.metrics.store import MetricsStore
 from agbotkit.model.components import ComponentState, ComponentStateChanged
+from agbotkit.model.markets import MarketInfo
 from agbotkit.model.metrics import Labels, Metric, MetricType, labels_key
 from agbotkit.model.risk import KillSwitchChanged
 
@@ -33,6 +34,8 @@ LOGGER = logging.getLogger(__name__)
 
 #: The counter of malformed metric lines received on ``WS /metrics`` (the issue's name).
 MALFORMED = "agbotkit.metrics.malformed"
+#: The most markets whose names the page is given (the oldest known are forgotten first).
+MAX_MARKETS = 10_000
 #: The counter of requests refused by the :class:`RequestGuard` (label ``reason``).
 REFUSED_REQUESTS = "agbotkit.dashboard.refused_requests"
 
@@ -63,6 +66,8 @@ class DashboardHub:
         guard: the Host, Origin and Content-Type rules every request passes first.
         closing: set when the dashboard stops; every WebSocket then closes with 1001.
         history: the storage database, for history older than the ring buffers (or None).
+        markets: what the page shows of each market on ``MARKETS`` (question, outcome
+            names, token ids), by condition id; at most :data:`MAX_MARKETS`.
     """
 
     context: ComponentContext
@@ -81,6 +86,7 @@ class DashboardHub:
     guard: RequestGuard = attrs.field(factory=lambda: RequestGuard(loopback=False, port=0))
     closing: trio.Event = attrs.field(factory=trio.Event)
     history: StorageReader | None = None
+    markets: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     _published: dict[tuple[str, Labels], float] = attrs.field(factory=dict)
     _warnings: WarningThrottle = attrs.field(
         default=attrs.Factory(
@@ -177,7 +183,9 @@ class DashboardHub:
     ) -> None:
         # A `block` subscriber of METRICS that is full misses this sample (BusFullError).
         with contextlib.suppress(BusFullError):
-            self.context.metric(name, value, kind, {**(labels or {}), "component": self.context.name})
+            self.context.metric(
+                name, value, kind, {**(labels or {}), "component": self.context.name}
+            )
 
     async def push_loop(self) -> NoReturn:
         """Push a batch to browsers every ``push_interval_s`` (an empty one every 2 s)."""
@@ -199,6 +207,18 @@ class DashboardHub:
     def component_changed(self, event: ComponentStateChanged) -> None:
         """Record a component's lifecycle event (``/readyz``, the page's ``hello``)."""
         self.components[event.component] = event
+
+    def market_known(self, info: MarketInfo) -> None:
+        """Remember a market's question and outcome names for the page."""
+        self.markets.pop(info.condition_id, None)  # re-inserted: now the newest
+        self.markets[info.condition_id] = {
+            "question": info.question,
+            "slug": info.slug,
+            "outcomes": list(info.outcomes),
+            "token_ids": list(info.token_ids),
+        }
+        while len(self.markets) > MAX_MARKETS:
+            del self.markets[next(iter(self.markets))]
 
     def kill_switch_changed(self, event: KillSwitchChanged) -> None:
         """Record a risk component's kill switch state and send it to browsers."""
@@ -235,6 +255,7 @@ class DashboardHub:
             "server_ms": self.context.now_ms(),
             "components": {name: e.state.value for name, e in self.components.items()},
             "kill_switch": self.kill_switch(),
+            "markets": self.markets,
         }
         return _ENCODER.encode(frame).decode()
 

@@ -4,7 +4,6 @@ security, health, the kill-switch API and a prompt stop."""
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import logging
 import random

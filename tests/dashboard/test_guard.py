@@ -133,7 +133,12 @@ async def test_a_rebound_host_name_is_refused_on_loopback() -> None:
             )
             assert status == 403, host
             assert b"is not allowed" in body
-        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", f"LocalHost:{port}"):
+        for host in (
+            f"127.0.0.1:{port}",
+            f"localhost:{port}",
+            f"[::1]:{port}",
+            f"LocalHost:{port}",
+        ):
             status, _ = await raw_request(port, f"GET /api/series?name=x HTTP/1.1\nHost: {host}\n")
             assert status == 200, host
         # A rebound page opening the stream: refused before any frame.
