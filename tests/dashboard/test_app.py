@@ -27,11 +27,12 @@ from agbotkit.dashboard.component import Dashboard, DashboardConfig
 from agbotkit.errors import TokenError
 from agbotkit.metrics.protocol import encode_metrics
 from agbotkit.model.components import ComponentState, ComponentStateChanged
+from agbotkit.model.markets import MarketInfo
 from agbotkit.model.metrics import Metric
 from agbotkit.model.risk import KillSwitchChanged, KillSwitchCommand
 from agbotkit.supervisor.runner import Supervisor
 from agbotkit.testing import plan_from_yaml
-from agbotkit.topics import COMPONENT_STATES, METRICS, RISK_COMMANDS, RISK_STATE
+from agbotkit.topics import COMPONENT_STATES, MARKETS, METRICS, RISK_COMMANDS, RISK_STATE
 
 from .conftest import Running, browser, closed_reason, next_frame, running_dashboard, wait_for
 
@@ -719,3 +720,25 @@ async def test_stop_closes_every_websocket_with_1001_at_once() -> None:
                         1001,
                         "the dashboard is shutting down",
                     )
+
+
+async def test_markets_reach_the_page_by_hello_frame_and_api() -> None:
+    bus = Bus()
+    info = MarketInfo(
+        "0xabc", "Will it rain?", "rain", ("Yes", "No"), ("111", "222"),
+        None, None, False, None, True, False,
+    )  # fmt: skip
+    bus.publish_retained(MARKETS, info.condition_id, info)
+    async with running_dashboard(bus) as running:
+        await wait_for(lambda: "0xabc" in running.hub.markets)
+        async with open_websocket_url(f"{running.ws_url}/dashboard") as page:
+            hello = await next_frame(page)
+        expected = {
+            "question": "Will it rain?",
+            "slug": "rain",
+            "outcomes": ["Yes", "No"],
+            "token_ids": ["111", "222"],
+        }
+        assert hello["markets"] == {"0xabc": expected}
+        async with httpx.AsyncClient(base_url=running.url) as client:
+            assert (await client.get("/api/markets")).json() == {"markets": {"0xabc": expected}}
