@@ -1,18 +1,21 @@
 // agbotkit dashboard: plain JS, no framework; charts with uPlot (served by the dashboard).
 //
-// Data flow: WS /dashboard sends a "hello" frame, then "batch" frames (new points per series)
-// every push interval. On every (re)connect the page backfills its charts from
-// /api/series, so a late or returning browser sees the recent past too. A token given
-// in the page's URL (?token=...) is kept for the session and sent with every request.
+// Data flow: WS /dashboard sends a "hello" frame (stack, components, kill switch, market
+// names), then "batch" frames (new points per series) every push interval. On every
+// (re)connect, and when the chart window changes, the page backfills its charts from
+// /api/series?since=, so a late or returning browser sees the recent past too. Markets are
+// named by their question and outcomes (hello frame, then /api/markets for new ones). A
+// token given in the page's URL (?token=...) is kept for the session and sent with every
+// request.
 //
 // window.agbotkit is a debug handle (used by the browser tests): charts, point counts.
 (() => {
   "use strict";
 
-  const FEED_WINDOW_MS = 60_000; // lag, msgs/s, connection status
-  const LONG_WINDOW_MS = 300_000; // inventory, kill switch
-  const KEEP_MS = 300_000; // how much history the page keeps per series
-  const MAX_POINTS = 3000; // per series, in the page
+  const WINDOWS_MS = [60_000, 300_000, 900_000, 3_600_000]; // the window buttons
+  const KEEP_MS = 3_600_000; // how much history the page keeps per series (the widest window)
+  const MAX_POINTS = 20_000; // per series, in the page
+  const MARKETS_REFRESH_MS = 10_000; // the least time between two /api/markets requests
   const DECISIONS = 100; // risk decisions shown
   const BACKOFF_MIN_MS = 500;
   const BACKOFF_MAX_MS = 10_000;
@@ -35,6 +38,12 @@
   let frames = 0;
   let killSwitch = null;
   let componentStates = {};
+  let windowMs = Number(localStorage.getItem("agbotkit.window")) || 300_000;
+  if (!WINDOWS_MS.includes(windowMs)) windowMs = 300_000;
+  let everConnected = false;
+  let markets = {}; // condition id -> {question, outcomes, token_ids}
+  let tokens = {}; // token id -> {question, outcome}
+  let marketsFetchedAt = 0;
   const charts = {}; // chart name -> uPlot
   const signatures = {}; // chart name -> the series set it was built for
   const revisions = {}; // chart name -> data updates
@@ -109,23 +118,63 @@
     return parts.join(" ");
   }
 
+  // -- market names ----------------------------------------------------------------------
+  function setMarkets(known) {
+    markets = known || {};
+    tokens = {};
+    for (const m of Object.values(markets)) {
+      (m.token_ids || []).forEach((token, i) => {
+        tokens[token] = { question: m.question, outcome: (m.outcomes || [])[i] || "" };
+      });
+    }
+  }
+
+  const shortId = (id) => (id && id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-4)}` : id || "?");
+
+  // A market's question (its id, shortened, until /api/markets knows it).
+  function marketName(id) {
+    const m = markets[id] || tokens[id];
+    if (m) return m.question;
+    wantMarkets();
+    return shortId(id);
+  }
+
+  // An outcome's name: a position's side is its outcome, or its token id when the risk
+  // component did not know the market.
+  function outcomeName(side) {
+    return (tokens[side] && tokens[side].outcome) || (side && side.length > 14 ? shortId(side) : side || "");
+  }
+
+  async function wantMarkets() {
+    const now = Date.now();
+    if (now - marketsFetchedAt < MARKETS_REFRESH_MS) return;
+    marketsFetchedAt = now;
+    try {
+      const response = await fetch("/api/markets", { headers: authHeaders });
+      if (!response.ok) return;
+      const before = Object.keys(markets).length;
+      setMarkets((await response.json()).markets);
+      if (Object.keys(markets).length !== before) queueRender();
+    } catch (err) {
+      // The server is away: the names come with the next hello frame.
+    }
+  }
+
   // -- charts ---------------------------------------------------------------------------
   const LINE_CHARTS = {
-    lag: { el: "chart-lag", re: /^polymarket\.([^.]+)\.lag_ms$/, windowMs: FEED_WINDOW_MS },
-    rate: { el: "chart-rate", re: /^polymarket\.([^.]+)\.msgs_per_second$/, windowMs: FEED_WINDOW_MS },
+    lag: { el: "chart-lag", re: /^polymarket\.([^.]+)\.lag_ms$/ },
+    rate: { el: "chart-rate", re: /^polymarket\.([^.]+)\.msgs_per_second$/ },
     connection: {
       el: "chart-connection",
       re: /^polymarket\.([^.]+)\.connection_status$/,
-      windowMs: FEED_WINDOW_MS,
       step: true,
       yRange: [-0.1, 1.1],
       small: true,
     },
-    inventory: { el: "chart-inventory", re: /^polymarket\.inventory\.value_usd$/, windowMs: LONG_WINDOW_MS },
+    inventory: { el: "chart-inventory", re: /^polymarket\.inventory\.value_usd$/ },
     kill: {
       el: "chart-kill",
       re: /^polymarket\.risk\.kill_switch$/,
-      windowMs: LONG_WINDOW_MS,
       step: true,
       yRange: [-0.1, 1.1],
       small: true,
@@ -171,7 +220,7 @@
       return;
     }
     placeholder(el, null);
-    const from = serverNow() - def.windowMs;
+    const from = serverNow() - windowMs;
     const tables = found.map((s) => {
       const i = lowerBound(s.t, from);
       return [s.t.slice(i), s.v.slice(i)];
@@ -189,7 +238,7 @@
       cursor: { drag: { x: false, y: false } },
       legend: { live: true },
       scales: {
-        x: { time: true, range: () => [serverNow() - def.windowMs, serverNow()] },
+        x: { time: true, range: () => [serverNow() - windowMs, serverNow()] },
         y: def.yRange ? { range: def.yRange } : { auto: true },
       },
       axes: [{ ...AXIS }, { ...AXIS, size: 56 }],
@@ -216,11 +265,14 @@
       return;
     }
     placeholder(el, null);
-    const cats = found.map((s) => {
-      const market = s.labels.market_id || "?";
-      const short = market.length > 10 ? `${market.slice(0, 6)}…${market.slice(-4)}` : market;
-      return `${short}\n${s.labels.side || ""}`.trim();
-    });
+    // Numbered bars; the names (long questions) go in the list below, where they wrap.
+    const names = found.map((s) => ({
+      question: marketName(s.labels.market_id || s.labels.asset_id || "?"),
+      outcome: outcomeName(s.labels.side || ""),
+      size: latest(s),
+    }));
+    const cats = names.map((_, i) => String(i + 1));
+    drawPositionList(names);
     const data = [cats.map((_, i) => i), found.map(latest)];
     const makeOpts = () => ({
       cursor: { drag: { x: false, y: false } },
@@ -232,14 +284,16 @@
       axes: [
         {
           ...AXIS,
-          size: 48, // two lines: market, then side
           splits: () => cats.map((_, i) => i),
           values: (u, splits) => splits.map((i) => cats[i] ?? ""),
         },
         { ...AXIS, size: 56 },
       ],
       series: [
-        { label: "position", value: (u, i) => (i == null ? "–" : (cats[i] ?? "–").replace("\n", " ")) },
+        {
+          label: "position",
+          value: (u, i) => (i == null || !names[i] ? "–" : `${i + 1}. ${names[i].outcome}`),
+        },
         {
           label: "shares",
           stroke: PALETTE[0],
@@ -250,7 +304,71 @@
         },
       ],
     });
-    upsert("positions", el, cats.join("\n"), makeOpts, data);
+    upsert("positions", el, found.map((s) => s.key).join("\n"), makeOpts, data);
+  }
+
+  function drawPositionList(names) {
+    $("positions-list").replaceChildren(
+      ...names.map((n) => {
+        const li = document.createElement("li");
+        const q = document.createElement("span");
+        q.className = "question";
+        q.textContent = n.question;
+        const o = document.createElement("span");
+        o.className = "outcome";
+        o.textContent = n.outcome;
+        const v = document.createElement("span");
+        v.className = "size";
+        v.textContent = n.size == null ? "–" : n.size.toFixed(2);
+        li.append(q, o, v);
+        return li;
+      }),
+    );
+  }
+
+  // Tokens whose order book was resynced within the window (a feed that keeps failing).
+  function drawFeedHealth() {
+    const byToken = new Map();
+    const from = serverNow() - windowMs;
+    for (const s of matching(/^polymarket\.[^.]+\.book_resyncs$/)) {
+      const i = lowerBound(s.t, from);
+      const n = s.v.length;
+      if (!n || s.t[n - 1] < from) continue;
+      // A counter: what it rose by within the window (from its value before the window,
+      // or from zero when the series began inside it).
+      const base = i > 0 ? s.v[i - 1] : 0;
+      const rose = s.v[n - 1] - base;
+      if (rose <= 0) continue;
+      const token = s.labels.asset_id || "?";
+      const entry = byToken.get(token) || { token, count: 0, reasons: {}, last: 0 };
+      entry.count += rose;
+      entry.reasons[s.labels.reason || "?"] = (entry.reasons[s.labels.reason || "?"] || 0) + rose;
+      entry.last = Math.max(entry.last, s.t[n - 1]);
+      byToken.set(token, entry);
+    }
+    const list = $("feed-health");
+    const entries = [...byToken.values()].sort((a, b) => b.count - a.count);
+    if (!entries.length) {
+      const li = document.createElement("li");
+      li.className = "muted";
+      li.textContent = "no order book resyncs in the window";
+      list.replaceChildren(li);
+      return;
+    }
+    list.replaceChildren(
+      ...entries.map((e) => {
+        const li = document.createElement("li");
+        li.className = "bad";
+        const info = tokens[e.token];
+        const name = info ? `${info.outcome} · ${info.question}` : (wantMarkets(), `token ${shortId(e.token)}`);
+        const reasons = Object.entries(e.reasons)
+          .map(([r, n]) => `${r} ×${n}`)
+          .join(", ");
+        li.textContent = `${name}: ${e.count} resync${e.count === 1 ? "" : "s"} (${reasons}), last ${new Date(e.last).toLocaleTimeString()}`;
+        li.title = e.token;
+        return li;
+      }),
+    );
   }
 
   let decisionSamples = [];
@@ -278,7 +396,7 @@
       if (!d) return "–";
       const when = new Date(d.t).toLocaleTimeString();
       const verdict = d.v >= 0.5 ? "allowed" : `denied by ${d.policy}`;
-      return `${when} ${verdict}${d.market ? ` (market ${d.market})` : ""}`;
+      return `${when} ${verdict}${d.market ? ` (${marketName(d.market)})` : ""}`;
     };
     const makeOpts = () => ({
       cursor: { drag: { x: false, y: false } },
@@ -422,6 +540,7 @@
     drawPositions();
     drawDecisions();
     drawFeeds();
+    drawFeedHealth();
     drawComponents();
     drawKillSwitch();
   }
@@ -441,13 +560,25 @@
   }
 
   // -- connection -----------------------------------------------------------------------
+  // "connecting" until the first attempt fails; "disconnected" (and the banner) after.
   function setConnected(value) {
     connected = value;
+    if (value) everConnected = true;
     $("banner").hidden = value;
     const status = $("status");
     status.textContent = value ? "live" : "disconnected";
     status.className = `pill ${value ? "ok" : "bad"}`;
     drawKillSwitch();
+  }
+
+  function setWindow(ms) {
+    windowMs = ms;
+    localStorage.setItem("agbotkit.window", String(ms));
+    for (const b of document.querySelectorAll("[data-window]")) {
+      b.setAttribute("aria-pressed", String(Number(b.dataset.window) === ms));
+    }
+    if (connected) backfill();
+    queueRender();
   }
 
   const BACKFILL = [
@@ -458,11 +589,12 @@
     "polymarket.inventory.value_usd",
     "polymarket.risk.kill_switch",
     "polymarket.risk.decision",
+    "polymarket.*.book_resyncs",
     "agbotkit.component.up",
   ];
 
   async function backfill() {
-    const since = serverNow() - KEEP_MS;
+    const since = serverNow() - windowMs;
     await Promise.all(
       BACKFILL.map(async (name) => {
         const query = new URLSearchParams({ name, max_points: "2000" });
@@ -496,6 +628,7 @@
           document.title = `${msg.stack} · agbotkit`;
         }
         componentStates = msg.components || {};
+        setMarkets(msg.markets);
         killSwitch = msg.kill_switch;
         setConnected(true);
         backfill();
@@ -534,9 +667,13 @@
     }
     $("kill-button").addEventListener("click", onKillButton);
     window.addEventListener("resize", resizeCharts);
-    setConnected(false);
+    for (const b of document.querySelectorAll("[data-window]")) {
+      b.addEventListener("click", () => setWindow(Number(b.dataset.window)));
+    }
+    setWindow(windowMs);
     $("retry").textContent = "a moment";
-    connect();
+    connect(); // "connecting" (from the HTML) until it opens or fails
+
     setInterval(tick, 1000);
     render();
   }
@@ -553,6 +690,12 @@
     },
     get killSwitch() {
       return killSwitch;
+    },
+    get windowMs() {
+      return windowMs;
+    },
+    get everConnected() {
+      return everConnected;
     },
     // The newest sample time each chart draws (ms), to see charts move (for tests).
     newest() {

@@ -10,10 +10,14 @@
 * ``GET /healthz``: 200 while the process serves. ``GET /readyz``: 200 when every component
   the supervisor announced is ``ready``, else 503 naming the others.
 * ``GET /metrics``: Prometheus text exposition of the latest values.
-* ``POST /api/risk/kill`` and ``POST /api/risk/reset`` (optional JSON body ``{"reason":
-  ..., "component": ...}``): publish a :class:`~agbotkit.model.risk.KillSwitchCommand` with
-  a fresh ``command_id`` on ``RISK_COMMANDS``; the risk component answers with the state
-  carrying that id (changed or not). 202 with the state (``"answered": false`` when no
+* ``GET /api/markets``: ``{"markets": {condition_id: {"question", "slug", "outcomes",
+  "token_ids"}}}``, the markets seen on ``MARKETS`` (the page names markets with it).
+* ``POST /api/risk/kill`` and ``POST /api/risk/reset`` (``Content-Type:
+  application/json``, body ``{}`` or ``{"reason": ..., "component": ...}``; from a browser
+  only from the dashboard's own origin, see :mod:`agbotkit.dashboard.guard`): publish a
+  :class:`~agbotkit.model.risk.KillSwitchCommand` with a fresh ``command_id`` on
+  ``RISK_COMMANDS``; the risk component answers with the state carrying that id (changed
+  or not). 202 with the state (``"answered": false`` when no
   answer came within ``kill_wait_s``), 409 when no risk component listens.
 """
 
@@ -91,6 +95,12 @@ def register_api(
         if not allowed():
             return unauthorized()
         return Response(render_prometheus(hub.store), 200, content_type=CONTENT_TYPE)
+
+    @app.get("/api/markets")
+    async def markets() -> Response:
+        if not allowed():
+            return unauthorized()
+        return _json({"markets": hub.markets})
 
     @app.get("/api/series")
     async def series() -> Response:

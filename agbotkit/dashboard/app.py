@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, NoReturn, cast
 from urllib.parse import parse_qs
 
+import msgspec
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from quart import Response, jsonify, request, send_from_directory, websocket
@@ -39,6 +40,7 @@ LOGGER = logging.getLogger(__name__)
 #: The only files of uPlot the dashboard serves (and the wheel ships).
 UPLOT_FILES = ("uPlot.iife.min.js", "uPlot.min.css")
 
+_ENCODER = msgspec.json.Encoder()
 _Receive = Callable[[], Awaitable[dict[str, Any]]]
 _Send = Callable[[dict[str, Any]], Awaitable[None]]
 _UNAUTHORIZED = b'{"error":"an access token is required: Authorization: Bearer <token> or ?token="}'
@@ -157,6 +159,18 @@ def create_app(hub: DashboardHub, *, web_dir: Path | None = None) -> QuartTrio:
     quart_asgi = app.asgi_app
 
     async def asgi_app(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        if scope["type"] in ("http", "websocket"):
+            # Every request passes the guard first (Host, Origin, Content-Type).
+            plain = cast(dict[str, Any], scope)
+            websocket = scope["type"] == "websocket"
+            refusal = hub.guard.check(
+                plain.get("method", "GET"), _headers(plain), websocket=websocket
+            )
+            if refusal is not None:
+                hub.refused(refusal, scope["path"])
+                body = _ENCODER.encode({"error": refusal.message, "reason": refusal.reason})
+                await _refuse(cast(_Receive, receive), cast(_Send, send), websocket, body)
+                return
         if scope["type"] == "websocket" and scope["path"] == "/metrics":
             # Plain dicts inside: the ASGI TypedDicts add nothing to a handful of events.
             await _ingest(hub, dict(scope), cast(_Receive, receive), cast(_Send, send))
@@ -165,6 +179,32 @@ def create_app(hub: DashboardHub, *, web_dir: Path | None = None) -> QuartTrio:
 
     app.asgi_app = asgi_app  # type: ignore[method-assign]  # Quart's documented middleware hook
     return app
+
+
+def _headers(scope: dict[str, Any]) -> dict[str, str]:
+    """A request's headers by lower-case name (the first of repeated ones)."""
+    headers: dict[str, str] = {}
+    for key, value in scope["headers"]:
+        headers.setdefault(key.decode("latin-1").lower(), value.decode("latin-1"))
+    return headers
+
+
+async def _refuse(receive: _Receive, send: _Send, websocket: bool, body: bytes) -> None:
+    """Answer 403 with ``body`` (JSON), on a WebSocket handshake or a plain request."""
+    prefix = "websocket.http.response" if websocket else "http.response"
+    if websocket:
+        await receive()  # websocket.connect
+    await send(
+        {
+            "type": f"{prefix}.start",
+            "status": 403,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": f"{prefix}.body", "body": body, "more_body": False})
 
 
 async def _run_until_closed(
@@ -236,7 +276,11 @@ async def _ingest(hub: DashboardHub, scope: dict[str, Any], receive: _Receive, s
         )
         return
     await send({"type": "websocket.accept"})
-    closing = await _run_until_closed(hub, partial(_read_metrics, hub, receive))
+    sender = _sender_name(scope)
+    try:
+        closing = await _run_until_closed(hub, partial(_read_metrics, hub, receive, sender))
+    finally:
+        hub.store.forget_sender(sender)
     if closing is None:
         return  # the peer left: nothing to close
     code, reason = closing
@@ -244,7 +288,14 @@ async def _ingest(hub: DashboardHub, scope: dict[str, Any], receive: _Receive, s
         await send({"type": "websocket.close", "code": code, "reason": reason})
 
 
-async def _read_metrics(hub: DashboardHub, receive: _Receive) -> None:
+def _sender_name(scope: dict[str, Any]) -> str:
+    """The name a ``WS /metrics`` connection's series are charged to: the peer's address
+    and port (one connection, one sender)."""
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else f"connection-{id(scope):x}"
+
+
+async def _read_metrics(hub: DashboardHub, receive: _Receive, sender: str) -> None:
     """Ingest messages until the peer disconnects; raise :class:`_Close` on a broken limit."""
     limit = hub.max_messages_per_second
     max_bytes = hub.max_frame_bytes
@@ -278,4 +329,4 @@ async def _read_metrics(hub: DashboardHub, receive: _Receive) -> None:
             except UnicodeDecodeError:
                 hub.malformed(["the frame is not UTF-8"])
                 continue
-        ingest(message)
+        ingest(message, sender)

@@ -4,9 +4,11 @@ It serves the page, its live stream, history, health and Prometheus endpoints, a
 metrics on ``WS /metrics`` (see :mod:`agbotkit.dashboard.app`), with quart-trio on hypercorn
 inside the stack's own Trio program. It keeps every series of this process's bus
 (``METRICS``, a ``drop-oldest`` subscription) and of the metrics it receives in bounded ring
-buffers, and follows ``COMPONENT_STATES`` and ``RISK_STATE`` (both retained).
+buffers, and follows ``COMPONENT_STATES``, ``RISK_STATE`` and ``MARKETS`` (all retained:
+the page names markets by their question and outcomes).
 
-Off loopback it needs an access token (see :mod:`agbotkit.dashboard.auth`).
+Off loopback it needs an access token (see :mod:`agbotkit.dashboard.auth`). Every request
+passes the Host, Origin and Content-Type rules of :mod:`agbotkit.dashboard.guard` first.
 
 Stopping: every WebSocket is closed with 1001 at once, then hypercorn stops (within
 ``shutdown_timeout_s``).
@@ -28,21 +30,37 @@ from hypercorn.utils import wrap_app
 
 from agbotkit.abc import Component, ComponentContext
 from agbotkit.bus.topic import Overflow
-from agbotkit.config.checks import at_least, between, greater_than, non_empty
+from agbotkit.config.checks import (
+    FieldValueError,
+    at_least,
+    between,
+    greater_than,
+    non_empty,
+    report,
+)
 from agbotkit.dashboard.app import create_app
 from agbotkit.dashboard.auth import is_loopback, load_token
 from agbotkit.dashboard.broadcast import Broadcaster
+from agbotkit.dashboard.guard import RequestGuard, origin_key
 from agbotkit.dashboard.hub import DashboardHub
 from agbotkit.db.database import DatabaseConfig
 from agbotkit.db.reader import StorageReader
+from agbotkit.errors import ComponentStartError
 from agbotkit.metrics.store import MetricsStore
 from agbotkit.toolkit.tasks import aclose_within, consume
-from agbotkit.topics import COMPONENT_STATES, METRICS, RISK_STATE
+from agbotkit.topics import COMPONENT_STATES, MARKETS, METRICS, RISK_STATE
 
 __all__ = ["HISTORY_CLOSE_TIMEOUT_S", "Dashboard", "DashboardConfig"]
 
 #: The longest the stop waits for the history database to close.
 HISTORY_CLOSE_TIMEOUT_S = 5.0
+
+
+def _origins(instance: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    for origin in value:
+        if origin_key(origin) is None:
+            message = f"expected origins like https://dash.example.com, got {origin!r}"
+            report(instance, FieldValueError(attribute.name, message))
 
 
 @attrs.frozen(kw_only=True)
@@ -61,6 +79,9 @@ class DashboardConfig:
             sampled every second by default. Memory is allocated per series up front:
             ``max_series * capacity_per_series * 16`` bytes at most (115 MB by default).
         max_series: the most series kept; samples of further series are dropped, counted.
+        max_series_per_sender: the most series one ``WS /metrics`` connection may create,
+            so that one sender exploding its labels cannot take every series from the
+            others; further samples are dropped and counted per sender.
         metrics_buffer: samples of this process that may wait before the oldest are dropped.
         max_frame_bytes: the largest message accepted on ``WS /metrics`` (larger: 1009).
         max_messages_per_second: messages one ``WS /metrics`` connection may send per
@@ -75,6 +96,14 @@ class DashboardConfig:
         history: the database the ``storage`` component writes (same options: ``url``,
             ``password_env``...): ``/api/series`` reads what is older than the ring buffers
             from it. None: ring buffers only.
+        allowed_hosts: ``Host`` header values accepted besides ``localhost`` and loopback
+            addresses with the dashboard's port, as ``name`` (any port) or ``name:port``:
+            the names a reverse proxy or a browser uses to reach it. On a loopback address
+            any other ``Host`` is refused (DNS rebinding); elsewhere ``Host`` is checked
+            only when this is set.
+        allowed_origins: origins (``https://dash.example.com``) browsers may send
+            state-changing requests and WebSockets from, besides the dashboard's own (the
+            one its ``Host`` names); needed behind a proxy that rewrites ``Host``.
     """
 
     host: str = attrs.field(default="127.0.0.1", validator=non_empty())
@@ -86,6 +115,7 @@ class DashboardConfig:
     push_interval_s: float = attrs.field(default=0.2, validator=between(0.01, 60))
     capacity_per_series: int = attrs.field(default=3600, validator=at_least(1))
     max_series: int = attrs.field(default=2000, validator=at_least(1))
+    max_series_per_sender: int = attrs.field(default=1000, validator=at_least(1))
     metrics_buffer: int = attrs.field(default=100_000, validator=at_least(1))
     max_frame_bytes: int = attrs.field(default=1 << 20, validator=at_least(1024))
     max_messages_per_second: float = attrs.field(default=1000.0, validator=greater_than(0))
@@ -95,6 +125,8 @@ class DashboardConfig:
     kill_wait_s: float = attrs.field(default=2.0, validator=greater_than(0))
     shutdown_timeout_s: float = attrs.field(default=3.0, validator=greater_than(0))
     history: DatabaseConfig | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = attrs.field(default=(), validator=_origins)
 
 
 class Dashboard(Component[DashboardConfig]):
@@ -126,7 +158,9 @@ class Dashboard(Component[DashboardConfig]):
             )
         hub = self.hub = DashboardHub(
             self.context,
-            MetricsStore(config.capacity_per_series, config.max_series),
+            MetricsStore(
+                config.capacity_per_series, config.max_series, config.max_series_per_sender
+            ),
             Broadcaster(
                 max_points_per_series=config.max_points_per_frame,
                 queue_frames=config.browser_queue_frames,
@@ -160,11 +194,13 @@ class Dashboard(Component[DashboardConfig]):
             # Retained: every component's and risk component's latest state comes first.
             bus.subscribe(COMPONENT_STATES, buffer=10_000, overflow=drop) as states,
             bus.subscribe(RISK_STATE, buffer=1_000, overflow=drop) as kill_states,
+            bus.subscribe(MARKETS, buffer=10_000, overflow=drop) as markets,
         ):
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(consume, metrics, hub.add_local)
                 nursery.start_soon(consume, states, hub.component_changed)
                 nursery.start_soon(consume, kill_states, hub.kill_switch_changed)
+                nursery.start_soon(consume, markets, hub.market_known)
                 nursery.start_soon(hub.push_loop)
                 shutdown = trio.Event()
                 self.urls = await nursery.start(self._serve, hub, shutdown)
@@ -184,16 +220,28 @@ class Dashboard(Component[DashboardConfig]):
         self, hub: DashboardHub, shutdown: trio.Event, *, task_status: trio.TaskStatus[list[str]]
     ) -> None:
         config = self.config
-        hyper = HypercornConfig()
+        hyper = _CountingConfig()
         host = f"[{config.host}]" if ":" in config.host else config.host
         hyper.bind = [f"{host}:{config.port}"]
         hyper.graceful_timeout = config.shutdown_timeout_s
-        # The app checks max_frame_bytes itself (to count and say why); this is the
-        # memory backstop for a message larger still.
-        hyper.websocket_max_message_size = 2 * config.max_frame_bytes + 65_536
+        # The app checks max_frame_bytes itself (to count and say why); hypercorn's limit
+        # is the memory backstop for a message larger still, counted too.
+        hyper.oversize = partial(hub.count, "agbotkit.dashboard.oversize_frames")
+        hyper.max_message_bytes = 2 * config.max_frame_bytes + 65_536
         hyper.accesslog = None
         hyper.errorlog = self.context.logger
-        sockets = hyper.create_sockets()
+        try:
+            sockets = hyper.create_sockets()
+        except OSError as exc:
+            # OSError names no address ("[Errno 98] Address already in use"): say which.
+            reason = exc.strerror or str(exc)
+            raise ComponentStartError(
+                self.name, f"cannot listen on {host}:{config.port}: {reason}"
+            ) from None
+        port = sockets.insecure_sockets[0].getsockname()[1]
+        hub.guard = RequestGuard.build(
+            config.host, port, config.allowed_hosts, config.allowed_origins
+        )
         user_timeout_ms = int(config.slow_client_timeout_s * 1000)
         for sock in sockets.insecure_sockets:
             if hasattr(socket, "TCP_USER_TIMEOUT"):  # Linux: accepted sockets inherit it
@@ -211,3 +259,42 @@ class Dashboard(Component[DashboardConfig]):
                 task_status.started(await nursery.start(serve))
                 await shutdown.wait()
                 scope.deadline = trio.current_time() + config.shutdown_timeout_s + 1.0
+
+
+class _FrameLimit(int):
+    """Hypercorn's WebSocket message limit that counts the message it refuses.
+
+    Hypercorn refuses a message larger than ``websocket_max_message_size`` while it arrives
+    (``buffered_length > limit``; the limit is read once per connection) and closes with
+    1009 before the application sees it. Python asks a subclass's reflected comparison
+    first, so ``length > limit`` calls :meth:`__lt__` here: the first refusal on each
+    connection is counted. ``tests/dashboard/test_limits.py`` pins this on a real server.
+    """
+
+    on_refused: Callable[[], object]
+    counted: bool
+
+    def __new__(cls, value: int, on_refused: Callable[[], object]) -> _FrameLimit:
+        limit = super().__new__(cls, value)
+        limit.on_refused = on_refused
+        limit.counted = False
+        return limit
+
+    def __lt__(self, other: object) -> bool:
+        exceeded = int(self) < other  # type: ignore[operator]  # other: hypercorn's int
+        if exceeded and not self.counted:
+            self.counted = True
+            self.on_refused()
+        return exceeded
+
+
+class _CountingConfig(HypercornConfig):
+    """Hypercorn's config giving each WebSocket its own counting :class:`_FrameLimit`."""
+
+    max_message_bytes = 16 * 1024 * 1024
+    oversize: Callable[[], object] = staticmethod(lambda: None)
+
+    # Hypercorn declares a plain (writable) int; a property gives each connection its own.
+    @property
+    def websocket_max_message_size(self) -> int:  # type: ignore[override]
+        return _FrameLimit(self.max_message_bytes, self.oversize)

@@ -18,20 +18,26 @@ import trio
 from agbotkit.abc import ComponentContext
 from agbotkit.bus.subscription import BusFullError
 from agbotkit.dashboard.broadcast import Broadcaster
+from agbotkit.dashboard.guard import Refusal, RequestGuard
 from agbotkit.db.reader import StorageReader
 from agbotkit.logs import WarningThrottle
 from agbotkit.metrics.protocol import decode_metrics
 from agbotkit.metrics.store import MetricsStore
 from agbotkit.model.components import ComponentState, ComponentStateChanged
-from agbotkit.model.metrics import Metric, MetricType
+from agbotkit.model.markets import MarketInfo
+from agbotkit.model.metrics import Labels, Metric, MetricType, labels_key
 from agbotkit.model.risk import KillSwitchChanged
 
-__all__ = ["MALFORMED", "DashboardHub"]
+__all__ = ["MALFORMED", "REFUSED_REQUESTS", "DashboardHub"]
 
 LOGGER = logging.getLogger(__name__)
 
 #: The counter of malformed metric lines received on ``WS /metrics`` (the issue's name).
 MALFORMED = "agbotkit.metrics.malformed"
+#: The most markets whose names the page is given (the oldest known are forgotten first).
+MAX_MARKETS = 10_000
+#: The counter of requests refused by the :class:`RequestGuard` (label ``reason``).
+REFUSED_REQUESTS = "agbotkit.dashboard.refused_requests"
 
 _ENCODER = msgspec.json.Encoder()
 
@@ -55,9 +61,13 @@ class DashboardHub:
         kill_wait_s: how long the kill-switch API waits for the risk component's answer.
         components: the latest lifecycle event of each component (from the supervisor).
         kill_switches: the latest kill switch state of each risk component.
-        counters: the dashboard's own counters (published on the bus as metrics).
+        counters: the dashboard's own counters without labels (published on the bus).
+        labelled_counters: the dashboard's own counters with labels, by name and labels.
+        guard: the Host, Origin and Content-Type rules every request passes first.
         closing: set when the dashboard stops; every WebSocket then closes with 1001.
         history: the storage database, for history older than the ring buffers (or None).
+        markets: what the page shows of each market on ``MARKETS`` (question, outcome
+            names, token ids), by condition id; at most :data:`MAX_MARKETS`.
     """
 
     context: ComponentContext
@@ -72,9 +82,12 @@ class DashboardHub:
     components: dict[str, ComponentStateChanged] = attrs.field(factory=dict)
     kill_switches: dict[str, KillSwitchChanged] = attrs.field(factory=dict)
     counters: dict[str, float] = attrs.field(factory=dict)
+    labelled_counters: dict[tuple[str, Labels], float] = attrs.field(factory=dict)
+    guard: RequestGuard = attrs.field(factory=lambda: RequestGuard(loopback=False, port=0))
     closing: trio.Event = attrs.field(factory=trio.Event)
     history: StorageReader | None = None
-    _published: dict[str, float] = attrs.field(factory=dict)
+    markets: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    _published: dict[tuple[str, Labels], float] = attrs.field(factory=dict)
     _warnings: WarningThrottle = attrs.field(
         default=attrs.Factory(
             lambda hub: WarningThrottle(hub.context.logger, 10.0, clock=trio.current_time),
@@ -89,11 +102,15 @@ class DashboardHub:
         if self.store.add(metric):
             self.broadcaster.add(metric)
 
-    def ingest_text(self, text: str) -> int:
+    def ingest_text(self, text: str, sender: str | None = None) -> int:
         """One ``WS /metrics`` message: store and broadcast its metrics, count bad lines.
 
         Ingested metrics are not published on this process's bus: an emitter in this
         process would send them back here, in a loop.
+
+        Args:
+            text: the message.
+            sender: the connection it came on, for the store's per-sender series cap.
 
         Returns:
             How many metrics were stored.
@@ -102,7 +119,7 @@ class DashboardHub:
         if errors:
             self.malformed(errors)
         store_add = self.store.add
-        stored = [metric for metric in metrics if store_add(metric)]
+        stored = [metric for metric in metrics if store_add(metric, sender)]
         self.broadcaster.add_many(stored)
         self.count("agbotkit.dashboard.ingested", len(stored))
         return len(stored)
@@ -117,24 +134,58 @@ class DashboardHub:
             "; ".join(reasons[:3]),
         )
 
-    def count(self, name: str, amount: float = 1.0) -> None:
-        """Add ``amount`` to one of the dashboard's counters."""
-        self.counters[name] = self.counters.get(name, 0.0) + amount
+    def count(self, name: str, amount: float = 1.0, labels: dict[str, str] | None = None) -> None:
+        """Add ``amount`` to one of the dashboard's counters (``labels``: a labelled one)."""
+        if labels:
+            key = (name, labels_key(labels))
+            self.labelled_counters[key] = self.labelled_counters.get(key, 0.0) + amount
+        else:
+            self.counters[name] = self.counters.get(name, 0.0) + amount
+
+    def refused(self, refusal: Refusal, path: str) -> None:
+        """Count and log (at most every 10 s per reason) a request the guard refused."""
+        self.count(REFUSED_REQUESTS, labels={"reason": refusal.reason})
+        self._warnings.warn(
+            f"refused-{refusal.reason}",
+            "refused a request to %s (403): %s",
+            path[:200],
+            refusal.message,
+        )
 
     def publish_counters(self) -> None:
         """Publish the counters that changed as counter metrics on the bus."""
-        self.counters["agbotkit.dashboard.evicted_browsers"] = float(self.broadcaster.evictions)
-        self.counters["agbotkit.dashboard.refused_series"] = float(self.store.refused_series)
-        for name, total in self.counters.items():
-            if self._published.get(name) != total:
-                self._published[name] = total
-                self._publish(name, total, MetricType.COUNTER)
+        store = self.store
+        counters = self.counters
+        counters["agbotkit.dashboard.evicted_browsers"] = float(self.broadcaster.evictions)
+        # Every sample the store refused: beyond a cap (total or per sender), or out of order.
+        counters["agbotkit.dashboard.refused_series"] = float(store.refused_series)
+        counters["agbotkit.dashboard.rejected_points"] = float(store.rejected_points)
+        for sender, refused in store.refused_by_sender.items():
+            key = ("agbotkit.dashboard.sender_refused_series", labels_key({"sender": sender}))
+            self.labelled_counters[key] = float(refused)
+        for name, total in counters.items():
+            self._publish_if_changed(name, (), total)
+        for (name, labels), total in self.labelled_counters.items():
+            self._publish_if_changed(name, labels, total)
         self._publish("agbotkit.dashboard.browsers", float(self.broadcaster.browsers))
 
-    def _publish(self, name: str, value: float, kind: MetricType = MetricType.GAUGE) -> None:
+    def _publish_if_changed(self, name: str, labels: Labels, total: float) -> None:
+        if self._published.get((name, labels)) != total:
+            self._published[name, labels] = total
+            self._publish(name, total, MetricType.COUNTER, dict(labels))
+
+    def _publish(
+        self,
+        name: str,
+        value: float,
+        kind: MetricType = MetricType.GAUGE,
+        labels: dict[str, str] | None = None,
+    ) -> None:
         # A `block` subscriber of METRICS that is full misses this sample (BusFullError).
         with contextlib.suppress(BusFullError):
-            self.context.metric(name, value, kind, {"component": self.context.name})
+            self.context.metric(
+                name, value, kind, {**(labels or {}), "component": self.context.name}
+            )
 
     async def push_loop(self) -> NoReturn:
         """Push a batch to browsers every ``push_interval_s`` (an empty one every 2 s)."""
@@ -156,6 +207,18 @@ class DashboardHub:
     def component_changed(self, event: ComponentStateChanged) -> None:
         """Record a component's lifecycle event (``/readyz``, the page's ``hello``)."""
         self.components[event.component] = event
+
+    def market_known(self, info: MarketInfo) -> None:
+        """Remember a market's question and outcome names for the page."""
+        self.markets.pop(info.condition_id, None)  # re-inserted: now the newest
+        self.markets[info.condition_id] = {
+            "question": info.question,
+            "slug": info.slug,
+            "outcomes": list(info.outcomes),
+            "token_ids": list(info.token_ids),
+        }
+        while len(self.markets) > MAX_MARKETS:
+            del self.markets[next(iter(self.markets))]
 
     def kill_switch_changed(self, event: KillSwitchChanged) -> None:
         """Record a risk component's kill switch state and send it to browsers."""
@@ -192,6 +255,7 @@ class DashboardHub:
             "server_ms": self.context.now_ms(),
             "components": {name: e.state.value for name, e in self.components.items()},
             "kill_switch": self.kill_switch(),
+            "markets": self.markets,
         }
         return _ENCODER.encode(frame).decode()
 

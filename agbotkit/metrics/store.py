@@ -8,6 +8,12 @@ of the observations.
 A sample is counted (latest, histogram totals) only when the ring buffer stored it: a sample
 older than its series' newest point, or one for a series beyond the cap, is dropped and
 counted in :attr:`MetricsStore.rejected_points` / :attr:`MetricsStore.refused_series`.
+
+The cap on series is shared, so besides the total a **sender** (one ``WS /metrics``
+connection, named by the caller) may create at most ``max_series_per_sender`` series: one
+sender that explodes its labels cannot lock the others out. Series a sender created stay
+after it leaves (they are history); only the count of series it may still create is
+forgotten (:meth:`MetricsStore.forget_sender`). Refusals are counted per sender too.
 """
 
 from __future__ import annotations
@@ -50,13 +56,34 @@ class MetricsStore:
         capacity_per_series: points kept per series (the newest ones).
         max_series: the most series kept; samples of further series are refused and
             counted.
+        max_series_per_sender: the most series one sender may create (``None``: no limit
+            but ``max_series``).
+        max_tracked_senders: senders whose refusals are counted by name; refusals of
+            further senders are counted under ``"other"`` (bounds the counter's labels).
+
+    Attributes:
+        refused_by_sender: samples refused per sender (either cap), at most
+            ``max_tracked_senders`` names plus ``"other"``.
 
     Raises:
         TimeSeriesError: if an argument is not an integer >= 1.
     """
 
-    def __init__(self, capacity_per_series: int = 3600, max_series: int = 10_000) -> None:
+    def __init__(
+        self,
+        capacity_per_series: int = 3600,
+        max_series: int = 10_000,
+        max_series_per_sender: int | None = None,
+        max_tracked_senders: int = 64,
+    ) -> None:
         self._series = SeriesStore(capacity_per_series, max_series)
+        self._per_sender = (
+            max_series if max_series_per_sender is None else max(1, max_series_per_sender)
+        )
+        self._max_tracked = max_tracked_senders
+        self._created_by: dict[str, int] = {}
+        self._sender_refusals = 0
+        self.refused_by_sender: dict[str, int] = {}
         self._latest: dict[_SeriesKey, Metric] = {}
         self._histograms: dict[_SeriesKey, HistogramTotals] = {}
 
@@ -76,20 +103,38 @@ class MetricsStore:
         return len(self._series)
 
     @property
+    def max_series_per_sender(self) -> int:
+        """The most series one sender may create."""
+        return self._per_sender
+
+    @property
     def refused_series(self) -> int:
-        """Samples refused because their series would exceed ``max_series``."""
-        return self._series.refused_series
+        """Samples refused because their series would exceed ``max_series`` or their
+        sender's ``max_series_per_sender``."""
+        return self._series.refused_series + self._sender_refusals
+
+    def series_of(self, sender: str) -> int:
+        """How many series ``sender`` created (since it was last forgotten)."""
+        return self._created_by.get(sender, 0)
+
+    def forget_sender(self, sender: str) -> None:
+        """``sender`` left: stop counting the series it created (they stay stored)."""
+        self._created_by.pop(sender, None)
 
     @property
     def rejected_points(self) -> int:
         """Samples dropped because older than their series' newest point."""
         return self._series.rejected_points
 
-    def add(self, metric: Metric) -> bool:
+    def add(self, metric: Metric, sender: str | None = None) -> bool:
         """Store one sample.
 
+        Args:
+            metric: the sample.
+            sender: who sent it, for the per-sender cap; ``None``: no per-sender cap.
+
         Returns:
-            ``True`` if stored; ``False`` if refused (series cap) or out of order, both
+            ``True`` if stored; ``False`` if refused (a series cap) or out of order, all
             counted.
 
         Raises:
@@ -97,8 +142,35 @@ class MetricsStore:
                 :func:`~agbotkit.metrics.protocol.decode_metrics` always are).
         """
         key = (metric.name, metric.labels)
+        if sender is not None and self._series.get(key[0], key[1]) is None:
+            return self._add_new(metric, sender)
         if not self._series.append(key[0], key[1], metric.timestamp_ms, metric.value):
             return False
+        self._note(key, metric)
+        return True
+
+    def _add_new(self, metric: Metric, sender: str) -> bool:
+        """The first sample of a series, from ``sender``: both caps apply."""
+        created = self._created_by.get(sender, 0)
+        if created >= self._per_sender:
+            self._sender_refusals += 1
+            self._count_sender_refusal(sender)
+            return False
+        if not self._series.append(metric.name, metric.labels, metric.timestamp_ms, metric.value):
+            self._count_sender_refusal(sender)  # the total cap: counted by the SeriesStore
+            return False
+        self._created_by[sender] = created + 1
+        self._note((metric.name, metric.labels), metric)
+        return True
+
+    def _count_sender_refusal(self, sender: str) -> None:
+        refused = self.refused_by_sender
+        if sender not in refused and len(refused) >= self._max_tracked:
+            sender = "other"
+        refused[sender] = refused.get(sender, 0) + 1
+
+    def _note(self, key: _SeriesKey, metric: Metric) -> None:
+        """Record a stored sample as the latest, and in its histogram totals."""
         self._latest[key] = metric
         if metric.metric_type is MetricType.HISTOGRAM:
             totals = self._histograms.get(key)
@@ -106,14 +178,13 @@ class MetricsStore:
                 totals = self._histograms[key] = HistogramTotals()
             totals.count += 1
             totals.total += metric.value
-        return True
 
-    def add_many(self, metrics: Iterable[Metric]) -> int:
+    def add_many(self, metrics: Iterable[Metric], sender: str | None = None) -> int:
         """Store samples in order; return how many were stored (see :meth:`add`)."""
         add = self.add
         stored = 0
         for metric in metrics:
-            if add(metric):
+            if add(metric, sender):
                 stored += 1
         return stored
 

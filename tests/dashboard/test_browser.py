@@ -9,6 +9,7 @@ Skipped, with the reason, when Chromium or Playwright is missing.
 from __future__ import annotations
 
 import contextlib
+import http.server
 import json
 import math
 import os
@@ -27,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 import trio
+from prometheus_client.parser import text_string_to_metric_families
 from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
 
 from agbotkit.metrics.protocol import encode_metrics
@@ -89,13 +91,14 @@ class Stack:
             stack: {{name: browser-test, shutdown_grace_s: 5}}
             components:
               heartbeat: {{kind: heartbeat, interval_s: 0.5}}
+              replay: {{kind: replay, clob_port: 0, rtds_port: 0}}  # publishes MARKETS
               risk: {{kind: risk, policy_file: policy.yaml, metrics_interval_s: 0.25}}
               dashboard:
                 kind: dashboard
                 port: {self.port}
                 push_interval_s: 0.1
                 title: browser-test
-                needs: [heartbeat, risk]
+                needs: [heartbeat, risk, replay]
                 {token_option}
             """)
         )
@@ -140,8 +143,9 @@ class Stack:
 class Feeder:
     """Pushes the page's metrics over ``WS /metrics`` every 100 ms, reconnecting as needed."""
 
-    def __init__(self, ws_url: str) -> None:
+    def __init__(self, ws_url: str, markets: list[tuple[str, str, str]]) -> None:
         self.ws_url = ws_url
+        self.markets = markets  # (condition id, outcome, token id): positions to report
         self.stopping = threading.Event()
         self.sent = 0
         self.thread = threading.Thread(target=trio.run, args=(self._run,), daemon=True)
@@ -164,10 +168,7 @@ class Feeder:
                 Metric.gauge(f"polymarket.{feed}.msgs_per_second", base * 3 + 50 * wave, now),
                 Metric.gauge(f"polymarket.{feed}.connection_status", float(tick % 50 != 0), now),
             ]
-        for market, side, size in (
-            ("0xaaaa1111bbbb", "Yes", 40.0),
-            ("0xcccc2222dddd", "No", -15.0),
-        ):
+        for (market, side, _), size in zip(self.markets, (40.0, -15.0), strict=True):
             metrics.append(
                 Metric.gauge(
                     "polymarket.position.size",
@@ -182,7 +183,16 @@ class Feeder:
                 "polymarket.risk.decision",
                 1.0 if policy == "all" else 0.0,
                 now,
-                {"policy": policy, "market_id": "0xaaaa1111bbbb"},
+                {"policy": policy, "market_id": self.markets[0][0]},
+            )
+        )
+        # One token's book keeps being resynced: the feed health panel names it.
+        metrics.append(
+            Metric.counter(
+                "polymarket.clob.book_resyncs",
+                float(tick // 5),
+                now,
+                {"asset_id": self.markets[1][2], "reason": "hash_mismatch", "component": "clob"},
             )
         )
         metrics.append(
@@ -209,7 +219,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running = Stack(tmp_path_factory.mktemp("browser-stack"))
     running.start()
     try:
-        with Feeder("ws" + running.url.removeprefix("http")):
+        known = httpx.get(f"{running.url}/api/markets", timeout=5).json()["markets"]
+        first, second = list(known.items())[:2]
+        markets = [
+            (first[0], first[1]["outcomes"][0], first[1]["token_ids"][0]),
+            (second[0], second[1]["outcomes"][1], second[1]["token_ids"][1]),
+        ]
+        with Feeder("ws" + running.url.removeprefix("http"), markets):
             yield running
     finally:
         running.stop()
@@ -289,11 +305,28 @@ def test_page_loads_without_errors_and_every_chart_moves(stack: Stack, page: Any
     for name in ("heartbeat", "risk", "dashboard", "strategy"):
         assert name in components
     assert "off" in page.locator("#kill-state").inner_text()
+    # Markets by their question and outcome, not by hash.
+    page.wait_for_function("document.querySelectorAll('#positions-list li').length === 2")
+    positions = page.locator("#positions-list").inner_text()
+    assert "Will " in positions
+    assert "?" in positions
+    assert "0x" not in positions
+    assert "Yes" in positions
+    assert "No" in positions
+    # The token whose book keeps being resynced, named, in the feed health panel.
+    page.wait_for_function("document.querySelector('#feed-health li.bad') !== null")
+    health = page.locator("#feed-health").inner_text()
+    assert "hash_mismatch" in health
+    assert "No · Will " in health
+    assert "server's timestamp" in page.locator("#chart-lag").locator("xpath=..").inner_text()
     # hovering a decision names its policy
+    page.locator("#chart-decisions").scroll_into_view_if_needed()
     box = page.locator("#chart-decisions .u-over").bounding_box()
     assert box is not None
     page.mouse.move(box["x"] + box["width"] - 3, box["y"] + box["height"] / 2)
     page.wait_for_function("document.getElementById('decision-tip').textContent.length > 0")
+    page.get_by_role("button", name="1 m").click()  # a young stack: fill the charts
+    page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_timeout(1500)  # a few more seconds of data for the screenshot
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
@@ -314,8 +347,24 @@ def test_a_late_page_backfills_and_fits_a_phone(stack: Stack, chromium: Any) -> 
             ".filter(s => s.name === 'polymarket.clob.lag_ms').map(s => s.t[0]))"
         )
         assert oldest < opened_ms - 1000  # history from before the page existed
+        page.wait_for_function("document.querySelectorAll('#positions-list li').length === 2")
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0
+        # One evaluation: the list is redrawn with every frame.
+        names = page.evaluate(
+            """[...document.querySelectorAll('#positions-list .question')].map(e => {
+                const r = e.getBoundingClientRect();
+                return {text: e.textContent, left: r.left, right: r.right, height: r.height};
+            })"""
+        )
+        assert len(names) == 2
+        for name in names:
+            assert "Will " in name["text"]
+            assert name["height"] > 0
+            assert 0 <= name["left"] < name["right"] <= 390
+        page.screenshot(
+            path=str(SCREENSHOT.with_name("agbotkit-dashboard-phone.png")), full_page=True
+        )
         assert errors == []
     finally:
         context.close()
@@ -403,3 +452,114 @@ def test_the_page_works_with_a_token_from_its_url(tmp_path: Path, chromium: Any)
     finally:
         context.close()
         guarded.stop()
+
+
+def test_the_page_says_connecting_until_a_connection_fails(stack: Stack, page: Any) -> None:
+    # A WebSocket that neither opens nor fails until the test says so.
+    page.add_init_script(
+        """
+        window.__sockets = [];
+        window.WebSocket = class { constructor(url) { window.__sockets.push(this); } };
+        """
+    )
+    page.goto(stack.url)
+    page.wait_for_function("window.agbotkit && window.__sockets.length === 1")
+    assert page.locator("#status").inner_text() == "connecting"
+    assert page.locator("#banner").is_hidden()
+    page.evaluate("window.__sockets[0].onclose()")
+    assert page.locator("#status").inner_text() == "disconnected"
+    assert page.locator("#banner").is_visible()
+
+
+def test_one_selectable_window_for_every_chart(stack: Stack, page: Any) -> None:
+    page.goto(stack.url)
+    page.wait_for_function("window.agbotkit && window.agbotkit.connected")
+    wait_for_charts(page)
+    spans = "Object.fromEntries(%s.map(n => [n, window.agbotkit.charts[n].scales.x.max - window.agbotkit.charts[n].scales.x.min]))"
+    names = json.dumps(list(TIME_CHARTS[:-1]))  # decisions: the last 100, not a time window
+    for label, window_ms in (("1 h", 3_600_000), ("1 m", 60_000), ("15 m", 900_000)):
+        with page.expect_request(lambda r: "/api/series" in r.url and "since=" in r.url) as req:
+            page.get_by_role("button", name=label).click()
+        since = int(req.value.url.split("since=")[1].split("&")[0])
+        assert abs(time.time() * 1000 - window_ms - since) < 10_000
+        page.wait_for_function(
+            f"Object.values({spans % names}).every(s => Math.abs(s - {window_ms}) < 2000)"
+        )
+        assert page.get_by_role("button", name=label).get_attribute("aria-pressed") == "true"
+    page.reload()  # the choice is remembered
+    page.wait_for_function("window.agbotkit && window.agbotkit.windowMs === 900000")
+
+
+EVIL_PAGE = """<!doctype html><script>
+const target = new URLSearchParams(location.search).get("target");
+window.results = {};
+fetch(target + "/api/risk/kill", {method: "POST", mode: "no-cors",
+  headers: {"Content-Type": "text/plain"}, body: '{"reason": "evil"}'})
+  .then(() => { window.results.post = "sent"; }, (e) => { window.results.post = "failed"; });
+fetch(target + "/api/risk/kill", {method: "POST", headers: {"Content-Type": "application/json"},
+  body: "{}"})
+  .then((r) => { window.results.cors = "status " + r.status; },
+        (e) => { window.results.cors = "blocked"; });
+for (const path of ["/dashboard", "/metrics"]) {
+  const ws = new WebSocket(target.replace("http", "ws") + path);
+  ws.onopen = () => { window.results[path] = "open"; };
+  ws.onerror = () => { window.results[path] = window.results[path] || "error"; };
+}
+</script>"""
+
+
+@pytest.fixture
+def evil_site() -> Iterator[str]:
+    """A page on another local port (another origin) that attacks the dashboard."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = EVIL_PAGE.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def refused_counts(stack: Stack) -> dict[str, float]:
+    text = httpx.get(f"{stack.url}/metrics", timeout=5).text
+    counts = {}
+    for family in text_string_to_metric_families(text):
+        if family.name == "agbotkit_dashboard_refused_requests":
+            for sample in family.samples:
+                counts[sample.labels["reason"]] = sample.value
+    return counts
+
+
+def test_a_page_on_another_origin_cannot_drive_the_dashboard(
+    stack: Stack, page: Any, evil_site: str
+) -> None:
+    before = refused_counts(stack)
+    page.goto(f"{evil_site}/?target={stack.url}")
+    page.wait_for_function(
+        "['post', 'cors', '/dashboard', '/metrics'].every(k => window.results[k])"
+    )
+    results = page.evaluate("window.results")
+    assert results["/dashboard"] == "error"
+    assert results["/metrics"] == "error"
+    assert results["cors"] == "blocked"  # no CORS grant: the browser stops it
+    assert results["post"] == "sent"  # opaque: the browser sent it, the dashboard refused it
+    state_file = stack.folder / "risk-state.json"
+    assert not state_file.exists() or json.loads(state_file.read_text())["triggered"] is False
+    deadline = time.monotonic() + 10
+    while refused_counts(stack).get("origin", 0) < before.get("origin", 0) + 3:
+        assert time.monotonic() < deadline, refused_counts(stack)
+        time.sleep(0.2)

@@ -119,3 +119,36 @@ def test_invalid_arguments_raise() -> None:
         MetricsStore(capacity_per_series=0)
     with pytest.raises(TimeSeriesError, match="max_series"):
         MetricsStore(max_series=0)
+
+
+def test_each_sender_creates_at_most_its_share_of_series() -> None:
+    store = MetricsStore(max_series=10, max_series_per_sender=4)
+    exploded = [Metric.gauge("a", 1.0, 1, {"id": str(i)}) for i in range(50)]
+    assert store.add_many(exploded, sender="a") == 4
+    assert store.refused_by_sender == {"a": 46}
+    assert store.refused_series == 46
+    assert store.add_many([Metric.gauge("b", 1.0, 1), Metric.gauge("b2", 1.0, 1)], "b") == 2
+    # Existing series take new samples from anyone; only creating one counts.
+    assert store.add(Metric.gauge("a", 2.0, 2, {"id": "0"}), sender="b")
+    assert store.series_of("a") == 4
+    assert store.series_of("b") == 2
+    # Without a sender (this process's bus) only the total cap applies.
+    assert store.add_many([Metric.gauge("local", 1.0, 1, {"i": str(i)}) for i in range(9)]) == 4
+    assert store.series_count == 10
+    # The total cap refuses a sender with room left; counted for it as well.
+    assert not store.add(Metric.gauge("b3", 1.0, 1), sender="b")
+    assert store.refused_by_sender == {"a": 46, "b": 1}
+    assert store.refused_series == 46 + 5 + 1
+    # A sender that left is forgotten; its series stay.
+    store.forget_sender("a")
+    assert store.series_of("a") == 0
+    assert store.latest_value("a", {"id": "3"}) is not None
+
+
+def test_refusal_counts_name_a_bounded_number_of_senders() -> None:
+    store = MetricsStore(max_series=100, max_series_per_sender=1, max_tracked_senders=2)
+    for sender in ("s1", "s2", "s3", "s4"):
+        store.add_many([Metric.gauge(sender, 1.0, 1, {"i": str(i)}) for i in range(3)], sender)
+    assert store.refused_by_sender == {"s1": 2, "s2": 2, "other": 4}
+    assert store.max_series_per_sender == 1
+    assert MetricsStore(max_series=7).max_series_per_sender == 7
