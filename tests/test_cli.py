@@ -328,6 +328,30 @@ def test_run_with_an_invalid_policy_file_exits_2_naming_it_before_starting_anyth
     ]
 
 
+def test_check_refuses_a_public_dashboard_without_a_token(
+    run_cli: RunCli, write_yaml: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AGBOTKIT_TEST_UNSET_TOKEN", raising=False)
+    public = write_yaml("components:\n  dash:\n    kind: dashboard\n    host: 0.0.0.0\n", "a.yaml")
+    code, _, err = run_cli("check", str(public))
+    assert code == 2
+    assert f"{public}:4: components.dash.host: " in err
+    assert "needs an access token" in err
+    unset = write_yaml(
+        "components:\n  dash:\n    kind: dashboard\n    token_env: AGBOTKIT_TEST_UNSET_TOKEN\n",
+        "b.yaml",
+    )
+    code, _, err = run_cli("check", str(unset))
+    assert code == 2
+    assert f"{unset}:4: components.dash.token_env: " in err
+    # Said out loud, serving without a token is allowed.
+    insecure = write_yaml(
+        "components:\n  dash:\n    kind: dashboard\n    host: 0.0.0.0\n    insecure: true\n",
+        "c.yaml",
+    )
+    assert run_cli("check", str(insecure))[0] == 0
+
+
 def test_check_names_a_missing_postgresql_driver_and_password(
     write_yaml: Callable[..., Path],
 ) -> None:

@@ -17,7 +17,7 @@ Stopping: every WebSocket is closed with 1001 at once, then hypercorn stops (wit
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio.run import worker_serve
 from hypercorn.utils import wrap_app
 
-from agbotkit.abc import Component, ComponentContext
+from agbotkit.abc import Component, ComponentContext, Problem
 from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import (
     FieldValueError,
@@ -45,7 +45,7 @@ from agbotkit.dashboard.guard import RequestGuard, origin_key
 from agbotkit.dashboard.hub import DashboardHub
 from agbotkit.db.database import DatabaseConfig
 from agbotkit.db.reader import StorageReader
-from agbotkit.errors import ComponentStartError
+from agbotkit.errors import ComponentStartError, TokenError
 from agbotkit.metrics.store import MetricsStore
 from agbotkit.toolkit.tasks import aclose_within, consume
 from agbotkit.topics import COMPONENT_STATES, MARKETS, METRICS, RISK_STATE
@@ -138,6 +138,26 @@ class Dashboard(Component[DashboardConfig]):
     """
 
     Config = DashboardConfig
+
+    @classmethod
+    def preflight(cls, config: DashboardConfig, stack_dir: Path) -> Sequence[Problem]:
+        """The access token must be readable, and a dashboard off loopback must have one
+        (or say ``insecure: true``); a ``history`` database must be openable in principle."""
+        found: list[Problem] = []
+        try:
+            load_token(
+                host=config.host,
+                token_env=config.token_env,
+                token_file=config.token_file,
+                insecure=config.insecure,
+            )
+        except TokenError as exc:
+            field = "token_env" if config.token_env is not None else "token_file"
+            no_token = config.token_env is None and config.token_file is None
+            found.append(Problem(("host",) if no_token else (field,), str(exc)))
+        if config.history is not None:
+            found += config.history.problems(stack_dir, ("history",))
+        return found
 
     def __init__(self, config: DashboardConfig, context: ComponentContext) -> None:
         super().__init__(config, context)
