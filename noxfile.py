@@ -27,15 +27,17 @@ ROOT = pathlib.Path(__file__).parent
 EXAMPLE_PLUGIN = "./plugins/agbotkit-example"
 MINIBOT = "./examples/minibot"
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
+#: What web/build.py puts into web/vendor/ (and the wheel ships).
+UPLOT_FILES = ("uPlot.iife.min.js", "uPlot.min.css", "uPlot.LICENSE")
 
 
-def apt_install(session: nox.Session, package: str, present: bool, what: str) -> None:
-    """Install a Debian package the tests need, unless ``present``; without it the tests
-    that need it skip, saying why (in CI, with ``CI`` set, the browser tests fail instead)."""
+def apt_install(session: nox.Session, package: str, present: bool, without: str) -> None:
+    """Install a Debian package a session needs, unless ``present``; where that cannot be done
+    (not root, no apt), warn that ``without`` follows."""
     if present:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        session.warn(f"{package} is missing and cannot be installed here: {what} skip")
+        session.warn(f"{package} is missing and cannot be installed here: {without}")
         return
     session.run("apt-get", "update", "-qq", external=True, success_codes=[0, 100])
     session.run(
@@ -50,9 +52,16 @@ def apt_install(session: nox.Session, package: str, present: bool, what: str) ->
     )
 
 
+def npm(session: nox.Session) -> None:
+    """npm, which building agbotkit from this checkout needs while web/vendor/ (uPlot) is
+    not built: hatch_build.py runs `npm ci` then, and says so in one line without npm."""
+    built = all((ROOT / "web" / "vendor" / name).is_file() for name in UPLOT_FILES)
+    apt_install(session, "npm", built or shutil.which("npm") is not None, "building agbotkit stops")
+
+
 def browser(session: nox.Session) -> None:
     """Debian's Chromium for the browser tests."""
-    apt_install(session, "chromium", CHROMIUM.exists(), "browser tests")
+    apt_install(session, "chromium", CHROMIUM.exists(), "the browser tests skip (in CI they fail)")
 
 
 def postgresql(session: nox.Session) -> None:
@@ -61,12 +70,13 @@ def postgresql(session: nox.Session) -> None:
     present = shutil.which("initdb") is not None or any(
         pathlib.Path("/usr/lib/postgresql").glob("*/bin/initdb")
     )
-    apt_install(session, "postgresql", present, "PostgreSQL storage tests")
+    apt_install(session, "postgresql", present, "the PostgreSQL storage tests skip")
 
 
 def run_suite(session: nox.Session) -> None:
     """Install agbotkit as a wheel (as a user would) with the example packages, run every
     test, and print the total coverage of the installed package."""
+    npm(session)
     browser(session)
     postgresql(session)
     session.install(".[test]", EXAMPLE_PLUGIN, MINIBOT)
@@ -98,6 +108,7 @@ def tests_all(session: nox.Session) -> None:
 @nox.session(python=None)
 def lint(session: nox.Session) -> None:
     """ruff (lint + format check), mypy --strict, import-linter contracts."""
+    npm(session)
     session.install("-e", ".[lint,test]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
@@ -109,6 +120,7 @@ def lint(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Run every benchmark in benchmarks/ and print the numbers the issues ask for."""
     postgresql(session)
+    npm(session)
     session.install(".[bench]")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.log(f"== {script.name}")
@@ -118,6 +130,7 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=None)
 def demo(session: nox.Session) -> None:
     """Install agbotkit and minibot; run the offline demo (dashboard on :8080, Ctrl-C stops)."""
+    npm(session)
     session.install(".", MINIBOT)
     session.run("agbotkit", "run", "examples/demo.yaml", *session.posargs)
 
@@ -125,5 +138,6 @@ def demo(session: nox.Session) -> None:
 @nox.session(python=None)
 def soak(session: nox.Session) -> None:
     """The demo at full replay speed for 5 minutes: throughput, RSS growth, errors."""
+    npm(session)
     session.install(".", MINIBOT)
     session.run("python", "benchmarks/soak.py", *session.posargs)
