@@ -33,6 +33,33 @@ def missing(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]:
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            yield from _leaves(exc)
+        else:
+            yield exc
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Report a Trio test's skip (or xfail) with its own reason and line.
+
+    pytest-trio 0.8.0 catches the exception group that a skip inside a Trio test or fixture
+    ends up in and raises a bare ``pytest.skip()`` (``pytest.xfail()``) in its place, so
+    ``-rs`` printed only "Skipped". The original is in the group, the new exception's
+    ``__context__``: it is what the report is made from.
+    """
+    outcome = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(outcome, (pytest.skip.Exception, pytest.xfail.Exception)) and isinstance(
+        outcome.__context__, BaseExceptionGroup
+    ):
+        leaves = list(_leaves(outcome.__context__))
+        if len(leaves) == 1 and isinstance(leaves[0], type(outcome)):
+            call.excinfo = pytest.ExceptionInfo.from_exception(leaves[0])
+    return (yield)
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
     """Debian's Chromium executable for the browser tests (skip or, in CI, fail without)."""
