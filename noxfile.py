@@ -1,4 +1,9 @@
-"""Developer tasks: `nox -s tests`, `nox -s lint`, `nox -s bench`, `nox -s demo`, `nox -s soak`."""
+"""Developer tasks: `nox -s tests`, `nox -s tests_all`, `nox -s lint`, `nox -s bench`,
+`nox -s demo`, `nox -s soak`. `./dev SESSION` runs them without installing nox first.
+
+Sessions run on the Python that runs nox, except `tests_all`, which runs the suite on each
+supported Python (3.11, 3.12, 3.13) found on this machine and skips the ones it lacks.
+"""
 
 from __future__ import annotations
 
@@ -11,29 +16,28 @@ import nox
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests", "lint"]
 nox.options.error_on_external_run = True
+# Only the Pythons this machine has: none is downloaded, a missing one is skipped (also in
+# CI, where nox would otherwise fail on it).
+nox.options.download_python = "never"
+nox.options.error_on_missing_interpreters = False
+
+SUPPORTED_PYTHONS = ["3.11", "3.12", "3.13"]
 
 ROOT = pathlib.Path(__file__).parent
 EXAMPLE_PLUGIN = "./plugins/agbotkit-example"
 MINIBOT = "./examples/minibot"
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
+#: What web/build.py puts into web/vendor/ (and the wheel ships).
+UPLOT_FILES = ("uPlot.iife.min.js", "uPlot.min.css", "uPlot.LICENSE")
 
 
-def web_assets(session: nox.Session) -> None:
-    """uPlot from npm (locked in web/package-lock.json) into web/vendor/, which the wheel
-    ships: the dashboard serves it itself, no CDN at run time."""
-    session.run(
-        "npm", "ci", "--prefix", "web", "--no-audit", "--no-fund", "--loglevel=error", external=True
-    )
-    session.run("python", "web/build.py")
-
-
-def apt_install(session: nox.Session, package: str, present: bool, what: str) -> None:
-    """Install a Debian package the tests need, unless ``present``; without it the tests
-    that need it skip, saying why."""
+def apt_install(session: nox.Session, package: str, present: bool, without: str) -> None:
+    """Install a Debian package a session needs, unless ``present``; where that cannot be done
+    (not root, no apt), warn that ``without`` follows."""
     if present:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        session.warn(f"{package} is missing and cannot be installed here: {what} skip")
+        session.warn(f"{package} is missing and cannot be installed here: {without}")
         return
     session.run("apt-get", "update", "-qq", external=True, success_codes=[0, 100])
     session.run(
@@ -48,9 +52,16 @@ def apt_install(session: nox.Session, package: str, present: bool, what: str) ->
     )
 
 
+def npm(session: nox.Session) -> None:
+    """npm, which building agbotkit from this checkout needs while web/vendor/ (uPlot) is
+    not built: hatch_build.py runs `npm ci` then, and says so in one line without npm."""
+    built = all((ROOT / "web" / "vendor" / name).is_file() for name in UPLOT_FILES)
+    apt_install(session, "npm", built or shutil.which("npm") is not None, "building agbotkit stops")
+
+
 def browser(session: nox.Session) -> None:
     """Debian's Chromium for the browser tests."""
-    apt_install(session, "chromium", CHROMIUM.exists(), "browser tests")
+    apt_install(session, "chromium", CHROMIUM.exists(), "the browser tests skip (in CI they fail)")
 
 
 def postgresql(session: nox.Session) -> None:
@@ -59,30 +70,45 @@ def postgresql(session: nox.Session) -> None:
     present = shutil.which("initdb") is not None or any(
         pathlib.Path("/usr/lib/postgresql").glob("*/bin/initdb")
     )
-    apt_install(session, "postgresql", present, "PostgreSQL storage tests")
+    apt_install(session, "postgresql", present, "the PostgreSQL storage tests skip")
 
 
-@nox.session(python="3.11")
-def tests(session: nox.Session) -> None:
-    """Install agbotkit (as a wheel, like a user) with the example packages; run every test."""
-    web_assets(session)
+def run_suite(session: nox.Session) -> None:
+    """Install agbotkit as a wheel (as a user would) with the example packages, run every
+    test, and print the total coverage of the installed package."""
+    npm(session)
     browser(session)
     postgresql(session)
     session.install(".[test]", EXAMPLE_PLUGIN, MINIBOT)
     session.run(
         "pytest",
-        "--cov=agbotkit",
+        # Bare --cov: what [tool.coverage.run] names, i.e. the installed package only.
+        "--cov",
         "--cov-report=term:skip-covered",
         "tests",
         f"{EXAMPLE_PLUGIN}/tests",
         *session.posargs,
     )
+    total = session.run("coverage", "report", "--format=total", silent=True)
+    session.log(f"coverage of agbotkit (lines and branches): {str(total).strip()} %")
 
 
-@nox.session(python="3.11")
+@nox.session(python=None)
+def tests(session: nox.Session) -> None:
+    """Every test, on the Python that runs nox (CI: 3.11)."""
+    run_suite(session)
+
+
+@nox.session(python=SUPPORTED_PYTHONS)
+def tests_all(session: nox.Session) -> None:
+    """Every test on each supported Python present here; missing ones are skipped."""
+    run_suite(session)
+
+
+@nox.session(python=None)
 def lint(session: nox.Session) -> None:
     """ruff (lint + format check), mypy --strict, import-linter contracts."""
-    web_assets(session)
+    npm(session)
     session.install("-e", ".[lint,test]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
@@ -90,28 +116,28 @@ def lint(session: nox.Session) -> None:
     session.run("lint-imports")
 
 
-@nox.session(python="3.11")
+@nox.session(python=None)
 def bench(session: nox.Session) -> None:
     """Run every benchmark in benchmarks/ and print the numbers the issues ask for."""
-    web_assets(session)
     postgresql(session)
+    npm(session)
     session.install(".[bench]")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.log(f"== {script.name}")
         session.run("python", str(script))
 
 
-@nox.session(python="3.11")
+@nox.session(python=None)
 def demo(session: nox.Session) -> None:
     """Install agbotkit and minibot; run the offline demo (dashboard on :8080, Ctrl-C stops)."""
-    web_assets(session)
+    npm(session)
     session.install(".", MINIBOT)
     session.run("agbotkit", "run", "examples/demo.yaml", *session.posargs)
 
 
-@nox.session(python="3.11")
+@nox.session(python=None)
 def soak(session: nox.Session) -> None:
     """The demo at full replay speed for 5 minutes: throughput, RSS growth, errors."""
-    web_assets(session)
+    npm(session)
     session.install(".", MINIBOT)
     session.run("python", "benchmarks/soak.py", *session.posargs)

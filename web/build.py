@@ -1,8 +1,9 @@
 """Copy the two uPlot files the dashboard serves into ``web/vendor/`` (git-ignored).
 
-Run after ``npm ci`` in ``web/``: ``python web/build.py``. The wheel ships ``web/`` as
-``agbotkit/_web`` without ``node_modules``, so ``vendor/`` must exist before building it.
-uPlot's MIT licence travels with the files.
+Run after ``npm ci`` in ``web/``: ``python3 web/build.py``. The wheel ships ``web/`` as
+``agbotkit/_web`` without ``node_modules``, so ``vendor/`` must exist before building it;
+the build hook (``hatch_build.py``) runs both steps when it does not. uPlot's MIT licence
+travels with the files.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ FILES = {
 def main() -> int:
     missing = [str(source) for source in FILES if not source.is_file()]
     if missing:
-        print(f"uPlot is not installed ({', '.join(missing)}): run `npm ci` in {WEB}")
+        print(f"uPlot is not installed ({', '.join(missing)}): run `npm ci --prefix {WEB}`")
         return 1
     vendor = WEB / "vendor"
     vendor.mkdir(exist_ok=True)

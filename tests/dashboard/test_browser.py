@@ -3,7 +3,8 @@
 The stack runs in a subprocess (``python -m agbotkit run``): heartbeat, the real ``risk``
 component and the dashboard on a free port. A feeder thread pushes the market-data,
 position and decision metrics over ``WS /metrics``, as another agbotkit process would.
-Skipped, with the reason, when Chromium or Playwright is missing.
+Skipped, with the reason, when Chromium or Playwright is missing; in CI (``CI`` set) they
+fail instead (the ``chromium_path`` and ``sync_api`` fixtures in tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
 from agbotkit.metrics.protocol import encode_metrics
 from agbotkit.model.metrics import Metric
 
-CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -55,17 +55,8 @@ SCREENSHOT = Path(
 TIME_CHARTS = ("lag", "rate", "connection", "inventory", "kill", "decisions")
 ALL_CHARTS = (*TIME_CHARTS, "positions")
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) "
-        "to run the browser tests",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed (pip install '.[test]')"
-)
-
-pytestmark = pytest.mark.slow
+# The browser check comes first, before the module's stack starts.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("chromium_path", "sync_api")]
 
 
 def free_port() -> int:
@@ -232,9 +223,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
+def chromium(chromium_path: Path, sync_api: Any) -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=LAUNCH_ARGS)
         try:
             yield browser
         finally:
