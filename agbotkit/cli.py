@@ -23,6 +23,7 @@ from agbotkit import __version__
 from agbotkit.config.document import YamlDocument
 from agbotkit.config.schema import ComponentSpec
 from agbotkit.config.stack import StackFile, parse_stack
+from agbotkit.db.parser import add_db_parser
 from agbotkit.errors import AgbotkitError, ConfigError, ConfigIssue, ForcedStopError, PluginError
 from agbotkit.logs import configure_logging
 from agbotkit.plugins import PluginRegistry
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     risk.add_argument("--stack", required=True, help="the stack file (YAML)")
     risk.add_argument("--reason", default="", help="why (kill only): kept in the state file")
     risk.add_argument("--component", help="only the risk component of this name")
-    _add_db_parser(commands)
+    add_db_parser(commands)
     _accept_global_options_after_commands(parser)
     return parser
 
@@ -113,67 +114,6 @@ def _accept_global_options_after_commands(parser: argparse.ArgumentParser) -> No
             for command in action.choices.values():
                 _add_global_options(command, defaults=False)
                 _accept_global_options_after_commands(command)
-
-
-def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    db = commands.add_parser(
-        "db",
-        help="the database of a stack's storage component: schema and stored rows",
-        description="Times (--since, --until) are epoch ms, ISO 8601 (UTC unless an offset "
-        "is given) or a duration before now such as 15m, 2h, 7d. Output piped into a reader "
-        "that stops early (| head) ends quietly, with exit code 0.",
-    )
-    actions = db.add_subparsers(dest="db_action", required=True, metavar="ACTION")
-    for name, text in (
-        ("status", "schema version, pending migrations and rows per table"),
-        ("upgrade", "apply pending migrations (up to --to)"),
-        ("downgrade", "undo migrations down to --to N (0 removes every table)"),
-        ("metrics", "stored samples of a metric"),
-        ("orders", "stored order events"),
-        ("fills", "stored fills"),
-        ("positions", "stored position snapshots"),
-    ):
-        action = actions.add_parser(name, help=text)
-        action.add_argument("--stack", required=True, help="the stack file (YAML)")
-        action.add_argument("--component", help="the storage component, when there are several")
-        if name == "upgrade":
-            action.add_argument("--to", type=int, help="the schema version to reach")
-        if name == "downgrade":
-            action.add_argument(
-                "--to", type=int, required=True, help="the schema version to reach (required)"
-            )
-            action.add_argument(
-                "--yes",
-                action="store_true",
-                help="do not ask (scripts); without it the question is asked on a terminal, "
-                "and the downgrade is refused when stdin is not one",
-            )
-            action.add_argument(
-                "--force",
-                action="store_true",
-                help="also when it drops orders or fills that hold rows",
-            )
-        if name in ("metrics", "orders", "fills", "positions"):
-            if name == "metrics":
-                action.add_argument("name", help="the metric name; * matches anything")
-                action.add_argument(
-                    "--label", action="append", default=[], help="key=value (repeatable)"
-                )
-                action.add_argument("--points", type=int, help="downsample to at most N points")
-            else:
-                if name != "positions":
-                    action.add_argument("--venue")
-                    action.add_argument("--order-id", help="the order's id")
-                action.add_argument("--market", help="market (condition id)")
-                action.add_argument("--token", help="the outcome token's id")
-                action.add_argument("--limit", type=int, default=10_000)
-            if name == "orders":
-                action.add_argument(
-                    "--status", choices=["approved", "denied", "accepted", "rejected"]
-                )
-            action.add_argument("--since", default="1d", help="default: 1d (one day ago)")
-            action.add_argument("--until", help="default: now")
-            action.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
