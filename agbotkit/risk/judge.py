@@ -31,7 +31,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import attrs
-import trio
 
 from agbotkit.abc import ComponentContext
 from agbotkit.bus.subscription import Subscription
@@ -40,6 +39,7 @@ from agbotkit.model.orders import OrderIntent
 from agbotkit.model.risk import OrderApproved, OrderDecision, OrderDenied
 from agbotkit.risk.engine import RiskEngine
 from agbotkit.risk.portfolio import Portfolio
+from agbotkit.toolkit.tasks import take_waiting
 from agbotkit.topics import ORDER_DECISIONS
 
 __all__ = ["METRIC_DECISION", "Feed", "Judge"]
@@ -64,14 +64,10 @@ class Feed(Generic[T]):
 
     def catch_up(self) -> int:
         """Apply every message waiting now, without waiting; how many there were."""
-        count = 0
-        while True:
-            try:
-                message = self.subscription.receive_nowait()
-            except (trio.WouldBlock, trio.EndOfChannel):
-                return count
+        waiting = take_waiting(self.subscription)
+        for message in waiting:
             self.handle(message)
-            count += 1
+        return len(waiting)
 
 
 class Judge:

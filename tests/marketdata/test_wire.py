@@ -37,7 +37,7 @@ BOOK = (
 )
 
 
-# --- client frames, exactly as PROTOCOL.md documents them ----------------------------------
+# --- client frames, exactly as Polymarket's sockets expect them ------------------------------
 
 
 def test_clob_initial_subscribe_frame() -> None:
