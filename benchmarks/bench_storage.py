@@ -48,14 +48,16 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from agbotkit.db.backend import StorageBackend
 from agbotkit.db.connect import open_backend
 from agbotkit.db.migrations import upgrade
-from agbotkit.db.records import MetricsQuery
+from agbotkit.db.records import FillRecord, MetricsQuery
 from agbotkit.db.url import parse_storage_url
 from agbotkit.model.metrics import Metric, MetricType, labels_key
+from agbotkit.storage.spill import SpillFile
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -310,6 +312,33 @@ def run_backend(
     print(f"  ({label}: {time.perf_counter() - t0:.0f} s)", flush=True)
 
 
+def bench_journal(repeats: int) -> None:
+    """The spill journal: what one durable (fsync'd) append of N fills costs. While the
+    database is away every order and fill goes there before it is accepted."""
+    with tempfile.TemporaryDirectory() as folder:
+        spill = SpillFile(Path(folder) / "spill.jsonl")
+        for count in (1, 100, 1_000):
+            fills = [
+                FillRecord(
+                    id=f"f{count}-{i}", timestamp_ms=1_767_225_600_000 + i, order_id=f"o{i}", venue="paper",
+                    market="0xmarket", token_id="123", side="BUY", price=Decimal("0.55"),
+                    size=Decimal("10"), fee=None, taker=True,
+                )
+                for i in range(count)
+            ]  # fmt: skip
+            took = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                spill.append(fills)
+                took.append((time.perf_counter() - started) * 1000)
+                spill.clear()
+            print(
+                f"storage.journal.append_{count}: p50 {statistics.median(took):.1f} ms "
+                f"per fsync'd append of {count} fill(s), {repeats} appends",
+                flush=True,
+            )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Print the storage numbers of SQLite, then of PostgreSQL (durable, then fast)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -319,6 +348,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--traceback", action="store_true", help="print a failure's traceback")
     args = parser.parse_args(argv)
 
+    bench_journal(10 if args.quick else 50)
     run_backend("sqlite", sqlite_databases, INGEST_TARGETS["sqlite"], args)
     if args.no_postgres:
         return
