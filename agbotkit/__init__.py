@@ -16,6 +16,8 @@ from agbotkit.abc import Component as Component
 from agbotkit.abc import ComponentContext as ComponentContext
 from agbotkit.abc import NoOptions as NoOptions
 from agbotkit.abc import Problem as Problem
+from agbotkit.abc import VenueAdapter as VenueAdapter
+from agbotkit.abc import VenueContext as VenueContext
 
 # The bus and the topics components share
 from agbotkit.bus.bus import Bus as Bus
@@ -44,8 +46,10 @@ from agbotkit.errors import ForcedStopError as ForcedStopError
 from agbotkit.errors import GammaError as GammaError
 from agbotkit.errors import InsufficientPositionError as InsufficientPositionError
 from agbotkit.errors import MalformedFrameError as MalformedFrameError
+from agbotkit.errors import OrderOutcomeUnknownError as OrderOutcomeUnknownError
 from agbotkit.errors import OutOfOrderError as OutOfOrderError
 from agbotkit.errors import PluginError as PluginError
+from agbotkit.errors import RateLimitedError as RateLimitedError
 from agbotkit.errors import RecordingError as RecordingError
 from agbotkit.errors import RestartLimitError as RestartLimitError
 from agbotkit.errors import SchemaVersionError as SchemaVersionError
@@ -55,6 +59,7 @@ from agbotkit.errors import StorageError as StorageError
 from agbotkit.errors import StorageUnavailableError as StorageUnavailableError
 from agbotkit.errors import TimeSeriesError as TimeSeriesError
 from agbotkit.errors import TokenError as TokenError
+from agbotkit.errors import VenueError as VenueError
 from agbotkit.errors import WsClosed as WsClosed
 from agbotkit.errors import WsError as WsError
 from agbotkit.errors import WsHandshakeError as WsHandshakeError
@@ -70,6 +75,11 @@ from agbotkit.model.books import TickSizeChanged as TickSizeChanged
 # Values that travel on the bus
 from agbotkit.model.components import ComponentState as ComponentState
 from agbotkit.model.components import ComponentStateChanged as ComponentStateChanged
+from agbotkit.model.execution import CancelAll as CancelAll
+from agbotkit.model.execution import CancelOrder as CancelOrder
+from agbotkit.model.execution import CancelRequest as CancelRequest
+from agbotkit.model.execution import OrderStatus as OrderStatus
+from agbotkit.model.execution import OrderStatusChanged as OrderStatusChanged
 from agbotkit.model.feeds import BookTop as BookTop
 from agbotkit.model.feeds import FeedStatusChanged as FeedStatusChanged
 from agbotkit.model.feeds import RawFrame as RawFrame
@@ -81,12 +91,16 @@ from agbotkit.model.markets import Trade as Trade
 from agbotkit.model.metrics import Metric as Metric
 from agbotkit.model.metrics import MetricType as MetricType
 from agbotkit.model.orders import Fill as Fill
+from agbotkit.model.orders import Order as Order
 from agbotkit.model.orders import OrderAccepted as OrderAccepted
 from agbotkit.model.orders import OrderIntent as OrderIntent
 from agbotkit.model.orders import OrderOutcome as OrderOutcome
 from agbotkit.model.orders import OrderRejected as OrderRejected
-from agbotkit.model.orders import Position as Position
-from agbotkit.model.orders import PositionSnapshot as PositionSnapshot
+from agbotkit.model.orders import OrderType as OrderType
+from agbotkit.model.orders import TradeStatus as TradeStatus
+from agbotkit.model.orders import new_client_order_id as new_client_order_id
+from agbotkit.model.positions import Position as Position
+from agbotkit.model.positions import PositionSnapshot as PositionSnapshot
 from agbotkit.model.prices import ReferencePrice as ReferencePrice
 from agbotkit.model.prices import ReferencePriceSnapshot as ReferencePriceSnapshot
 from agbotkit.model.risk import KillState as KillState
@@ -98,6 +112,12 @@ from agbotkit.model.risk import OrderDenied as OrderDenied
 from agbotkit.model.risk import PolicyViolation as PolicyViolation
 from agbotkit.model.risk import RiskContext as RiskContext
 from agbotkit.model.risk import RiskDecision as RiskDecision
+from agbotkit.model.venues import CancelResult as CancelResult
+from agbotkit.model.venues import OrderAck as OrderAck
+from agbotkit.model.venues import VenueCapabilities as VenueCapabilities
+from agbotkit.model.venues import VenueEvent as VenueEvent
+from agbotkit.model.venues import VenueOrder as VenueOrder
+from agbotkit.model.venues import VenueOrderUpdate as VenueOrderUpdate
 
 # Risk
 from agbotkit.risk.engine import RiskEngine as RiskEngine
@@ -114,12 +134,16 @@ from agbotkit.toolkit.backoff import Backoff as Backoff
 
 # What every component needs again
 from agbotkit.toolkit.clock import wall_clock_ms as wall_clock_ms
+from agbotkit.toolkit.ratelimit import RateLimiter as RateLimiter
+from agbotkit.toolkit.ratelimit import RateLimits as RateLimits
+from agbotkit.toolkit.ratelimit import Window as Window
 from agbotkit.toolkit.tasks import aclose_within as aclose_within
 from agbotkit.toolkit.tasks import cleanup_within as cleanup_within
 from agbotkit.toolkit.tasks import consume as consume
 from agbotkit.toolkit.tasks import run_every as run_every
 from agbotkit.toolkit.tasks import take_waiting as take_waiting
 from agbotkit.topics import BOOKS as BOOKS
+from agbotkit.topics import CANCEL_REQUESTS as CANCEL_REQUESTS
 from agbotkit.topics import COMPONENT_STATES as COMPONENT_STATES
 from agbotkit.topics import FEED_STATUS as FEED_STATUS
 from agbotkit.topics import FILLS as FILLS
@@ -129,6 +153,7 @@ from agbotkit.topics import METRICS as METRICS
 from agbotkit.topics import ORDER_DECISIONS as ORDER_DECISIONS
 from agbotkit.topics import ORDER_INTENTS as ORDER_INTENTS
 from agbotkit.topics import ORDER_OUTCOMES as ORDER_OUTCOMES
+from agbotkit.topics import ORDER_UPDATES as ORDER_UPDATES
 from agbotkit.topics import POSITIONS as POSITIONS
 from agbotkit.topics import RAW_FRAMES as RAW_FRAMES
 from agbotkit.topics import RISK_COMMANDS as RISK_COMMANDS
@@ -144,6 +169,7 @@ except (
 
 __all__ = [
     "BOOKS",
+    "CANCEL_REQUESTS",
     "COMPONENT_STATES",
     "FEED_STATUS",
     "FILLS",
@@ -153,6 +179,7 @@ __all__ = [
     "ORDER_DECISIONS",
     "ORDER_INTENTS",
     "ORDER_OUTCOMES",
+    "ORDER_UPDATES",
     "POSITIONS",
     "RAW_FRAMES",
     "RISK_COMMANDS",
@@ -167,6 +194,10 @@ __all__ = [
     "Bus",
     "BusClosedError",
     "BusFullError",
+    "CancelAll",
+    "CancelOrder",
+    "CancelRequest",
+    "CancelResult",
     "Component",
     "ComponentContext",
     "ComponentFailedError",
@@ -193,13 +224,19 @@ __all__ = [
     "MetricType",
     "NewMarket",
     "NoOptions",
+    "Order",
     "OrderAccepted",
+    "OrderAck",
     "OrderApproved",
     "OrderDecision",
     "OrderDenied",
     "OrderIntent",
     "OrderOutcome",
+    "OrderOutcomeUnknownError",
     "OrderRejected",
+    "OrderStatus",
+    "OrderStatusChanged",
+    "OrderType",
     "OutOfOrderError",
     "Overflow",
     "PluginError",
@@ -209,6 +246,9 @@ __all__ = [
     "PositionSnapshot",
     "PriceLevel",
     "Problem",
+    "RateLimitedError",
+    "RateLimiter",
+    "RateLimits",
     "RawFrame",
     "RecordingError",
     "ReferencePrice",
@@ -232,7 +272,16 @@ __all__ = [
     "TokenError",
     "Topic",
     "Trade",
+    "TradeStatus",
+    "VenueAdapter",
+    "VenueCapabilities",
+    "VenueContext",
+    "VenueError",
+    "VenueEvent",
+    "VenueOrder",
+    "VenueOrderUpdate",
     "WarningThrottle",
+    "Window",
     "WsClosed",
     "WsError",
     "WsHandshakeError",
@@ -247,6 +296,7 @@ __all__ = [
     "format_usd",
     "greater_than",
     "load_policy_file",
+    "new_client_order_id",
     "non_empty",
     "one_of",
     "parse_policies_yaml",

@@ -20,8 +20,10 @@ __all__ = [
     "GammaError",
     "InsufficientPositionError",
     "MalformedFrameError",
+    "OrderOutcomeUnknownError",
     "OutOfOrderError",
     "PluginError",
+    "RateLimitedError",
     "RecordingError",
     "RestartLimitError",
     "SchemaVersionError",
@@ -31,6 +33,7 @@ __all__ = [
     "StorageUnavailableError",
     "TimeSeriesError",
     "TokenError",
+    "VenueError",
     "WsClosed",
     "WsError",
     "WsHandshakeError",
@@ -286,3 +289,50 @@ class SettledTokenError(AgbotkitError, ValueError):
     def __init__(self, token_id: str) -> None:
         self.token_id = token_id
         super().__init__(f"token {token_id} is settled: it no longer trades")
+
+
+class VenueError(AgbotkitError):
+    """Raised by a venue adapter when a request failed and, as far as it knows, did nothing
+    (the order was not placed, the cancel not made): safe to report as a rejection.
+
+    Attributes:
+        venue: the venue's name.
+        reason: what went wrong, in the venue's words where it gave any.
+    """
+
+    def __init__(self, venue: str, reason: str) -> None:
+        self.venue = venue
+        self.reason = reason
+        super().__init__(f"venue {venue}: {reason}")
+
+
+class OrderOutcomeUnknownError(VenueError):
+    """Raised by a venue adapter when an order may have reached the venue but its answer
+    was not learned (a timeout, a connection dropped after sending).
+
+    The order is then ``UNKNOWN``: the execution layer asks the venue about it and never
+    sends it again.
+
+    Attributes:
+        venue_order_id: the venue's id of the order when the adapter knows it before the
+            answer (empty otherwise).
+    """
+
+    def __init__(self, venue: str, reason: str, venue_order_id: str = "") -> None:
+        self.venue_order_id = venue_order_id
+        super().__init__(venue, reason)
+
+
+class RateLimitedError(VenueError):
+    """Raised when a request would wait longer than allowed for its rate-limit budget, or
+    the venue answered 429.
+
+    Attributes:
+        endpoint: the budget's name (``POST /order``).
+        retry_after_s: how long before a retry may succeed.
+    """
+
+    def __init__(self, venue: str, endpoint: str, retry_after_s: float) -> None:
+        self.endpoint = endpoint
+        self.retry_after_s = retry_after_s
+        super().__init__(venue, f"rate limited on {endpoint}: retry after {retry_after_s:.3f} s")

@@ -20,7 +20,7 @@ __all__ = ["GROUPS", "PluginInfo", "PluginRegistry"]
 #: Entry-point groups and the contract a plugin of each must fulfil.
 GROUPS: dict[str, str] = {
     "agbotkit.components": "a subclass of agbotkit.abc.Component",
-    "agbotkit.venues": "a venue adapter class (contract arrives with the execution gateway)",
+    "agbotkit.venues": "a subclass of agbotkit.abc.VenueAdapter",
     "agbotkit.risk_policies": "a risk policy class (see agbotkit.risk)",
     "agbotkit.strategies": "a strategy component class (a Component that emits order intents)",
 }

@@ -6,14 +6,17 @@ from typing import Any
 
 from agbotkit.bus.topic import Topic
 from agbotkit.model.components import ComponentStateChanged
+from agbotkit.model.execution import CancelRequest, OrderStatusChanged
 from agbotkit.model.feeds import BookTop, FeedStatusChanged, RawFrame, SubscriptionChange
 from agbotkit.model.markets import MarketInfo
 from agbotkit.model.metrics import Metric
-from agbotkit.model.orders import Fill, OrderIntent, OrderOutcome, PositionSnapshot
+from agbotkit.model.orders import Fill, OrderIntent, OrderOutcome
+from agbotkit.model.positions import PositionSnapshot
 from agbotkit.model.risk import KillSwitchChanged, KillSwitchCommand, OrderDecision
 
 __all__ = [
     "BOOKS",
+    "CANCEL_REQUESTS",
     "COMPONENT_STATES",
     "FEED_STATUS",
     "FILLS",
@@ -23,6 +26,7 @@ __all__ = [
     "ORDER_DECISIONS",
     "ORDER_INTENTS",
     "ORDER_OUTCOMES",
+    "ORDER_UPDATES",
     "POSITIONS",
     "RAW_FRAMES",
     "RISK_COMMANDS",
@@ -61,7 +65,16 @@ ORDER_DECISIONS: Topic[OrderDecision] = Topic(
 )
 FILLS: Topic[Fill] = Topic("fills", "our orders' fills, from the venue (lossless)")
 ORDER_OUTCOMES: Topic[OrderOutcome] = Topic(
-    "order_outcomes", "the venue's answer to each order sent: OrderAccepted or OrderRejected"
+    "order_outcomes",
+    "the venue's answer to each order sent (OrderAccepted or OrderRejected), from the "
+    "execution component (lossless)",
+)
+ORDER_UPDATES: Topic[OrderStatusChanged] = Topic(
+    "order_updates",
+    "every status change of every order the execution component owns (lossless)",
+)
+CANCEL_REQUESTS: Topic[CancelRequest] = Topic(
+    "cancel_requests", "CancelOrder and CancelAll requests for the execution component"
 )
 POSITIONS: Topic[PositionSnapshot] = Topic(
     "positions",

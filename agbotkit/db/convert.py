@@ -19,9 +19,8 @@ from agbotkit.model.orders import (
     OrderIntent,
     OrderOutcome,
     OrderRejected,
-    Position,
-    PositionSnapshot,
 )
+from agbotkit.model.positions import Position, PositionSnapshot
 from agbotkit.model.risk import OrderDecision, OrderDenied
 
 __all__ = [

@@ -1,9 +1,9 @@
-"""Order-side values: what a strategy wants to trade, what was traded, what is held.
+"""Order-side values: what a strategy wants, the order sent for it, its fills and answers.
 
 Prices are probabilities in ``[0, 1]`` (USD per share, a winning share pays 1 USD) and sizes
-are numbers of shares. Both are :class:`~decimal.Decimal`: these values end up in signed
-orders and in the books of a simulator, where ``0.1 + 0.2`` must equal ``0.3``. A float, an
-int or a numeric string is accepted and converted exactly (a float through its ``str()``).
+are numbers of shares, both exact :class:`~decimal.Decimal` (see
+:mod:`agbotkit.model.numbers`): a float, an int or a numeric string is accepted and
+converted exactly (a float through its ``str()``).
 
 The risk engine works on floats (see :mod:`agbotkit.model.risk`); convert once, with
 :meth:`agbotkit.model.risk.RiskContext.from_intent`.
@@ -11,6 +11,8 @@ The risk engine works on floats (see :mod:`agbotkit.model.risk`); convert once, 
 
 from __future__ import annotations
 
+import enum
+import uuid
 from decimal import Decimal
 from typing import TypeAlias
 
@@ -18,56 +20,74 @@ import attrs
 
 # One Side for books, trades and orders: re-exported so order code imports it from here.
 from agbotkit.model.books import Side as Side
+from agbotkit.model.numbers import (
+    non_negative,
+    optional_decimal,
+    positive,
+    probability,
+    to_decimal,
+)
 
 __all__ = [
     "Fill",
+    "Order",
     "OrderAccepted",
     "OrderIntent",
     "OrderOutcome",
     "OrderRejected",
-    "Position",
-    "PositionSnapshot",
+    "OrderType",
     "Side",
-    "to_decimal",
+    "TradeStatus",
+    "new_client_order_id",
 ]
 
 
-def to_decimal(value: Decimal | int | float | str) -> Decimal:
-    """``value`` as an exact, finite Decimal (a float goes through ``str()``: 0.1 -> 0.1).
+class OrderType(enum.StrEnum):
+    """How long an order lives, in Polymarket's names (its ``orderType`` field).
 
-    Raises:
-        ValueError: ``value`` is a bool, not a number, or not finite.
+    ``GTC`` rests until filled or cancelled; ``GTD`` rests until its expiry; ``FOK`` fills
+    entirely at once or not at all; ``FAK`` fills what it can at once and the rest is
+    cancelled. FOK and FAK never rest: they are Polymarket's "market" orders.
     """
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {value!r}")
-    try:
-        result = value if isinstance(value, Decimal) else Decimal(str(value))
-    except ArithmeticError:
-        raise ValueError(f"expected a number, got {value!r}") from None
-    if not result.is_finite():
-        raise ValueError(f"expected a finite number, got {value!r}")
-    return result
+
+    GTC = "GTC"
+    GTD = "GTD"
+    FOK = "FOK"
+    FAK = "FAK"
+
+    @property
+    def rests(self) -> bool:
+        """Whether what does not fill at once stays on the book (GTC, GTD)."""
+        return self in (OrderType.GTC, OrderType.GTD)
 
 
-def _optional_decimal(value: Decimal | int | float | str | None) -> Decimal | None:
-    return None if value is None else to_decimal(value)
+class TradeStatus(enum.StrEnum):
+    """Where a trade is on its way to the chain (Polymarket re-sends a trade per step).
+
+    ``MATCHED -> MINED -> CONFIRMED`` is the normal path; ``RETRYING -> FAILED`` means the
+    settlement transaction failed. A paper venue's trades are ``CONFIRMED`` at once.
+    """
+
+    MATCHED = "MATCHED"
+    MINED = "MINED"
+    CONFIRMED = "CONFIRMED"
+    RETRYING = "RETRYING"
+    FAILED = "FAILED"
 
 
-def _probability(_: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
-    if not 0 <= value <= 1:
-        raise ValueError(f"{attribute.name} must lie in [0, 1], got {value}")
+def new_client_order_id() -> str:
+    """A fresh client order id: ``ak-`` and 32 random hex digits (unique without
+    coordination between processes)."""
+    return f"ak-{uuid.uuid4().hex}"
 
 
-def _positive(_: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
-    if value <= 0:
-        raise ValueError(f"{attribute.name} must be > 0, got {value}")
-
-
-def _non_negative(
-    _: object, attribute: attrs.Attribute[Decimal | None], value: Decimal | None
-) -> None:
-    if value is not None and value < 0:
-        raise ValueError(f"{attribute.name} must be >= 0, got {value}")
+def _check_lifetime(order_type: OrderType, expires_at_ms: int | None, post_only: bool) -> None:
+    if order_type is OrderType.GTD and expires_at_ms is None:
+        raise ValueError("a GTD order needs expires_at_ms")
+    if order_type is not OrderType.GTD and expires_at_ms is not None:
+        raise ValueError(f"expires_at_ms is only for GTD orders, not {order_type}")
+    if post_only and not order_type.rests:
+        raise ValueError(f"post_only is only for GTC and GTD orders, not {order_type}")
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -80,17 +100,33 @@ class OrderIntent:
         side: ``BUY`` adds shares of ``token_id``, ``SELL`` removes them.
         price: limit price, USD per share, in ``[0, 1]``.
         size: number of shares, > 0.
-        client_order_id: the strategy's own id for the order (empty when it has none).
+        client_order_id: the strategy's own id for the order; empty: the execution
+            component makes one (:func:`new_client_order_id`). Give one to follow the
+            order from its decision to its fills.
         strategy: name of the strategy that wants the order (for logs and metrics).
+        order_type: GTC (default), GTD, FOK or FAK (see :class:`OrderType`).
+        expires_at_ms: when a GTD order expires, Unix epoch milliseconds (GTD only).
+        post_only: refuse the order rather than let it take liquidity (GTC and GTD only).
+        venue: the venue to send it to; empty: the execution component's default venue.
+
+    Raises:
+        ValueError: a value is out of range, or the order type and its options disagree.
     """
 
     market_id: str
     token_id: str
     side: Side
-    price: Decimal = attrs.field(converter=to_decimal, validator=_probability)
-    size: Decimal = attrs.field(converter=to_decimal, validator=_positive)
+    price: Decimal = attrs.field(converter=to_decimal, validator=probability)
+    size: Decimal = attrs.field(converter=to_decimal, validator=positive)
     client_order_id: str = ""
     strategy: str = ""
+    order_type: OrderType = attrs.field(default=OrderType.GTC, converter=OrderType)
+    expires_at_ms: int | None = None
+    post_only: bool = False
+    venue: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        _check_lifetime(self.order_type, self.expires_at_ms, self.post_only)
 
     @property
     def signed_size(self) -> Decimal:
@@ -100,6 +136,74 @@ class OrderIntent:
     @property
     def notional_usd(self) -> Decimal:
         """``price * size``: what a buy costs or a sell brings in, before fees."""
+        return self.price * self.size
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Order:
+    """An order as the execution layer sends it: an approved intent, its venue and its id.
+
+    Attributes:
+        client_order_id: our id of the order, unique in the process (never empty).
+        venue: the venue it goes to (a name under the execution component's ``venues``).
+        market_id: the market (condition id).
+        token_id: the outcome token.
+        side: ``BUY`` or ``SELL``.
+        price: limit price, USD per share, in ``[0, 1]`` (for FOK/FAK: the worst price
+            accepted while walking the book).
+        size: shares, > 0.
+        order_type: GTC, GTD, FOK or FAK.
+        expires_at_ms: when a GTD order expires, Unix epoch milliseconds (GTD only).
+        post_only: refuse rather than take liquidity (GTC and GTD only).
+        strategy: the strategy that wanted it.
+        created_ms: when the execution layer made it, Unix epoch milliseconds.
+    """
+
+    client_order_id: str = attrs.field(validator=attrs.validators.min_len(1))
+    venue: str
+    market_id: str
+    token_id: str
+    side: Side
+    price: Decimal = attrs.field(converter=to_decimal, validator=probability)
+    size: Decimal = attrs.field(converter=to_decimal, validator=positive)
+    order_type: OrderType = attrs.field(default=OrderType.GTC, converter=OrderType)
+    expires_at_ms: int | None = None
+    post_only: bool = False
+    strategy: str = ""
+    created_ms: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        _check_lifetime(self.order_type, self.expires_at_ms, self.post_only)
+
+    @classmethod
+    def from_intent(
+        cls, intent: OrderIntent, *, venue: str, created_ms: int, client_order_id: str = ""
+    ) -> Order:
+        """The order for an approved ``intent``: its own client order id, else
+        ``client_order_id``, else a fresh one."""
+        return cls(
+            client_order_id=intent.client_order_id or client_order_id or new_client_order_id(),
+            venue=venue,
+            market_id=intent.market_id,
+            token_id=intent.token_id,
+            side=intent.side,
+            price=intent.price,
+            size=intent.size,
+            order_type=intent.order_type,
+            expires_at_ms=intent.expires_at_ms,
+            post_only=intent.post_only,
+            strategy=intent.strategy,
+            created_ms=created_ms,
+        )
+
+    @property
+    def time_in_force(self) -> OrderType:
+        """The seed design's name for :attr:`order_type` (Polymarket calls it the type)."""
+        return self.order_type
+
+    @property
+    def notional_usd(self) -> Decimal:
+        """``price * size``."""
         return self.price * self.size
 
 
@@ -118,87 +222,41 @@ class Fill:
             not say, in which case the simulator applies its own fee model.
         taker: whether our order took liquidity (on Polymarket only takers pay fees).
         timestamp_ms: when the fill happened, Unix epoch milliseconds (0 when unknown).
-        order_id: the venue's or the strategy's id of the order that filled.
+        order_id: the venue's id of the order that filled (else the client order id).
+        trade_id: the venue's id of the trade; one trade is counted once, however often the
+            venue reports it. Empty when the venue gives none.
+        trade_status: where the trade is on its way to settlement (``None``: not said).
+        client_order_id: our id of the order that filled (empty when not known).
+        venue: the venue it happened on (empty when not known).
     """
 
     token_id: str
     side: Side
-    price: Decimal = attrs.field(converter=to_decimal, validator=_probability)
-    size: Decimal = attrs.field(converter=to_decimal, validator=_positive)
+    price: Decimal = attrs.field(converter=to_decimal, validator=probability)
+    size: Decimal = attrs.field(converter=to_decimal, validator=positive)
     market_id: str = ""
     fee_usd: Decimal | None = attrs.field(
-        default=None, converter=_optional_decimal, validator=_non_negative
+        default=None, converter=optional_decimal, validator=non_negative
     )
     taker: bool = True
     timestamp_ms: int = 0
     order_id: str = ""
+    trade_id: str = ""
+    trade_status: TradeStatus | None = attrs.field(
+        default=None, converter=attrs.converters.optional(TradeStatus)
+    )
+    client_order_id: str = ""
+    venue: str = ""
 
     @property
     def signed_size(self) -> Decimal:
         """``size`` for a buy, ``-size`` for a sell."""
         return self.size if self.side is Side.BUY else -self.size
 
-
-@attrs.frozen(slots=True)
-class Position:
-    """What is held of one token, valued at the latest mid: a snapshot.
-
-    Attributes:
-        token_id: the outcome token.
-        market_id: its market (empty when unknown).
-        size: shares held, >= 0 (Polymarket has no short positions in a token).
-        cost_basis_usd: what the shares held cost, fees excluded.
-        realised_pnl_usd: profit taken so far on this token (sales and settlement), net of
-            every fee paid on it.
-        fees_usd: fees paid on this token so far (already inside ``realised_pnl_usd``).
-        mark: the price the shares are valued at: the latest mid, the settlement payout
-            once settled, or the average cost while no mid is known.
-        settled: whether the market resolved and the token paid out.
-    """
-
-    token_id: str
-    market_id: str
-    size: Decimal
-    cost_basis_usd: Decimal
-    realised_pnl_usd: Decimal
-    fees_usd: Decimal
-    mark: Decimal
-    settled: bool = False
-
     @property
-    def average_cost(self) -> Decimal:
-        """Cost per share held (0 when flat)."""
-        return self.cost_basis_usd / self.size if self.size else Decimal(0)
-
-    @property
-    def value_usd(self) -> Decimal:
-        """``size * mark``: what the shares are worth now."""
-        return self.size * self.mark
-
-    @property
-    def unrealised_pnl_usd(self) -> Decimal:
-        """``value_usd - cost_basis_usd``: the profit a sale at the mark would take."""
-        return self.value_usd - self.cost_basis_usd
-
-    @property
-    def total_pnl_usd(self) -> Decimal:
-        """Realised plus unrealised PnL."""
-        return self.realised_pnl_usd + self.unrealised_pnl_usd
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class PositionSnapshot:
-    """A position as a component held it at one time (for storage and monitors).
-
-    Attributes:
-        position: the position.
-        timestamp_ms: when, Unix epoch milliseconds.
-        component: the component that holds the books (a risk component's name).
-    """
-
-    position: Position
-    timestamp_ms: int
-    component: str = ""
+    def notional_usd(self) -> Decimal:
+        """``price * size``."""
+        return self.price * self.size
 
 
 @attrs.frozen(slots=True, kw_only=True)

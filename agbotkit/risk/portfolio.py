@@ -22,7 +22,8 @@ from agbotkit.errors import InsufficientPositionError, SettledTokenError
 from agbotkit.model.feeds import BookTop
 from agbotkit.model.markets import MarketInfo, MarketResolved
 from agbotkit.model.metrics import MetricType
-from agbotkit.model.orders import Fill, OrderIntent, Position, PositionSnapshot
+from agbotkit.model.orders import Fill, OrderIntent
+from agbotkit.model.positions import Position, PositionSnapshot
 from agbotkit.model.risk import RiskContext
 from agbotkit.risk.simulator import PolymarketSimulator
 from agbotkit.topics import POSITIONS

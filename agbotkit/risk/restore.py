@@ -15,7 +15,7 @@ from agbotkit.db.convert import position_from_record
 from agbotkit.db.database import DatabaseConfig
 from agbotkit.db.migrations import schema_status
 from agbotkit.errors import StorageError
-from agbotkit.model.orders import Position
+from agbotkit.model.positions import Position
 
 __all__ = ["load_positions"]
 

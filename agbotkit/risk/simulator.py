@@ -30,7 +30,9 @@ from decimal import ROUND_DOWN, Decimal
 import attrs
 
 from agbotkit.errors import InsufficientPositionError, SettledTokenError
-from agbotkit.model.orders import Fill, Position, Side, to_decimal
+from agbotkit.model.numbers import to_decimal
+from agbotkit.model.orders import Fill, Side
+from agbotkit.model.positions import Position
 
 __all__ = [
     "PolymarketSimulator",

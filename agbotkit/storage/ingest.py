@@ -31,7 +31,8 @@ from agbotkit.bus.topic import Overflow
 from agbotkit.db.convert import PositionThrottle, RecordMaker, position_record
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.metrics import Metric
-from agbotkit.model.orders import Fill, OrderOutcome, PositionSnapshot
+from agbotkit.model.orders import Fill, OrderOutcome
+from agbotkit.model.positions import PositionSnapshot
 from agbotkit.model.risk import OrderDecision
 from agbotkit.storage.spill import ExecutionRecord
 from agbotkit.storage.writer import BatchWriter

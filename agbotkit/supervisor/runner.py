@@ -40,6 +40,7 @@ from agbotkit.model.metrics import MetricType
 from agbotkit.supervisor.plan import PlannedComponent, StackPlan
 from agbotkit.supervisor.restart import RestartBudget
 from agbotkit.toolkit.clock import wall_clock_ms
+from agbotkit.toolkit.ratelimit import RateLimits
 from agbotkit.topics import COMPONENT_STATES
 
 __all__ = ["Supervisor"]
@@ -94,6 +95,7 @@ class Supervisor:
         self._forced = False
         self._stack_scope: trio.CancelScope | None = None
         self._metrics = ComponentContext("supervisor", self.bus, plan.stack_dir, now_ms)
+        self._rate_limits = RateLimits()  # one set of budgets for every component
 
     @property
     def states(self) -> dict[str, ComponentState]:
@@ -221,6 +223,7 @@ class Supervisor:
             self._now_ms,
             self.plan.stack.settings.name,
             on_degraded=on_degraded,
+            rate_limits=self._rate_limits,
         )
         slot.context = context
         component: Component[Any] = planned.component_class(planned.config, context)

@@ -11,7 +11,8 @@ from agbotkit.abc import ComponentContext
 from agbotkit.model.books import PriceLevel
 from agbotkit.model.feeds import BookTop
 from agbotkit.model.markets import MarketInfo, MarketResolved
-from agbotkit.model.orders import Fill, OrderIntent, Position, Side
+from agbotkit.model.orders import Fill, OrderIntent, Side
+from agbotkit.model.positions import Position
 from agbotkit.risk.portfolio import METRIC_INVENTORY, METRIC_POSITION, Portfolio
 from agbotkit.topics import POSITIONS
 

@@ -30,10 +30,9 @@ from agbotkit.model.orders import (
     OrderAccepted,
     OrderIntent,
     OrderRejected,
-    Position,
-    PositionSnapshot,
     Side,
 )
+from agbotkit.model.positions import Position, PositionSnapshot
 from agbotkit.model.risk import OrderApproved, OrderDenied
 from agbotkit.storage.component import RetentionConfig, Storage, StorageConfig
 from agbotkit.storage.spill import SpillFile

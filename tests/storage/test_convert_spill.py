@@ -16,10 +16,9 @@ from agbotkit.model.orders import (
     OrderAccepted,
     OrderIntent,
     OrderRejected,
-    Position,
-    PositionSnapshot,
     Side,
 )
+from agbotkit.model.positions import Position, PositionSnapshot
 from agbotkit.model.risk import OrderApproved
 from agbotkit.storage.spill import SpillFile
 

@@ -20,7 +20,8 @@ from agbotkit.db.records import FillRecord, OrderRecord, OrderStatus, PositionRe
 from agbotkit.db.url import parse_storage_url
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.metrics import Metric
-from agbotkit.model.orders import Fill, OrderAccepted, OrderIntent, Position, PositionSnapshot, Side
+from agbotkit.model.orders import Fill, OrderAccepted, OrderIntent, Side
+from agbotkit.model.positions import Position, PositionSnapshot
 from agbotkit.model.risk import OrderApproved
 from agbotkit.storage.ingest import Ingest
 from agbotkit.storage.spill import SpillFile
