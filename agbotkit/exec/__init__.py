@@ -1,0 +1,1 @@
+"""The execution layer: order management, fill simulation, the ``execution`` component."""
