@@ -120,9 +120,6 @@ class TakenLiquidity:
         """Drop every record of ``token_id`` (its book was reset)."""
         self._tokens.pop(token_id, None)
 
-    def __len__(self) -> int:
-        return sum(len(levels) for levels in self._tokens.values())
-
 
 def walk(
     book: BookView,

@@ -424,3 +424,29 @@ def test_a_resolved_market_cancels_its_resting_orders() -> None:
     assert isinstance(events[0], VenueOrderUpdate)
     assert events[0].reason == "market resolved"
     assert sim.resting_count == 0
+
+
+def test_a_walk_goes_past_the_first_levels_fetched() -> None:
+    # 20 ask levels, 0.60 to 0.79, 1 share each: a buy of 25 at 0.99 takes all 20.
+    asks = [(f"0.{60 + i}", "1") for i in range(20)]
+    the_book = book([], asks)
+    result = FillSimulator().submit(order("a", BUY, "0.99", "25", OrderType.FAK), the_book, 0)
+    assert [f.price for f in result.fills] == [D(p) for p, _ in asks]
+
+
+def test_a_resting_order_with_nothing_on_the_other_side_waits() -> None:
+    the_book = book([("0.40", "10")], [("0.60", "10")])
+    sim = FillSimulator()
+    sim.submit(order("a", BUY, "0.50", "10"), the_book, 0)
+    assert sim.on_book(TOKEN, the_book, change(the_book, (SELL, "0.60", "0")), 0) == []
+    assert sim.open_orders()[0].filled_size == 0
+
+
+def test_only_the_newest_closed_orders_are_kept_for_lookups() -> None:
+    the_book = book([("0.40", "10")], [("0.60", "10")])
+    sim = FillSimulator(FillRules(keep_closed=1))
+    sim.submit(order("a", BUY, "0.50", "10"), the_book, 0)
+    sim.submit(order("b", BUY, "0.50", "10"), the_book, 0)
+    sim.cancel_all(None, 1)
+    assert sim.get("paper-a") is None
+    assert sim.get("paper-b") is not None

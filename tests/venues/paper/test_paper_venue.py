@@ -14,7 +14,14 @@ import trio
 from agbotkit.abc import ComponentContext, VenueContext
 from agbotkit.bus.bus import Bus
 from agbotkit.errors import VenueError
-from agbotkit.model.books import BookDelta, BookSnapshot, LevelChange, PriceLevel, TickSizeChanged
+from agbotkit.model.books import (
+    BestBidAsk,
+    BookDelta,
+    BookSnapshot,
+    LevelChange,
+    PriceLevel,
+    TickSizeChanged,
+)
 from agbotkit.model.execution import OrderStatus
 from agbotkit.model.markets import MarketInfo, MarketResolved, Trade
 from agbotkit.model.orders import Fill, Order, OrderType, Side
@@ -288,3 +295,23 @@ def test_the_paper_venue_is_a_built_in_plugin() -> None:
     assert capabilities.computes_order_id
     assert capabilities.post_only
     assert capabilities.order_types == frozenset(OrderType)
+
+
+async def test_a_crossed_snapshot_is_no_book_and_other_messages_are_ignored(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    async with running() as h:
+        await h.publish(snapshot([("0.60", "10")], [("0.50", "10")]))  # crossed: not valid
+        assert (await h.venue.submit(order("a", BUY, "0.45", "10"))).status is OrderStatus.REJECTED
+        await h.publish(BestBidAsk(TOKEN, MARKET, D("0.4"), D("0.6"), D("0.2"), 3))
+        assert h.reported() == []
+
+
+async def test_the_venue_stops_when_the_bus_closes(autojump_clock: trio.abc.Clock) -> None:
+    bus = Bus()
+    send, _ = trio.open_memory_channel[VenueEvent](1)
+    venue = PaperVenue(PaperConfig(), VenueContext("paper", ComponentContext("x", bus), send))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(venue.run)
+        bus.close()
+    # Reaching this line is the test: run() returned by itself.
