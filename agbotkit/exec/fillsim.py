@@ -27,8 +27,9 @@ The rules, and the assumptions they make:
   ahead of us (cancels from the back of the queue would keep us in place: we are optimistic
   there).
 * **No self-impact.** Our fills never change the venue's book (we cannot), so one level's
-  displayed size could be taken again and again. It is not: what this account took from a
-  level stays taken until the book shows a different size there (see
+  displayed size could be taken again and again. It is not: the account's takings at a
+  level are remembered while the level still shows them; shares that join the level later
+  can be taken, and shares that leave it are taken to be the ones we took first (see
   :class:`~agbotkit.exec.liquidity.TakenLiquidity`). Trades are not affected by our fills.
 * **Fees.** Polymarket's taker fee for ``C`` shares at price ``p``:
   ``C * fee_rate * p * (1 - p)`` USD, exact (not rounded); makers pay none. ``fee_rate``
@@ -211,7 +212,8 @@ class FillSimulator:
         """The book of ``token_id`` changed: ``changes`` are a delta's levels, ``None`` for
         a snapshot (anything may have changed). Returns the fills and updates it caused."""
         events = self.expire(now_ms)
-        self._taken.forget_changed(token_id, book)
+        levels = None if changes is None else [(c.side, c.price) for c in changes]
+        self._taken.follow(token_id, book, levels)
         if changes is None:
             touched: Iterable[SimOrder] = list(self._resting.of_token(token_id))
         else:

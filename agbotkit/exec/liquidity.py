@@ -5,16 +5,18 @@ rules it implements).
 
 A simulated fill cannot change the venue's book: the book we see next still shows the
 liquidity we "took". So that one order (or two orders of the account) cannot take the same
-displayed shares twice, :class:`TakenLiquidity` remembers, per level, how much was taken and
-the size the level displayed then. While the level still displays that size, what was taken
-stays taken; as soon as the book shows another size there (a delta or a snapshot changed
-it), the level is fresh liquidity again. A level that changes and changes back to the very
-same size between two looks is taken for unchanged: a documented blind spot.
+displayed shares twice, :class:`TakenLiquidity` remembers, per level, how many shares the
+account took that the level still displays. When the level grows, the new shares joined
+behind and are there to take; when it shrinks, the shares that left are taken to be ours
+first (the front of the level is what takers and our walk consume), so what is left to
+take does not change until everything we took has gone. A level gone from the book is
+forgotten. The simulator follows every change of a level (:meth:`TakenLiquidity.follow`);
+a caller that skips some only sees the net change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import NamedTuple, Protocol
 
@@ -84,16 +86,24 @@ class TakenLiquidity:
     __slots__ = ("_tokens",)
 
     def __init__(self) -> None:
-        # token -> (book side, price) -> (displayed size when taken, shares taken)
+        # token -> (book side, price) -> (displayed size last seen, shares of it taken)
         self._tokens: dict[str, dict[tuple[Side, Decimal], tuple[Decimal, Decimal]]] = {}
+
+    @staticmethod
+    def _still_taken(entry: tuple[Decimal, Decimal], displayed: Decimal) -> Decimal:
+        """What of ``entry`` is still taken now that the level displays ``displayed``."""
+        seen, taken = entry
+        if displayed < seen:  # shares left the level: ours first
+            return max(taken - (seen - displayed), _ZERO)
+        return taken
 
     def available(self, token_id: str, side: Side, price: Decimal, displayed: Decimal) -> Decimal:
         """What is left to take at a level that displays ``displayed``."""
         levels = self._tokens.get(token_id)
         entry = None if levels is None else levels.get((side, price))
-        if entry is None or entry[0] != displayed:
+        if entry is None:
             return displayed
-        return max(displayed - entry[1], _ZERO)
+        return max(displayed - self._still_taken(entry, displayed), _ZERO)
 
     def take(
         self, token_id: str, side: Side, price: Decimal, displayed: Decimal, size: Decimal
@@ -102,18 +112,26 @@ class TakenLiquidity:
         levels = self._tokens.setdefault(token_id, {})
         key = (side, price)
         entry = levels.get(key)
-        already = entry[1] if entry is not None and entry[0] == displayed else _ZERO
+        already = _ZERO if entry is None else self._still_taken(entry, displayed)
         levels[key] = (displayed, already + size)
 
-    def forget_changed(self, token_id: str, book: BookView) -> None:
-        """Drop the records of levels whose displayed size changed (they are fresh now)."""
-        levels = self._tokens.get(token_id)
-        if not levels:
+    def follow(
+        self, token_id: str, book: BookView, levels: Iterable[tuple[Side, Decimal]] | None
+    ) -> None:
+        """The book of ``token_id`` changed at ``levels`` (``None``: anywhere, a snapshot):
+        bring the records of those levels up to date."""
+        records = self._tokens.get(token_id)
+        if not records:
             return
-        for key, (displayed, _) in list(levels.items()):
-            if book.size_at(key[0], key[1]) != displayed:
-                del levels[key]
-        if not levels:
+        keys = list(records) if levels is None else [k for k in levels if k in records]
+        for key in keys:
+            displayed = book.size_at(key[0], key[1])
+            taken = self._still_taken(records[key], displayed)
+            if taken > 0 and displayed > 0:
+                records[key] = (displayed, taken)
+            else:
+                del records[key]
+        if not records:
             del self._tokens[token_id]
 
     def forget_token(self, token_id: str) -> None:

@@ -227,9 +227,14 @@ def test_the_book_moving_through_fills_at_our_price_once_per_displayed_size() ->
     assert (fill.taker, fill.fee_usd, fill.timestamp_ms) == (False, D(0), 7)
     # Another level changes; 0.49 still shows 20, which we already took: no second fill.
     assert sim.on_book(TOKEN, the_book, change(the_book, (SELL, "0.60", "5")), 8) == []
-    # 0.49 now shows 25: fresh liquidity; the 10 we still want fill.
+    # 0.49 now shows 25: 5 new shares joined behind the 20 we took; we buy those 5.
     events = sim.on_book(TOKEN, the_book, change(the_book, (SELL, "0.49", "25")), 9)
-    assert fills_of(events) == [("paper-a", D("0.50"), D(10))]
+    assert fills_of(events) == [("paper-a", D("0.50"), D(5))]
+    # 0.49 shrinks to 15: the 10 that left count as ours (taken 25 -> 15): nothing new.
+    assert sim.on_book(TOKEN, the_book, change(the_book, (SELL, "0.49", "15")), 10) == []
+    # 0.49 grows to 40: 25 new shares; the last 5 we want fill.
+    events = sim.on_book(TOKEN, the_book, change(the_book, (SELL, "0.49", "40")), 11)
+    assert fills_of(events) == [("paper-a", D("0.50"), D(5))]
     assert updates_of(events) == [("paper-a", OrderStatus.FILLED)]
 
 
@@ -258,10 +263,18 @@ def test_one_account_cannot_take_the_same_displayed_shares_twice() -> None:
     ]
     second = sim.submit(order("b", BUY, "0.52", "10", fak), the_book, 0)
     assert (second.fills, second.ack.status) == ((), OrderStatus.CANCELED)
-    # The level changed to 8: 8 shares are there to take again.
+    # The level shrinks to 8: the 2 that left count as ours, 8 of ours are still shown.
     sim.on_book(TOKEN, the_book, change(the_book, (SELL, "0.52", "8")), 0)
-    third = sim.submit(order("c", BUY, "0.52", "10", fak), the_book, 0)
-    assert walked(third) == [(D("0.52"), D(8))]
+    assert sim.submit(order("c", BUY, "0.52", "10", fak), the_book, 0).fills == ()
+    # It grows to 15: 7 new shares joined; those can be taken.
+    sim.on_book(TOKEN, the_book, change(the_book, (SELL, "0.52", "15")), 0)
+    fourth = sim.submit(order("d", BUY, "0.52", "10", fak), the_book, 0)
+    assert walked(fourth) == [(D("0.52"), D(7))]
+    # Gone from the book and back with 4: all fresh.
+    sim.on_book(TOKEN, the_book, change(the_book, (SELL, "0.52", "0")), 0)
+    sim.on_book(TOKEN, the_book, change(the_book, (SELL, "0.52", "4")), 0)
+    fifth = sim.submit(order("e", BUY, "0.52", "4", fak), the_book, 0)
+    assert walked(fifth) == [(D("0.52"), D(4))]
 
 
 # -- order types -------------------------------------------------------------------------------
