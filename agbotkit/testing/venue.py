@@ -19,6 +19,7 @@ It fills nothing by itself: a test fills orders with :meth:`ScriptedExchange.fil
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import ClassVar
 
@@ -47,6 +48,8 @@ class ScriptedExchange:
         name: its name (what a stack's ``exchange:`` option says).
         orders: every order it ever took, by venue order id.
         received: every order sent to it, in arrival order (a resend shows twice).
+        arrivals: when each of them arrived (trio's clock).
+        requests: the number of orders of each submit request (a batch counts once).
         cancel_calls: every cancel request, as ("cancel" | "cancel_all", argument).
         lose_answers: the next this-many submits are placed, but their answer is lost.
         drop_submits: the next this-many submits never arrive (and their answer is lost).
@@ -61,11 +64,14 @@ class ScriptedExchange:
         self.name = name
         self.orders: dict[str, VenueOrder] = {}
         self.received: list[Order] = []
+        self.arrivals: list[float] = []
+        self.requests: list[int] = []
         self.cancel_calls: list[tuple[str, str | None]] = []
         self.lose_answers = 0
         self.drop_submits = 0
         self.reject_reason = ""
         self.hang: trio.Event | None = None
+        self.stall_after_placing = False
         self.answer_cancels = True
         self.venue: VenueContext | None = None
         self._trades = 0
@@ -129,8 +135,13 @@ class ScriptedExchange:
             raise RuntimeError("no adapter is connected to this exchange")
         await self.venue.report(event)
 
-    def stall(self) -> None:
-        """Make submits, cancels and lookups wait until :meth:`release` (a stalled venue)."""
+    def stall(self, *, after_placing: bool = False) -> None:
+        """Make submits, cancels and lookups wait until :meth:`release` (a stalled venue).
+
+        With ``after_placing``, a submit places its order first and only its answer waits
+        (a request that lands although the client gave up on it).
+        """
+        self.stall_after_placing = after_placing
         if self.hang is None:
             self.hang = trio.Event()
 
@@ -182,13 +193,27 @@ class ScriptedVenue(VenueAdapter[ScriptedVenueConfig]):
         task_status.started()
         await trio.sleep_forever()
 
+    _in_batch = False
+
+    async def submit_batch(self, orders: Sequence[Order]) -> list[OrderAck]:
+        self.exchange.requests.append(len(orders))
+        self._in_batch = True
+        try:
+            return [await self.submit(order) for order in orders]
+        finally:
+            self._in_batch = False
+
     def order_id_for(self, order: Order) -> str:
         return f"v-{order.client_order_id}" if self.config.computes_order_id else ""
 
     async def submit(self, order: Order) -> OrderAck:
         exchange = self.exchange
         exchange.received.append(order)
-        await exchange._stall()
+        exchange.arrivals.append(trio.current_time())
+        if not self._in_batch:
+            exchange.requests.append(1)
+        if not exchange.stall_after_placing:
+            await exchange._stall()
         venue_id = f"v-{order.client_order_id}"
         if exchange.drop_submits:
             exchange.drop_submits -= 1
@@ -212,6 +237,8 @@ class ScriptedVenue(VenueAdapter[ScriptedVenueConfig]):
             order_type=order.order_type,
             expires_at_ms=order.expires_at_ms,
         )
+        if exchange.stall_after_placing:
+            await exchange._stall()
         if exchange.lose_answers:
             exchange.lose_answers -= 1
             raise OrderOutcomeUnknownError(self.name, "answer lost", self.order_id_for(order))

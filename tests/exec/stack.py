@@ -19,7 +19,7 @@ from agbotkit.model.orders import OrderIntent, Side
 from agbotkit.model.risk import OrderApproved
 from agbotkit.supervisor.runner import Supervisor
 from agbotkit.testing.stacks import plan_from_yaml
-from agbotkit.topics import ORDER_DECISIONS
+from agbotkit.topics import ORDER_DECISIONS, ORDER_UPDATES
 
 T = TypeVar("T")
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
@@ -49,12 +49,17 @@ def stack_yaml(exchange: str, execution_options: str = "", *, venues: str | None
 
 
 @asynccontextmanager
-async def running(text: str, tmp_path: Path, environ: dict[str, str] | None = None) -> AsyncIterator[tuple[Bus, Supervisor]]:
+async def running(
+    text: str, tmp_path: Path, environ: dict[str, str] | None = None
+) -> AsyncIterator[tuple[Bus, Updates]]:
+    """The stack started under the supervisor, with every order update since before its
+    start; stopped on exit."""
     plan = plan_from_yaml(text, base_dir=tmp_path, environ=environ or {})
     supervisor = Supervisor(plan, now_ms=fake_now)
+    updates = Updates(supervisor.bus)
     async with trio.open_nursery() as nursery:
         await nursery.start(supervisor.run)
-        yield supervisor.bus, supervisor
+        yield supervisor.bus, updates
         supervisor.request_stop()
 
 
@@ -87,26 +92,40 @@ def drain(subscription: Subscription[T]) -> list[T]:
     while True:
         try:
             out.append(subscription.receive_nowait())
-        except trio.WouldBlock:
+        except (trio.WouldBlock, trio.EndOfChannel):
             return out
 
 
-async def until_status(
-    updates: Subscription[OrderStatusChanged],
-    client_order_id: str,
-    status: OrderStatus,
-    seen: list[OrderStatusChanged] | None = None,
-    timeout_s: float = 30,
-) -> OrderStatusChanged:
-    """Wait for ``client_order_id`` to reach ``status``; every update read goes to ``seen``."""
-    with trio.fail_after(timeout_s):
-        async for change in updates:
-            if seen is not None:
-                seen.append(change)
-            if change.client_order_id == client_order_id and change.status is status:
-                return change
-    raise AssertionError("updates ended")
+class Updates:
+    """Every ``OrderStatusChanged`` published since it was made, kept for looking back."""
 
+    def __init__(self, bus: Bus) -> None:
+        self._subscription = bus.subscribe(ORDER_UPDATES, buffer=1_000_000, overflow=Overflow.BLOCK)
+        self.seen: list[OrderStatusChanged] = []
 
-def statuses(changes: list[OrderStatusChanged], client_order_id: str) -> list[OrderStatus]:
-    return [c.status for c in changes if c.client_order_id == client_order_id]
+    def _take(self) -> None:
+        self.seen.extend(drain(self._subscription))
+
+    async def until(
+        self, client_order_id: str, status: OrderStatus, timeout_s: float = 60
+    ) -> OrderStatusChanged:
+        """The first change of ``client_order_id`` to ``status``, waiting for it if need be."""
+        with trio.fail_after(timeout_s):
+            checked = 0
+            while True:
+                self._take()
+                for change in self.seen[checked:]:
+                    if change.client_order_id == client_order_id and change.status is status:
+                        return change
+                checked = len(self.seen)
+                self.seen.append(await self._subscription.receive())
+
+    def statuses(self, client_order_id: str) -> list[OrderStatus]:
+        """Every status ``client_order_id`` went through so far."""
+        self._take()
+        return [c.status for c in self.seen if c.client_order_id == client_order_id]
+
+    def all(self) -> list[OrderStatusChanged]:
+        """Every change so far."""
+        self._take()
+        return self.seen
