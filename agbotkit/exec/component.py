@@ -30,6 +30,7 @@ from typing import TypeVar
 import trio
 
 from agbotkit.abc import Component, ComponentContext, Problem, VenueContext
+from agbotkit.bus.subscription import Subscription
 from agbotkit.bus.topic import Overflow
 from agbotkit.exec.cancels import Cancels
 from agbotkit.exec.config import (
@@ -105,7 +106,7 @@ class Execution(Component[ExecutionConfig]):
                         for _ in range(config.submit_workers):
                             nursery.start_soon(gateway.submit_worker, venue)
                     done = nursery.cancel_scope
-                    nursery.start_soon(_each, decisions, gateway.on_decision, done)
+                    nursery.start_soon(_batches, decisions, gateway.on_decisions, done)
                     nursery.start_soon(_each, cancel_requests, cancels.on_request, done)
                     nursery.start_soon(_each, risk_state, cancels.on_kill_switch, done)
                     nursery.start_soon(_every, config.resolve_interval_s, upkeep.resolve_once)
@@ -161,6 +162,19 @@ async def _each(
     done.cancel()
 
 
+async def _batches(
+    messages: Subscription[T], handle: Callable[[list[T]], Awaitable[None]], done: trio.CancelScope
+) -> None:
+    """Await ``handle`` for every batch of waiting messages until the channel closes."""
+    while True:
+        try:
+            batch = await messages.receive_batch()
+        except (trio.EndOfChannel, trio.ClosedResourceError):
+            break
+        await handle(batch)
+    done.cancel()
+
+
 async def _every(interval_s: float, action: Callable[[], Awaitable[None]]) -> None:
     while True:
         await trio.sleep(interval_s)
@@ -171,7 +185,7 @@ async def _venue_events(
     gateway: Gateway, venue: str, events: trio.MemoryReceiveChannel[VenueEvent]
 ) -> None:
     async for event in events:
-        await gateway.on_venue_event(venue, event)
+        await gateway.on_venue_events(venue, [event, *take_waiting(events)])
 
 
 def _forget(oms: OrderManager, config: ExecutionConfig, context: ComponentContext) -> None:

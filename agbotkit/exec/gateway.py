@@ -13,7 +13,7 @@ A submit whose answer is lost (a timeout, an error after sending) leaves the ord
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import trio
 
@@ -65,43 +65,58 @@ class Gateway:
 
     # -- publishing ----------------------------------------------------------------------
 
-    async def publish(self, changes: Iterable[OrderStatusChanged]) -> None:
-        """Publish order changes, losslessly, in order."""
-        bus = self.context.bus
-        for change in changes:
-            await bus.publish(ORDER_UPDATES, change)
+    async def publish(self, changes: Sequence[OrderStatusChanged]) -> None:
+        """Publish order changes, losslessly, in order (one scheduling round for all)."""
+        if changes:
+            await self.context.bus.publish_many(ORDER_UPDATES, changes)
 
-    async def _reject(self, order: Order, cause: str, reason: str) -> None:
-        """Refuse a NEW order without sending it."""
-        await self.publish([self.oms.refuse(order.client_order_id, reason)])
-        await self.context.bus.publish(ORDER_OUTCOMES, _rejected(order, reason, self.context))
+    def _refuse(
+        self, order: Order, cause: str, reason: str, outcomes: list[OrderRejected]
+    ) -> OrderStatusChanged:
+        """Refuse a NEW order without sending it: its change; its outcome goes to
+        ``outcomes``."""
+        outcomes.append(_rejected(order, reason, self.context))
         self.metrics.rejected(order.venue, cause)
+        return self.oms.refuse(order.client_order_id, reason)
 
     # -- approved orders -----------------------------------------------------------------
 
-    async def on_decision(self, decision: OrderDecision) -> None:
-        """Take one of the risk component's decisions: an approval becomes an order."""
-        if not isinstance(decision, OrderApproved):
-            return  # a denied intent is never sent
+    async def on_decisions(self, decisions: Sequence[OrderDecision]) -> None:
+        """Take the risk component's decisions, in order: each approval becomes an order,
+        published ``NEW`` (then refused, or queued for its venue's submit workers)."""
         received = trio.current_time()
-        intent = decision.intent
-        order = Order.from_intent(
-            intent, venue=intent.venue or self.default_venue, created_ms=self.context.now_ms()
-        )
-        try:
-            change = self.oms.add(order)
-        except ValueError as exc:  # a client order id used twice: never send it again
-            LOGGER.error("order refused: %s", exc)
-            await self.context.bus.publish(ORDER_OUTCOMES, _rejected(order, str(exc), self.context))
-            self.metrics.rejected(order.venue, "duplicate")
-            return
-        await self.publish([change])
-        venue = self.venues.get(order.venue)
-        cause, reason = self.refusal(order, venue)
-        if venue is None or reason:
-            await self._reject(order, cause, reason)
-            return
-        await venue.submits.send(Pending(order, received))
+        now_ms = self.context.now_ms()
+        changes: list[OrderStatusChanged] = []
+        outcomes: list[OrderRejected] = []
+        queued: list[tuple[RunningVenue, Pending]] = []
+        for decision in decisions:
+            if not isinstance(decision, OrderApproved):
+                continue  # a denied intent is never sent
+            intent = decision.intent
+            order = Order.from_intent(
+                intent, venue=intent.venue or self.default_venue, created_ms=now_ms
+            )
+            try:
+                changes.append(self.oms.add(order))
+            except ValueError as exc:  # a client order id used twice: never send it again
+                LOGGER.error("order refused: %s", exc)
+                outcomes.append(_rejected(order, str(exc), self.context))
+                self.metrics.rejected(order.venue, "duplicate")
+                continue
+            venue = self.venues.get(order.venue)
+            cause, reason = self.refusal(order, venue)
+            if venue is None or reason:
+                changes.append(self._refuse(order, cause, reason, outcomes))
+            else:
+                queued.append((venue, Pending(order, received)))
+        await self.publish(changes)  # NEW is stored before the order can be sent
+        if outcomes:
+            await self.context.bus.publish_many(ORDER_OUTCOMES, outcomes)
+        for venue, pending in queued:
+            try:
+                venue.submits.send_nowait(pending)
+            except trio.WouldBlock:  # the venue is behind: the risk component waits too
+                await venue.submits.send(pending)
 
     def refusal(self, order: Order, venue: RunningVenue | None) -> tuple[str, str]:
         """Why ``order`` must not be sent now, as (metric cause, reason); ("", "") if it may."""
@@ -135,35 +150,31 @@ class Gateway:
     async def submit(self, venue: RunningVenue, batch: Sequence[Pending]) -> None:
         """Submit one batch: checks, budget, SUBMITTING, the request, the answers."""
         ready: list[Pending] = []
+        changes: list[OrderStatusChanged] = []
+        outcomes: list[OrderRejected] = []
         for pending in batch:  # the kill switch may have triggered while it waited
             cause, reason = self.refusal(pending.order, venue)
             if reason:
-                await self._reject(pending.order, cause, reason)
+                changes.append(self._refuse(pending.order, cause, reason, outcomes))
             else:
                 ready.append(pending)
+        if ready:
+            try:
+                await venue.submit_limiter.acquire(len(ready))
+            except RateLimitedError as exc:
+                for pending in ready:
+                    changes.append(self._refuse(pending.order, "rate_limited", str(exc), outcomes))
+                ready = []
+        for p in ready:
+            venue_id = venue.adapter.order_id_for(p.order)
+            changes.append(self.oms.submitting(p.order.client_order_id, venue_id))
+        await self.publish(changes)  # SUBMITTING is stored before the request goes out
+        if outcomes:
+            await self.context.bus.publish_many(ORDER_OUTCOMES, outcomes)
         if not ready:
             return
-        try:
-            await venue.submit_limiter.acquire(len(ready))
-        except RateLimitedError as exc:
-            for pending in ready:
-                await self._reject(pending.order, "rate_limited", str(exc))
-            return
-        changes = [
-            self.oms.submitting(p.order.client_order_id, venue.adapter.order_id_for(p.order))
-            for p in ready
-        ]
-        await self.publish(changes)
-        orders = [p.order for p in ready]
-        acks = await self._send(venue, orders)
-        now = trio.current_time()
-        for pending, ack in zip(ready, acks, strict=True):
-            latency_ms = (now - pending.since) * 1000
-            await self.answered(venue, pending.order, ack, latency_ms)
-        if self.cancel_after_ack and self.after_ack is not None:
-            for pending in ready:
-                if pending.order.client_order_id in self.cancel_after_ack:
-                    await self.after_ack(pending.order.client_order_id)
+        acks = await self._send(venue, [p.order for p in ready])
+        await self.answered(venue, ready, acks, trio.current_time())
 
     async def _send(self, venue: RunningVenue, orders: list[Order]) -> list[OrderAck | str]:
         """The venue's answer to each order, or why its outcome is unknown."""
@@ -194,45 +205,68 @@ class Gateway:
         return answers
 
     async def answered(
-        self, venue: RunningVenue, order: Order, ack: OrderAck | str, latency_ms: float
+        self,
+        venue: RunningVenue,
+        sent: Sequence[Pending],
+        acks: Sequence[OrderAck | str],
+        now: float,
     ) -> None:
-        """Apply the venue's answer to one order (or the reason its outcome is unknown)."""
-        bus, oms = self.context.bus, self.oms
-        if isinstance(ack, str):
-            state = oms.get(order.client_order_id)
-            venue_id = state.venue_order_id if state is not None else ""
-            LOGGER.warning("order %s: outcome UNKNOWN (%s)", order.client_order_id, ack)
-            await self.publish(oms.outcome_unknown(order.client_order_id, ack, venue_id))
-            return
-        await self.publish(oms.acknowledged(ack))
-        self.metrics.acknowledged(order, latency_ms, ack.accepted)
-        if ack.accepted:
-            outcome: OrderAccepted | OrderRejected = OrderAccepted(
-                client_order_id=order.client_order_id,
-                order_id=ack.venue_order_id,
-                market_id=order.market_id,
-                token_id=order.token_id,
-                timestamp_ms=ack.timestamp_ms or self.context.now_ms(),
-            )
-        else:
-            self.metrics.rejected(venue.name, "venue")
-            outcome = _rejected(order, ack.reason, self.context, ack.venue_order_id)
-        await bus.publish(ORDER_OUTCOMES, outcome)
+        """Apply the venue's answer to each order sent (or why its outcome is unknown)."""
+        oms = self.oms
+        changes: list[OrderStatusChanged] = []
+        outcomes: list[OrderAccepted | OrderRejected] = []
+        for pending, ack in zip(sent, acks, strict=True):
+            order = pending.order
+            if isinstance(ack, str):
+                state = oms.get(order.client_order_id)
+                venue_id = state.venue_order_id if state is not None else ""
+                LOGGER.warning("order %s: outcome UNKNOWN (%s)", order.client_order_id, ack)
+                changes.extend(oms.outcome_unknown(order.client_order_id, ack, venue_id))
+                continue
+            changes.extend(oms.acknowledged(ack))
+            self.metrics.acknowledged(order, (now - pending.since) * 1000, ack.accepted)
+            if ack.accepted:
+                outcomes.append(
+                    OrderAccepted(
+                        client_order_id=order.client_order_id,
+                        order_id=ack.venue_order_id,
+                        market_id=order.market_id,
+                        token_id=order.token_id,
+                        timestamp_ms=ack.timestamp_ms or self.context.now_ms(),
+                    )
+                )
+            else:
+                self.metrics.rejected(venue.name, "venue")
+                outcomes.append(_rejected(order, ack.reason, self.context, ack.venue_order_id))
+        await self.publish(changes)
+        if outcomes:
+            await self.context.bus.publish_many(ORDER_OUTCOMES, outcomes)
+        if self.cancel_after_ack and self.after_ack is not None:
+            for pending in sent:
+                if pending.order.client_order_id in self.cancel_after_ack:
+                    await self.after_ack(pending.order.client_order_id)
 
     # -- the venues' own events ----------------------------------------------------------
 
-    async def on_venue_event(self, venue: str, event: VenueEvent) -> None:
-        """An order update or a fill a venue reported."""
-        if isinstance(event, Fill):
-            result = self.oms.on_fill(venue, event)
-            await self.publish(result.changes)
-            if result.fill is not None:
-                self.metrics.filled(venue, result.fill)
-                await self.context.bus.publish(FILLS, result.fill)
-            return
-        changes = self.oms.on_update(venue, event)
-        self.metrics.canceled(venue, sum(c.status is OrderStatus.CANCELED for c in changes))
-        await self.publish(changes)
+    async def on_venue_events(self, venue: str, events: Sequence[VenueEvent]) -> None:
+        """Order updates and fills a venue reported, in order."""
+        oms, metrics = self.oms, self.metrics
+        changes: list[OrderStatusChanged] = []
+        fills: list[Fill] = []
+        for event in events:
+            if isinstance(event, Fill):
+                result = oms.on_fill(venue, event)
+                changes.extend(result.changes)
+                if result.fill is not None:
+                    metrics.filled(venue, result.fill)
+                    fills.append(result.fill)
+            else:
+                found = oms.on_update(venue, event)
+                metrics.canceled(venue, sum(c.status is OrderStatus.CANCELED for c in found))
+                changes.extend(found)
+        await self.publish(changes)  # the order's new filled size first, then the fill
+        if fills:
+            await self.context.bus.publish_many(FILLS, fills)
 
 
 def _take_up_to(receiver: trio.MemoryReceiveChannel[Pending], count: int) -> list[Pending]:

@@ -82,6 +82,9 @@ class RateLimiter:
         Raises:
             RateLimitedError: the wait would exceed ``max_wait_s`` (nothing is taken).
         """
+        if not self._queue.locked() and self.delay(cost) <= 0:
+            self._take(cost)  # room now and nobody queued: no scheduling round needed
+            return 0.0
         async with self._queue:
             wait = self.delay(cost)
             if wait > self.max_wait_s:
@@ -91,12 +94,15 @@ class RateLimiter:
                 self.waits += 1
                 self.waited_s += wait
                 await trio.sleep(wait)
-            now = trio.current_time()
-            for window, calls in zip(self.windows, self._calls, strict=True):
-                while calls and calls[0] <= now - window.period_s:
-                    calls.popleft()
-                calls.extend([now] * cost)
+            self._take(cost)
             return wait
+
+    def _take(self, cost: int) -> None:
+        now = trio.current_time()
+        for window, calls in zip(self.windows, self._calls, strict=True):
+            while calls and calls[0] <= now - window.period_s:
+                calls.popleft()
+            calls.extend([now] * cost)
 
     def back_off(self, retry_after_s: float) -> None:
         """The venue said 429: take no call for ``retry_after_s`` seconds from now."""
