@@ -217,10 +217,8 @@ class _Checks:
             event = await self.events.receive()
             if not isinstance(event, Fill):
                 continue  # order updates: what a fill must come with is not prescribed
-            if (event.order_id, event.client_order_id) == (
-                ack.venue_order_id,
-                order.client_order_id,
-            ):
+            by_client_id = event.client_order_id and event.client_order_id == order.client_order_id
+            if event.order_id == ack.venue_order_id or by_client_id:
                 _check_fill(event, order)
                 filled += event.size
         _expect(filled <= order.size, f"{filled} filled of an order of {order.size}")
