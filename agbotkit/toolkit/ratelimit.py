@@ -4,8 +4,8 @@ A venue publishes budgets such as "``POST /order``: 3,500 per 10 s and 36,000 pe
 A :class:`RateLimiter` holds one endpoint's windows; :meth:`RateLimiter.acquire` waits, in
 arrival order, until every window has room, and refuses (:class:`RateLimitedError`) only a
 call that would wait longer than ``max_wait_s`` in all (queued behind earlier calls, then
-for room). A 429 from the venue closes the budget
-for its ``Retry-After`` (:meth:`RateLimiter.back_off`). :class:`RateLimits` hands every
+for room). A 429 from the venue closes the budget for its ``Retry-After``, for callers
+already waiting too (:meth:`RateLimiter.back_off`). :class:`RateLimits` hands every
 component of a process the same limiter for the same key, so two components trading one
 account share one budget (:attr:`agbotkit.abc.ComponentContext.rate_limits`).
 """
