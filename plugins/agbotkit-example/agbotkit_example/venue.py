@@ -8,6 +8,7 @@ through it.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import math
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from agbotkit import (
     OrderAck,
     OrderStatus,
     OrderType,
+    RateLimitedError,
     Side,
     TradeStatus,
     VenueAdapter,
@@ -43,11 +45,15 @@ class ToyVenueConfig:
 
     Attributes:
         fair_price: the price every crossing order fills at, in ``[0, 1]``.
-        orders_per_s: how many submits a second the venue takes (its rate limit).
+        orders_per_s: how many orders a second the venue takes; more are answered the
+            way a venue answers with HTTP 429 (``RateLimitedError`` with a retry-after).
+        lookups_per_s: how many lookups (``get_order``, ``find_order``, ``open_orders``)
+            a second the adapter allows itself, through the process's shared budgets.
     """
 
     fair_price: Decimal = attrs.field(default=Decimal("0.5"), validator=between(0, 1))
     orders_per_s: int = attrs.field(default=50, validator=between(1, 10_000))
+    lookups_per_s: int = attrs.field(default=20, validator=between(1, 10_000))
 
 
 class ToyVenue(VenueAdapter[ToyVenueConfig]):
@@ -68,11 +74,14 @@ class ToyVenue(VenueAdapter[ToyVenueConfig]):
         # Submits queue their events here; run() forwards them, so a submit never waits
         # for the execution layer to take an event.
         self._events_in, self._events_out = trio.open_memory_channel[VenueEvent](math.inf)
-        # One budget per account, shared with anything else in the process that trades it.
-        self._submits = context.rate_limits.limiter(
+        # The venue's own count of the orders it took in the last second (its 429s).
+        self._recent_submits: collections.deque[float] = collections.deque()
+        # The execution component budgets submits and cancels itself; lookups are the
+        # adapter's to budget. One budget per account, shared by the whole process.
+        self._lookups = context.rate_limits.limiter(
             f"example_venue:{self.name}",
-            "POST /order",
-            [Window(config.orders_per_s, 1.0)],
+            "GET /order",
+            [Window(config.lookups_per_s, 1.0)],
             max_wait_s=1.0,
         )
 
@@ -89,7 +98,7 @@ class ToyVenue(VenueAdapter[ToyVenueConfig]):
     async def submit(self, order: Order) -> OrderAck:
         """Fill the order at the fair price if it crosses it, else rest it (GTC, GTD) or
         kill it (FOK, FAK); refuse a post-only order that would cross."""
-        await self._submits.acquire()  # RateLimitedError when the budget stays full
+        self._take_submit_budget()
         venue_order_id = self.order_id_for(order)
         now_ms = self.context.now_ms()
         if venue_order_id in self._orders:
@@ -154,17 +163,17 @@ class ToyVenue(VenueAdapter[ToyVenueConfig]):
 
     async def open_orders(self, market_id: str | None = None) -> list[VenueOrder]:
         """Every resting order (one page: they are all in memory)."""
-        await trio.lowlevel.checkpoint()
+        await self._lookups.acquire()  # RateLimitedError when the budget stays full
         return self._open(market_id)
 
     async def get_order(self, venue_order_id: str) -> VenueOrder | None:
         """Any order the venue took, resting or not."""
-        await trio.lowlevel.checkpoint()
+        await self._lookups.acquire()
         return self._orders.get(venue_order_id)
 
     async def find_order(self, client_order_id: str) -> VenueOrder | None:
         """Any order by our id: the venue keeps it, so closed orders are found too."""
-        await trio.lowlevel.checkpoint()
+        await self._lookups.acquire()
         return self._orders.get(f"toy-{client_order_id}")
 
     def move_fair_price(self, price: Decimal) -> None:
@@ -182,6 +191,16 @@ class ToyVenue(VenueAdapter[ToyVenueConfig]):
                         timestamp_ms=self.context.now_ms(),
                     )
                 )
+
+    def _take_submit_budget(self) -> None:
+        """Count one order, or refuse it as the venue's 429 would (nothing is placed)."""
+        now = trio.current_time()
+        recent = self._recent_submits
+        while recent and recent[0] <= now - 1.0:
+            recent.popleft()
+        if len(recent) >= self.config.orders_per_s:
+            raise RateLimitedError(self.name, "POST /order", recent[0] + 1.0 - now)
+        recent.append(now)
 
     def _crosses(self, side: Side, price: Decimal) -> bool:
         return price >= self.fair_price if side is Side.BUY else price <= self.fair_price
