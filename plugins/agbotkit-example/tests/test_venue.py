@@ -252,9 +252,6 @@ components:
 """
 
 
-@pytest.mark.xfail(
-    reason="the order manager's bodies (agbotkit/exec/oms.py) are not written yet", strict=True
-)
 async def test_trades_inside_a_stack(autojump_clock: trio.testing.MockClock) -> None:
     supervisor = Supervisor(plan_from_yaml(STACK))
     bus = supervisor.bus
