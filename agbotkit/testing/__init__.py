@@ -12,6 +12,7 @@ Example::
 * :class:`ThrowawayPostgres`: a private PostgreSQL cluster on a free port, for storage tests.
 * :class:`ScriptedExchange` and :class:`ScriptedVenue` (venue kind ``scripted``): an
   in-memory venue whose misbehaviour (lost answers, stalls, rejections) a test chooses.
+* :func:`check_venue_contract`: drive a venue adapter through the whole venue contract.
 """
 
 from agbotkit.marketdata.replay.loopback.clob import ClobMarketServer as ClobMarketServer
@@ -21,6 +22,7 @@ from agbotkit.testing.postgres import ThrowawayPostgres as ThrowawayPostgres
 from agbotkit.testing.stacks import plan_from_yaml as plan_from_yaml
 from agbotkit.testing.venue import ScriptedExchange as ScriptedExchange
 from agbotkit.testing.venue import ScriptedVenue as ScriptedVenue
+from agbotkit.testing.venue_contract import check_venue_contract as check_venue_contract
 
 __all__ = [
     "ClobMarketServer",
@@ -29,5 +31,6 @@ __all__ = [
     "ScriptedVenue",
     "Supervisor",
     "ThrowawayPostgres",
+    "check_venue_contract",
     "plan_from_yaml",
 ]
