@@ -109,9 +109,10 @@ class Gateway:
                 changes.append(self._refuse(order, cause, reason, outcomes))
             else:
                 queued.append((venue, Pending(order, received)))
-        await self.publish(changes)  # NEW is stored before the order can be sent
-        if outcomes:
-            await self.context.bus.publish_many(ORDER_OUTCOMES, outcomes)
+        # NEW is published before the order can be sent, refusals with their outcomes.
+        await self.context.bus.publish_together(
+            ((ORDER_UPDATES, changes), (ORDER_OUTCOMES, outcomes))
+        )
         for venue, pending in queued:
             try:
                 venue.submits.send_nowait(pending)
@@ -153,6 +154,9 @@ class Gateway:
         changes: list[OrderStatusChanged] = []
         outcomes: list[OrderRejected] = []
         for pending in batch:  # the kill switch may have triggered while it waited
+            state = self.oms.get(pending.order.client_order_id)
+            if state is None or state.status is not OrderStatus.NEW:
+                continue  # cancelled (refused) while it waited: never sent
             cause, reason = self.refusal(pending.order, venue)
             if reason:
                 changes.append(self._refuse(pending.order, cause, reason, outcomes))
@@ -168,9 +172,10 @@ class Gateway:
         for p in ready:
             venue_id = venue.adapter.order_id_for(p.order)
             changes.append(self.oms.submitting(p.order.client_order_id, venue_id))
-        await self.publish(changes)  # SUBMITTING is stored before the request goes out
-        if outcomes:
-            await self.context.bus.publish_many(ORDER_OUTCOMES, outcomes)
+        # SUBMITTING is published before the request goes out.
+        await self.context.bus.publish_together(
+            ((ORDER_UPDATES, changes), (ORDER_OUTCOMES, outcomes))
+        )
         if not ready:
             return
         acks = await self._send(venue, [p.order for p in ready])
@@ -238,9 +243,10 @@ class Gateway:
             else:
                 self.metrics.rejected(venue.name, "venue")
                 outcomes.append(_rejected(order, ack.reason, self.context, ack.venue_order_id))
-        await self.publish(changes)
-        if outcomes:
-            await self.context.bus.publish_many(ORDER_OUTCOMES, outcomes)
+        # The order's new state first, then the venue's answer, in one scheduling round.
+        await self.context.bus.publish_together(
+            ((ORDER_UPDATES, changes), (ORDER_OUTCOMES, outcomes))
+        )
         if self.cancel_after_ack and self.after_ack is not None:
             for pending in sent:
                 if pending.order.client_order_id in self.cancel_after_ack:
@@ -264,9 +270,8 @@ class Gateway:
                 found = oms.on_update(venue, event)
                 metrics.canceled(venue, sum(c.status is OrderStatus.CANCELED for c in found))
                 changes.extend(found)
-        await self.publish(changes)  # the order's new filled size first, then the fill
-        if fills:
-            await self.context.bus.publish_many(FILLS, fills)
+        # The order's new filled size first, then the fill.
+        await self.context.bus.publish_together(((ORDER_UPDATES, changes), (FILLS, fills)))
 
 
 def _take_up_to(receiver: trio.MemoryReceiveChannel[Pending], count: int) -> list[Pending]:
