@@ -405,6 +405,7 @@ def test_execution_columns_in_tables_and_a_downgrade_names_the_columns_it_drops(
         "expires_at",
     ]  # fmt: skip
     assert "2025-11-23T12:14:20.000+00:00" in partial  # expires_at, as a time
+    assert approved.split()[-2:] == ["approved", "False"]  # blank cells, then post_only
     assert "partially_filled" in partial
     # Only the risk component's rows: an order's lifetime columns would all be empty.
     code, out, _ = run_cli("db", "orders", "--stack", stack, *window, "--status", "approved")
