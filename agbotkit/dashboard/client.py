@@ -14,6 +14,7 @@ stack file).
 
 from __future__ import annotations
 
+import logging
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -124,6 +125,8 @@ def run(
             component) or failed.
         ValueError: ``cancel`` without ``order_id``.
     """
+    # httpx logs every request at INFO: the command's own output says what happened.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     headers = {"Authorization": f"Bearer {target.token}"} if target.token else {}
     with httpx.Client(
         base_url=target.url, headers=headers, timeout=TIMEOUT_S, transport=transport

@@ -100,11 +100,18 @@ class _Pnl:
 
     def json(self) -> dict[str, Any]:
         return {
-            "realised_usd": str(self.realised),
-            "unrealised_usd": str(self.unrealised),
-            "total_usd": str(self.realised + self.unrealised),
+            "realised_usd": _money(self.realised),
+            "unrealised_usd": _money(self.unrealised),
+            "total_usd": _money(self.realised + self.unrealised),
             "positions": self.positions,
         }
+
+
+def _money(value: Decimal) -> str:
+    """``value`` without trailing zeros or an exponent (``2.7``, ``0``, ``100``): PnL works
+    out to 27 digits of ``0E-27`` and ``2.700000...`` otherwise."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
 
 
 @attrs.define

@@ -6,10 +6,10 @@
   (``--yes``, or a question on a terminal); undoing a migration that drops ``orders`` or
   ``fills`` while they hold rows also needs ``--force``.
 * ``metrics NAME``, ``orders``, ``fills``, ``positions``: query stored rows (table, JSON
-  lines or CSV). Tables shorten long ids (first 10 characters and ``…``), show times as ISO
-  8601 only (``expires_at_ms`` as ``expires_at``) and leave out ``event_id`` and the
-  columns empty in every row shown (an order's lifetime and fill progress, on rows of the
-  risk component alone); CSV and JSON keep every column, whole.
+  lines or CSV). Tables shorten long ids (first 10 characters and ``…``) and reasons
+  (first 47), show times as ISO 8601 only (``expires_at_ms`` as ``expires_at``) and leave
+  out ``event_id`` and the columns empty in every row shown (an order's lifetime and fill
+  progress, on rows of the risk component alone); CSV and JSON keep every column, whole.
 
 The database is the one of the stack's ``storage`` component (``--component`` picks one
 when there are several). The caller plans the stack file and hands the component in: this
@@ -282,6 +282,9 @@ def query_lines(backend: StorageBackend, args: QueryArgs) -> list[str]:
     return _format(rows, args.output)
 
 
+#: In tables, a longer ``reason`` (a denial names policies, markets and numbers) shows
+#: its first ``REASON_WIDTH - 1`` characters and ``…``; CSV and JSON keep it whole.
+REASON_WIDTH = 48
 #: Execution columns a table leaves out: the ISO ``timestamp`` says the time, and a row
 #: key means nothing to a reader.
 _TABLE_HIDDEN = frozenset({"timestamp_ms", "event_id"})
@@ -299,6 +302,9 @@ def _for_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for row in rows:
         table_row = {column: row[column] for column in shown}
+        reason = table_row.get("reason")
+        if isinstance(reason, str) and len(reason) > REASON_WIDTH:
+            table_row["reason"] = reason[: REASON_WIDTH - 1] + "…"
         if "expires_at_ms" in table_row:
             expires = table_row.pop("expires_at_ms")
             table_row["expires_at"] = "" if expires is None else _iso(expires)

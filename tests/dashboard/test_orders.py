@@ -115,12 +115,12 @@ def test_the_view_keeps_open_orders_only_and_sums_pnl_per_market() -> None:
         {
             "market_id": "m",
             "realised_usd": "3",
-            "unrealised_usd": "0.0",
-            "total_usd": "3.0",
+            "unrealised_usd": "0",
+            "total_usd": "3",
             "positions": 2,
         }
     ]
-    assert pnl["total"]["total_usd"] == "3.0"
+    assert pnl["total"]["total_usd"] == "3"
 
 
 async def test_the_api_and_the_page_show_open_orders_fills_and_pnl(dashboard: Running) -> None:
@@ -154,13 +154,13 @@ async def test_the_api_and_the_page_show_open_orders_fills_and_pnl(dashboard: Ru
     by_market = {m["market_id"]: m for m in pnl["markets"]}
     # 0xmarket: realised 1.5 - 0.5; unrealised (10*0.5 - 4.2) + (10*0.45 - 5) = 0.8 - 0.5
     assert (by_market["0xmarket"]["realised_usd"], by_market["0xmarket"]["unrealised_usd"]) == (
-        "1.0",
-        "0.30",
+        "1",
+        "0.3",
     )
-    assert by_market["0xother"]["total_usd"] == "1.0"
+    assert by_market["0xother"]["total_usd"] == "1"
     assert (pnl["total"]["realised_usd"], pnl["total"]["total_usd"], pnl["total"]["positions"]) == (
-        "1.0",
-        "2.30",
+        "1",
+        "2.3",
         3,
     )
     # A page opened now gets it all in its first frame.

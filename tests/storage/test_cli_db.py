@@ -393,14 +393,17 @@ def test_execution_columns_in_tables_and_a_downgrade_names_the_columns_it_drops(
         order(1, "partially_filled"), order_type="GTD", filled_size=Decimal("0.5"),
         average_price=Decimal("0.41"), expires_at_ms=T0 + 60_000, previous_status="accepted",
     )  # fmt: skip
-    backend.write_execution(ExecutionBatch(orders=[order(0, "approved"), gtd]))
+    denied = attrs.evolve(order(2, "denied"), reason="NoTradeBeforeResolution: " + "x" * 200)
+    backend.write_execution(ExecutionBatch(orders=[order(0, "approved"), gtd, denied]))
     stack = str(stack_for(storage_url, write_yaml, "off"))
     window = ["--since", str(T0), "--until", str(T0 + 10)]
     code, out, err = run_cli("db", "orders", "--stack", stack, *window)
     assert code == 0, err
-    header, approved, partial = out.splitlines()
+    header, approved, partial, denied_row = out.splitlines()
+    assert "NoTradeBeforeResolution: xxxxxxxxxxxxxxxxxxxxxx…" in denied_row  # 47 and …
     assert header.split() == [
         "timestamp", "id", "venue", "market", "token_id", "side", "price", "size", "status",
+        "reason",
         "order_type", "filled_size", "average_price", "post_only", "previous_status",
         "expires_at",
     ]  # fmt: skip
@@ -411,7 +414,8 @@ def test_execution_columns_in_tables_and_a_downgrade_names_the_columns_it_drops(
     code, out, _ = run_cli("db", "orders", "--stack", stack, *window, "--status", "approved")
     assert "filled_size" not in out.splitlines()[0]
     code, out, _ = run_cli("db", "orders", "--stack", stack, *window, "--format", "csv")
-    assert next(csv.DictReader(out.splitlines()))["event_id"] == "e0"
+    rows = list(csv.DictReader(out.splitlines()))
+    assert (rows[0]["event_id"], len(rows[2]["reason"])) == ("e0", 225)
 
     code, _, err = run_cli("db", "downgrade", "--to", "1", "--stack", stack)
     assert code == 2
