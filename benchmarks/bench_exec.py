@@ -6,8 +6,8 @@ for 50 tokens and every order rests below the best ask. It prints:
 
 * ``exec.intent_to_accepted``: p50 / p99 µs from publishing an ``OrderIntent`` to
   receiving its ``OrderAccepted``, one order at a time (targets 200 µs / 1 ms);
-* ``exec.orders_per_s``: a burst of orders, intents published back to back, to the last
-  acceptance (target >= 10,000/s);
+* ``exec.orders_per_s``: 10,000 orders, from the first intent to the last acceptance, with
+  intents published one at a time and 100 at a time (target >= 10,000/s);
 * ``exec.cancel_all``: ms from publishing a ``CancelAll`` to the last ``CANCELED`` update,
   for 1,000 / 5,000 / 10,000 open orders, and ms per 1,000 orders (linear: flat; target
   10,000 in <= 50 ms).
@@ -95,14 +95,17 @@ async def _latency(bus: Bus, first: int, count: int) -> list[float]:
     return took
 
 
-async def _burst(bus: Bus, first: int, count: int) -> float:
+async def _burst(bus: Bus, first: int, count: int, chunk: int = 100) -> float:
+    """Seconds from the first intent to the last acceptance, intents published ``chunk`` at
+    a time (a strategy requoting many markets at once)."""
     with bus.subscribe(ORDER_OUTCOMES, buffer=1_000_000, overflow=Overflow.BLOCK) as outcomes:
         start = time.perf_counter()
         async with trio.open_nursery() as nursery:
 
             async def send() -> None:
-                for n in range(first, first + count):
-                    await bus.publish(ORDER_INTENTS, _intent(n))
+                for start in range(first, first + count, chunk):
+                    intents = [_intent(n) for n in range(start, min(start + chunk, first + count))]
+                    await bus.publish_many(ORDER_INTENTS, intents)
 
             nursery.start_soon(send)
             got = 0
@@ -141,11 +144,13 @@ async def main() -> None:
             )
             await _cancel_all(bus, 3_000)
             burst = 10_000
-            seconds = await _burst(bus, 100_000, burst)
-            print(
-                f"exec.orders_per_s: {burst / seconds:,.0f} orders/s ({burst:,} orders; target >= 10,000)"
-            )
-            await _cancel_all(bus, burst)
+            for chunk, first in ((1, 100_000), (100, 120_000)):
+                seconds = await _burst(bus, first, burst, chunk)
+                print(
+                    f"exec.orders_per_s: {burst / seconds:,.0f} orders/s ({burst:,} orders, "
+                    f"intents published {chunk} at a time; target >= 10,000)"
+                )
+                await _cancel_all(bus, burst)
             first = 200_000
             for count in (1_000, 5_000, 10_000):
                 await _burst(bus, first, count)
