@@ -169,6 +169,14 @@ class Gateway:
                 for pending in ready:
                     changes.append(self._refuse(pending.order, "rate_limited", str(exc), outcomes))
                 ready = []
+            else:  # the wait for the budget may have seen the kill switch trigger
+                waited, ready = ready, []
+                for pending in waited:
+                    cause, reason = self.refusal(pending.order, venue)
+                    if reason:
+                        changes.append(self._refuse(pending.order, cause, reason, outcomes))
+                    else:
+                        ready.append(pending)
         for p in ready:
             venue_id = venue.adapter.order_id_for(p.order)
             changes.append(self.oms.submitting(p.order.client_order_id, venue_id))

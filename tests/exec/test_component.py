@@ -366,3 +366,24 @@ async def test_unknown_venue_kind_is_refused_by_check(run_cli, tmp_path: Path) -
 
 def _metric(metrics: list[Metric], name: str) -> list[float]:
     return [m.value for m in metrics if m.name == name]
+
+
+async def test_an_order_waiting_for_its_budget_is_refused_when_the_kill_switch_triggers(
+    autojump_clock: trio.abc.Clock, exchange: ScriptedExchange, tmp_path: Path
+) -> None:
+    options = "submit_rate: [[1, 10.0]]\nrate_max_wait_s: 60\nsubmit_workers: 1"
+    venues = f"sim: {{kind: scripted, exchange: {exchange.name}, max_batch: 1}}"
+    async with running(stack_yaml(exchange.name, options, venues=venues), tmp_path) as (
+        bus,
+        updates,
+    ):
+        first, second = intent(), intent()
+        await approve(bus, first, second)
+        await updates.until(first.client_order_id, OrderStatus.ACCEPTED)
+        await trio.sleep(1)  # the second waits for the budget
+        bus.publish_retained(
+            RISK_STATE, "risk", KillSwitchChanged(True, "stop", 1, "api", component="risk")
+        )
+        refused = await updates.until(second.client_order_id, OrderStatus.REJECTED)
+    assert "kill switch triggered" in refused.reason
+    assert [o.client_order_id for o in exchange.received] == [first.client_order_id]
