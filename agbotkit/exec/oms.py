@@ -100,7 +100,7 @@ class OrderManager:
         state = self._index.get(ack.client_order_id)
         if state is None:
             return self._not_ours("ack", ack.client_order_id)
-        news = self._index.set_venue_id(state, ack.venue_order_id)
+        news = self._learn(state, ack.venue_order_id)
         return self._venue_says(state, ack.status, ack.reason, news)
 
     def outcome_unknown(
@@ -114,9 +114,9 @@ class OrderManager:
             raise KeyError(client_order_id)
         if state.status is _S.NEW:
             raise ValueError(f"order {client_order_id!r} was never sent")
-        self._index.set_venue_id(state, venue_order_id)
         if state.status is not _S.SUBMITTING:
             return []
+        self._index.set_venue_id(state, venue_order_id)
         return [self._set(state, _S.UNKNOWN, reason)]
 
     def cancel_requested(self, client_order_id: str, reason: str) -> list[OrderStatusChanged]:
@@ -190,7 +190,7 @@ class OrderManager:
                 status = _S.CANCELED
             change = self._move(state, status, why)
             return [change] if change is not None else []
-        news = self._index.set_venue_id(state, found.venue_order_id)
+        news = self._learn(state, found.venue_order_id)
         status = found.status
         if status not in _RESTING and status not in TERMINAL:
             status = _S.ACCEPTED  # the venue has it, in a status we do not take from it
@@ -209,7 +209,7 @@ class OrderManager:
         state = self._index.find(venue, update.venue_order_id, update.client_order_id)
         if state is None:
             return self._not_ours("update", update.venue_order_id or update.client_order_id)
-        news = not state.venue_order_id and self._index.set_venue_id(state, update.venue_order_id)
+        news = not state.venue_order_id and self._learn(state, update.venue_order_id)
         return self._venue_says(state, update.status, update.reason, news)
 
     def on_fill(self, venue: str, fill: Fill) -> FillResult:
@@ -224,7 +224,7 @@ class OrderManager:
             return self._fills.unknown_order(venue, fill)
         order = state.order
         if not state.venue_order_id and fill.order_id != order.client_order_id:
-            self._index.set_venue_id(state, fill.order_id)
+            self._learn(state, fill.order_id)
         previous = state.status
         verdict, status = self._fills.apply(state, fill)
         if status is not previous:
@@ -354,6 +354,11 @@ class OrderManager:
         if state.filled_size and status is not _S.PARTIALLY_FILLED:
             status = _S.PARTIALLY_FILLED  # it traded while the cancel was out
         return self._set(state, status, reason)
+
+    def _learn(self, state: OrderState, venue_order_id: str) -> bool:
+        """Record the venue's id of an order the venue reported on; whether it was news.
+        Never for an order not sent yet: whatever the venue says about it is not about it."""
+        return state.status is not _S.NEW and self._index.set_venue_id(state, venue_order_id)
 
     def _not_ours(self, what: str, order_id: str) -> list[OrderStatusChanged]:
         self.counters.unknown_order_updates += 1
