@@ -167,7 +167,8 @@ def cancel_all(repeats: int, clock: Callable[[], float]) -> None:
                 oms.cancel_requested(state.order.client_order_id, "cancel all")
             changes = oms.cancel_result(VENUE, answer)
             best = min(best, clock() - start)
-            assert len(changes) == size and not oms.open_orders()
+            assert len(changes) == size
+            assert not oms.open_orders()
         ms = best * 1000
         target = f" (target <= {TARGET_CANCEL_MS:g})" if size == 10_000 else ""
         print(

@@ -213,7 +213,8 @@ def test_an_unknown_order_that_never_arrived_is_rejected(oms: OrderManager) -> N
     (change,) = oms.resolved("c1", None, "lookup: 404")
     assert (change.previous, change.status) == (S.UNKNOWN, S.REJECTED)
     assert change.reason == "never reached the venue: lookup: 404"
-    assert oms.open_orders() == [] and oms.unknown_orders() == []
+    assert oms.open_orders() == []
+    assert oms.unknown_orders() == []
     assert oms.resolved("c1", None) == []  # resolved already
 
 

@@ -60,7 +60,8 @@ def test_an_overfill_is_applied_and_reported(
     oms.on_fill(VENUE, fill("v1", "t1", size=4))
     result = oms.on_fill(VENUE, fill("v1", "t2", size=3))
     assert result.verdict is FillVerdict.OVERFILL
-    assert result.fill is not None and result.fill.size == 3
+    assert result.fill is not None
+    assert result.fill.size == 3
     (change,) = result.changes
     assert (change.status, change.filled_size, change.remaining_size) == (S.FILLED, 7, 0)
     assert oms.counters.overfills == 1

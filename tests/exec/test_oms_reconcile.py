@@ -123,10 +123,12 @@ def test_open_orders_by_venue_and_market(oms: OrderManager) -> None:
     assert ids(oms.open_orders(VENUE, "m2")) == ["b"]
     assert ids(oms.open_orders(None, "m1")) == ["a", "c"]
     assert ids(oms.open_orders("other")) == ["c"]
-    assert oms.open_orders("nowhere") == [] and oms.open_orders(VENUE, "m9") == []
+    assert oms.open_orders("nowhere") == []
+    assert oms.open_orders(VENUE, "m9") == []
     oms.acknowledged(OrderAck(client_order_id="c", status=S.REJECTED))
     assert oms.open_orders("other") == []
-    assert oms.by_venue_id(VENUE, "nope") is None and oms.get("nope") is None
+    assert oms.by_venue_id(VENUE, "nope") is None
+    assert oms.get("nope") is None
 
 
 def test_forget_closed_drops_old_terminal_orders_only(oms: OrderManager, clock: Clock) -> None:
@@ -138,6 +140,7 @@ def test_forget_closed_drops_old_terminal_orders_only(oms: OrderManager, clock: 
     oms.refuse("recent", "dry run")
     assert oms.forget_closed(T0 + 5) == 1
     assert oms.get("old") is None
-    assert oms.get("recent") is not None and oms.get("open") is not None
+    assert oms.get("recent") is not None
+    assert oms.get("open") is not None
     assert oms.forget_closed(T0 + 5) == 0
     oms.add(order("old"))  # its id is free again

@@ -75,8 +75,8 @@ def test_a_pending_cancel_is_rejected_only_if_the_order_was_unknown() -> None:
 
 
 def test_open_and_terminal_follow_the_model() -> None:
-    assert OPEN == {s for s in S if s.open}
-    assert TERMINAL == {s for s in S if s.terminal}
+    assert {s for s in S if s.open} == OPEN
+    assert {s for s in S if s.terminal} == TERMINAL
     assert not OPEN & TERMINAL
     assert set(S) - OPEN - TERMINAL == {S.NEW}
 
