@@ -11,7 +11,8 @@ goes through :meth:`OrderIndex.set_status`, which moves the order between the se
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from agbotkit.exec.transitions import OPEN, TERMINAL
@@ -25,6 +26,7 @@ __all__ = ["OrderIndex"]
 LOGGER = logging.getLogger(__name__)
 
 _UNKNOWN = OrderStatus.UNKNOWN
+_EMPTY: Mapping[str, OrderState] = MappingProxyType({})
 
 
 class OrderIndex:
@@ -54,6 +56,10 @@ class OrderIndex:
         """The order with this venue order id at ``venue``."""
         orders = self._by_venue.get(venue)
         return orders.get(venue_order_id) if orders is not None else None
+
+    def venue_ids(self, venue: str) -> Mapping[str, OrderState]:
+        """The orders of ``venue`` by the venue's id (read-only: a view for lookups)."""
+        return self._by_venue.get(venue, _EMPTY)
 
     def find(self, venue: str, venue_order_id: str, client_order_id: str) -> OrderState | None:
         """The order a venue's report is about: by the venue's id, else by our id (the
