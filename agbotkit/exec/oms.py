@@ -134,7 +134,6 @@ class OrderManager:
             return []
         status = state.status
         if status in _CANCELABLE:
-            state.status_before_cancel = status
             return [self._set(state, _S.CANCEL_PENDING, reason)]
         if status is _S.NEW:
             why = f"cancelled before sending: {reason}" if reason else "cancelled before sending"
@@ -151,12 +150,13 @@ class OrderManager:
         # venue's ids looked up in its own dict before the general search.
         now = self.now_ms()
         of_venue = self._index.venue_ids(venue)
+        strangers: list[str] = []
         for venue_order_id in result.canceled:
             state = of_venue.get(venue_order_id)
             if state is None:
                 state = find(venue, venue_order_id, "")
             if state is None:
-                self._not_ours("cancel", venue_order_id)
+                strangers.append(venue_order_id)
             elif state.status in _CANCELED_FROM:
                 changes.append(self._set(state, _S.CANCELED, "", now))
             elif state.status is not _S.CANCELED:
@@ -164,10 +164,19 @@ class OrderManager:
         for venue_order_id, why in result.not_canceled.items():
             state = find(venue, venue_order_id, "")
             if state is None:
-                self._not_ours("cancel refusal", venue_order_id)
+                strangers.append(venue_order_id)
             elif state.status is _S.CANCEL_PENDING:
                 LOGGER.info("order %s: the venue refused to cancel it: %s", venue_order_id, why)
                 changes.append(self._cancel_refused(state, f"cancel refused: {why}"))
+        if strangers:
+            # One line for the lot: a venue's cancel-all may name many orders not ours.
+            self.counters.unknown_order_updates += len(strangers)
+            LOGGER.warning(
+                "%s's cancel answer names %d orders not known here: %s",
+                venue,
+                len(strangers),
+                ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else ""),
+            )
         return changes
 
     def resolved(
@@ -316,6 +325,8 @@ class OrderManager:
             state.reason = reason
         if status is not _S.CANCEL_PENDING:
             state.status_before_cancel = None
+        elif state.status_before_cancel is None:
+            state.status_before_cancel = previous  # where a refused cancel goes back to
         self._index.set_status(state, status)
         state.updated_ms = self.now_ms() if now is None else now
         return state.change(previous, self.component)

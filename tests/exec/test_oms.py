@@ -390,3 +390,33 @@ def test_an_update_for_an_unknown_order_is_counted(oms: OrderManager) -> None:
     resting(oms)
     assert oms.on_update("other-venue", update("v1", S.CANCELED)) == []
     assert oms.counters.unknown_order_updates == 2
+
+
+def test_a_cancel_answer_naming_strangers_is_logged_once(
+    oms: OrderManager, caplog: pytest.LogCaptureFixture
+) -> None:
+    resting(oms)
+    answer = CancelResult(
+        canceled=("v1", *(f"x{n}" for n in range(6))), not_canceled={"y": "unknown order"}
+    )
+    assert statuses(oms.cancel_result(VENUE, answer)) == [(S.ACCEPTED, S.CANCELED)]
+    assert oms.counters.unknown_order_updates == 7
+    (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "names 7 orders not known here: x0, x1, x2, x3, x4, ..." in record.getMessage()
+
+
+def test_a_venue_that_uses_our_ids_as_its_own(oms: OrderManager) -> None:
+    oms.add(order("c1"))
+    oms.submitting("c1")
+    oms.acknowledged(OrderAck(client_order_id="c1"))  # no id of its own
+    oms.cancel_requested("c1", "stop")
+    (change,) = oms.cancel_result(VENUE, CancelResult(canceled=("c1",)))
+    assert (change.previous, change.status) == (S.CANCEL_PENDING, S.CANCELED)
+
+
+def test_a_cancel_the_venue_started_goes_back_when_it_fails(oms: OrderManager) -> None:
+    resting(oms)
+    (pending,) = oms.on_update(VENUE, update("v1", S.CANCEL_PENDING))
+    assert pending.status is S.CANCEL_PENDING
+    (back,) = oms.cancel_result(VENUE, CancelResult(not_canceled={"v1": "too late"}))
+    assert (back.previous, back.status) == (S.CANCEL_PENDING, S.ACCEPTED)
