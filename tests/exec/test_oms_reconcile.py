@@ -144,3 +144,19 @@ def test_forget_closed_drops_old_terminal_orders_only(oms: OrderManager, clock: 
     assert oms.get("open") is not None
     assert oms.forget_closed(T0 + 5) == 0
     oms.add(order("old"))  # its id is free again
+
+
+def test_a_venue_id_changing_or_claimed_twice_is_logged(
+    oms: OrderManager, caplog: pytest.LogCaptureFixture
+) -> None:
+    oms.add(order("c1"))
+    oms.submitting("c1", venue_order_id="0xguess")
+    oms.acknowledged(OrderAck(client_order_id="c1", venue_order_id="0xreal"))
+    assert oms.by_venue_id(VENUE, "0xreal") is oms.get("c1")
+    assert oms.by_venue_id(VENUE, "0xguess") is None
+    assert "the venue's id changed from 0xguess to 0xreal" in caplog.text
+    oms.add(order("c2"))
+    oms.submitting("c2")
+    oms.acknowledged(OrderAck(client_order_id="c2", venue_order_id="0xreal"))
+    assert oms.by_venue_id(VENUE, "0xreal") is oms.get("c2")
+    assert "order id 0xreal was order c1's, now order c2's" in caplog.text
