@@ -23,6 +23,7 @@ from agbotkit import __version__
 from agbotkit.config.document import YamlDocument
 from agbotkit.config.schema import ComponentSpec
 from agbotkit.config.stack import StackFile, parse_stack
+from agbotkit.dashboard.orders_parser import add_orders_parser
 from agbotkit.db.parser import add_db_parser
 from agbotkit.errors import AgbotkitError, ConfigError, ConfigIssue, ForcedStopError, PluginError
 from agbotkit.logs import configure_logging
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     risk.add_argument("--reason", default="", help="why (kill only): kept in the state file")
     risk.add_argument("--component", help="only the risk component of this name")
     add_db_parser(commands)
+    add_orders_parser(commands)
     _accept_global_options_after_commands(parser)
     return parser
 
@@ -130,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _risk(args.action, args.stack, args.reason, args.component)
     if args.command == "db":
         return _db(args)
+    if args.command == "orders":
+        return _orders(args)
     return _plugins()
 
 
@@ -222,6 +226,33 @@ def _risk(action: str, stack: str, reason: str, component: str | None) -> int:
     for line in lines:
         print(line)
     return EXIT_OK
+
+
+def _orders(args: argparse.Namespace) -> int:
+    # Imported here: the dashboard is a plugin, and importing the CLI imports none.
+    from agbotkit.dashboard import client
+
+    try:
+        plan = plan_file(args.stack)
+        target = client.dashboard_target(
+            plan.components, stack_file=args.stack, only=args.component
+        )
+    except (ConfigError, PluginError) as exc:
+        print(f"agbotkit: invalid stack:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        lines = client.run(
+            args.orders_action,
+            target,
+            order_id=getattr(args, "order_id", None),
+            venue=getattr(args, "venue", None),
+            market=getattr(args, "market", None),
+            reason=getattr(args, "reason", ""),
+        )
+    except client.OrdersCommandError as exc:
+        print(f"agbotkit: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return _db_print(lines)
 
 
 def _db(args: argparse.Namespace) -> int:

@@ -15,17 +15,20 @@ import attrs
 import pytest
 import trio
 
-from agbotkit.abc import Component, ComponentContext
+from agbotkit.abc import Component, ComponentContext, VenueAdapter, VenueContext
 from agbotkit.builtins.heartbeat import Heartbeat
 from agbotkit.builtins.metrics_log import MetricsLog
 from agbotkit.config.stack import load_stack
 from agbotkit.errors import ConfigError, PluginError
+from agbotkit.model.execution import OrderStatus
+from agbotkit.model.venues import VenueCapabilities
 from agbotkit.plugins import GROUPS, PluginInfo, PluginRegistry
 from agbotkit.risk.policy import RiskPolicy
 from agbotkit.supervisor.plan import plan_file, plan_stack
 
 COMPONENTS = "agbotkit.components"
 README = Path(__file__).parent.parent / "README.md"
+DOCS = Path(__file__).parent.parent / "docs"
 AGBOTKIT_VERSION = metadata.version("agbotkit")
 
 #: The ``run_cli`` fixture (conftest.py): argv -> (exit code, stdout, stderr).
@@ -85,11 +88,51 @@ def test_groups_agbotkit_offers_plugins_in_are_known() -> None:
         PluginRegistry.load,
         PluginRegistry.names,
         PluginRegistry.infos,
+        VenueContext,
+        VenueContext.report,
+        VenueAdapter,
+        *(
+            member
+            for name, member in inspect.getmembers(VenueAdapter)
+            if not name.startswith("_") and callable(member) and not inspect.isclass(member)
+        ),
     ],
     ids=lambda member: member.__qualname__,
 )
 def test_contract_is_documented(member: object) -> None:
     assert inspect.getdoc(member)
+
+
+@pytest.mark.parametrize("group", sorted(GROUPS))
+def test_every_group_is_in_the_plugin_docs(group: str) -> None:
+    assert f"| `{group}` |" in (DOCS / "plugins.md").read_text(encoding="utf-8")
+
+
+VENUE_METHODS = sorted(
+    name
+    for name, member in inspect.getmembers(VenueAdapter)
+    if not name.startswith("_") and callable(member) and not inspect.isclass(member)
+)
+
+
+def test_the_venue_contract_has_the_methods_the_docs_walk_through() -> None:
+    # So that the parametrized check below cannot pass by checking nothing.
+    assert {"submit", "submit_batch", "cancel_all", "open_orders", "run"} <= set(VENUE_METHODS)
+
+
+@pytest.mark.parametrize("method", VENUE_METHODS)
+def test_every_venue_method_is_documented_in_venues_md(method: str) -> None:
+    text = (DOCS / "venues.md").read_text(encoding="utf-8")
+    assert f"### `{method}(" in text or f"`{method}(" in text, method
+
+
+@pytest.mark.parametrize(
+    "name",
+    [field.name for field in attrs.fields(VenueCapabilities)]
+    + [status.value for status in OrderStatus],
+)
+def test_every_capability_and_status_is_documented_in_venues_md(name: str) -> None:
+    assert f"| `{name}` |" in (DOCS / "venues.md").read_text(encoding="utf-8")
 
 
 # The built-ins and the example go through the entry points -----------------------------------
@@ -130,7 +173,11 @@ def test_example_plugin_is_discovered_from_its_own_distribution() -> None:
 
 
 #: The class each group's plugins must subclass (groups without a contract yet are absent).
-CONTRACTS: dict[str, type] = {COMPONENTS: Component, "agbotkit.risk_policies": RiskPolicy}
+CONTRACTS: dict[str, type] = {
+    COMPONENTS: Component,
+    "agbotkit.risk_policies": RiskPolicy,
+    "agbotkit.venues": VenueAdapter,
+}
 
 INSTALLED = [(info.group, info.name) for info in PluginRegistry().infos()]
 

@@ -85,3 +85,11 @@ def test_docs_import_only_public_names_from_the_root() -> None:
             for name in re.split(r"[,\s()]+", match.group(1)):
                 if name and name != "...":
                     assert name in agbotkit.__all__, f"{doc.name}: {name}"
+
+
+def test_the_testing_helpers_are_named_in_the_api_doc() -> None:
+    import agbotkit.testing
+
+    intro = API_DOC.read_text().split("\n## ", 1)[0]
+    for name in agbotkit.testing.__all__:
+        assert f"`{name}`" in intro, name

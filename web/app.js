@@ -1,8 +1,9 @@
 // agbotkit dashboard: plain JS, no framework; charts with uPlot (served by the dashboard).
 //
 // Data flow: WS /dashboard sends a "hello" frame (stack, components, kill switch, market
-// names), then "batch" frames (new points per series) every push interval. On every
-// (re)connect, and when the chart window changes, the page backfills its charts from
+// names, open orders, fills, PnL), then "batch" frames (new points per series, and what
+// changed of the rest) every push interval; the execution panels are execution.js's. On
+// every (re)connect, and when the chart window changes, the page backfills its charts from
 // /api/series?since=, so a late or returning browser sees the recent past too. Markets are
 // named by their question and outcomes (hello frame, then /api/markets for new ones). A
 // token given in the page's URL (?token=...) is kept for the session and sent with every
@@ -44,6 +45,8 @@
   let markets = {}; // condition id -> {question, outcomes, token_ids}
   let tokens = {}; // token id -> {question, outcome}
   let marketsFetchedAt = 0;
+  let marketsChanged = false;
+  const execution = window.agbotkitExecution; // the execution panels (execution.js)
   const charts = {}; // chart name -> uPlot
   const signatures = {}; // chart name -> the series set it was built for
   const revisions = {}; // chart name -> data updates
@@ -121,6 +124,7 @@
   // -- market names ----------------------------------------------------------------------
   function setMarkets(known) {
     markets = known || {};
+    marketsChanged = true;
     tokens = {};
     for (const m of Object.values(markets)) {
       (m.token_ids || []).forEach((token, i) => {
@@ -543,6 +547,10 @@
     drawFeedHealth();
     drawComponents();
     drawKillSwitch();
+    if (marketsChanged) {
+      marketsChanged = false;
+      execution.redraw();
+    }
   }
 
   function queueRender() {
@@ -569,6 +577,7 @@
     status.textContent = value ? "live" : "disconnected";
     status.className = `pill ${value ? "ok" : "bad"}`;
     drawKillSwitch();
+    execution.setConnected(value);
   }
 
   function setWindow(ms) {
@@ -630,11 +639,13 @@
         componentStates = msg.components || {};
         setMarkets(msg.markets);
         killSwitch = msg.kill_switch;
+        execution.update(msg);
         setConnected(true);
         backfill();
       } else if (msg.type === "batch") {
         for (const s of msg.series) addPoints(s.name, s.labels, s.metric_type, s.points);
         if ("kill_switch" in msg) killSwitch = msg.kill_switch;
+        execution.update(msg);
       }
       queueRender();
     };
@@ -666,6 +677,11 @@
       return;
     }
     $("kill-button").addEventListener("click", onKillButton);
+    execution.init({
+      headers: authHeaders,
+      marketName,
+      outcomeName: (token) => (tokens[token] ? tokens[token].outcome : shortId(token)),
+    });
     window.addEventListener("resize", resizeCharts);
     for (const b of document.querySelectorAll("[data-window]")) {
       b.addEventListener("click", () => setWindow(Number(b.dataset.window)));

@@ -25,7 +25,7 @@ from agbotkit.config.checks import FieldValueError, collecting
 from agbotkit.config.document import FieldPath, YamlDocument
 from agbotkit.errors import ConfigError, ConfigIssue
 
-__all__ = ["CONVERTER", "issues_for", "structure", "unstructure"]
+__all__ = ["CONVERTER", "issues_for", "structure", "structure_options", "unstructure"]
 
 T = TypeVar("T")
 
@@ -283,26 +283,57 @@ def _walk(exc: BaseException, path: FieldPath) -> Iterator[tuple[FieldPath, Base
 def _issue(
     document: YamlDocument, root: FieldPath, sub: FieldPath, exc: BaseException
 ) -> ConfigIssue:
+    path, message = _problem(lambda at: _value_text(document, at), (*root, *sub), exc)
+    return document.issue(path, message)
+
+
+def _problem(
+    value_text: Callable[[FieldPath], str], field_path: FieldPath, exc: BaseException
+) -> tuple[FieldPath, str]:
+    """Where a structuring error is and what to tell the user about it."""
     if isinstance(exc, ForbiddenExtraKeysError):
         extra = sorted(exc.extra_fields)
-        field_path = (*root, *sub, extra[0])
         names = ", ".join(repr(name) for name in extra)
         allowed = ", ".join(sorted(_field_names(exc.cl)))
-        return document.issue(
-            field_path, f"unknown field{'s' if len(extra) > 1 else ''} {names} (allowed: {allowed})"
-        )
-    field_path = (*root, *sub)
+        plural = "s" if len(extra) > 1 else ""
+        return (*field_path, extra[0]), f"unknown field{plural} {names} (allowed: {allowed})"
     if isinstance(exc, KeyError):
-        return document.issue(field_path, "required field is missing")
+        return field_path, "required field is missing"
     if isinstance(exc, FieldValueError):
-        return document.issue((*field_path, exc.field), exc.message)
+        return (*field_path, exc.field), exc.message
     if isinstance(exc, _TypeMismatch):
-        return document.issue(field_path, str(exc))
+        return field_path, str(exc)
     if isinstance(exc, TypeError | ValueError):
-        return document.issue(
-            field_path, f"invalid value {_value_text(document, field_path)}: {exc}"
-        )
-    return document.issue(field_path, f"invalid value: {exc}")
+        return field_path, f"invalid value {value_text(field_path)}: {exc}"
+    return field_path, f"invalid value: {exc}"
+
+
+def structure_options(
+    cls: type[T], data: Any, *, base_dir: Path
+) -> tuple[T | None, list[tuple[FieldPath, str]]]:
+    """Structure plain ``data`` into ``cls`` outside a document: the value, or ``None``
+    and every problem as (field path within ``data``, message).
+
+    For options nested in another component's options (a venue's under ``execution``),
+    checked in a preflight that reports them as problems with their paths.
+    """
+    token = _BASE_DIR.set(base_dir)
+    try:
+        return CONVERTER.structure(data, cls), []
+    except Exception as exc:  # cattrs raises groups and plain errors alike
+
+        def value_text(path: FieldPath) -> str:
+            node = data
+            try:
+                for part in path:
+                    node = node[part]
+            except (LookupError, TypeError):
+                return "nothing"
+            return _describe(node)
+
+        return None, [_problem(value_text, sub, err) for sub, err in _walk(exc, ())]
+    finally:
+        _BASE_DIR.reset(token)
 
 
 def _value_text(document: YamlDocument, path: FieldPath) -> str:

@@ -9,6 +9,9 @@ Endpoints (one port):
   every ``push_interval_s``; see :mod:`agbotkit.dashboard.broadcast`).
 * ``GET /api/series``, ``GET /healthz``, ``GET /readyz``, ``POST /api/risk/kill|reset``:
   see :mod:`agbotkit.dashboard.api`.
+* ``GET /api/orders``, ``GET /api/fills``, ``GET /api/pnl``, ``POST
+  /api/orders/cancel-all``, ``POST /api/orders/<client_order_id>/cancel``: see
+  :mod:`agbotkit.dashboard.orders_api`.
 
 Every WebSocket handler watches :attr:`DashboardHub.closing` and closes with 1001 when it is
 set: hypercorn itself would keep them open for its whole graceful timeout.
@@ -32,6 +35,7 @@ from quart_trio import QuartTrio
 from agbotkit.dashboard.api import register_api
 from agbotkit.dashboard.auth import request_token, token_matches
 from agbotkit.dashboard.hub import DashboardHub
+from agbotkit.dashboard.orders_api import register_orders_api
 
 __all__ = ["UPLOT_FILES", "create_app", "default_web_dir"]
 
@@ -82,7 +86,7 @@ def create_app(hub: DashboardHub, *, web_dir: Path | None = None) -> QuartTrio:
     """
     web = default_web_dir() if web_dir is None else web_dir
     app = QuartTrio(__name__, static_folder=None)
-    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # kill-switch requests are tiny
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # kill-switch and cancel requests are tiny
 
     def unauthorized() -> Response:
         response = jsonify(
@@ -105,6 +109,7 @@ def create_app(hub: DashboardHub, *, web_dir: Path | None = None) -> QuartTrio:
         )
 
     register_api(app, hub, http_allowed, unauthorized)
+    register_orders_api(app, hub, http_allowed, unauthorized)
 
     @app.get("/")
     async def index() -> Any:

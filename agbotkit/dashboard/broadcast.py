@@ -15,7 +15,9 @@ A browser that does not keep up:
 
 A batch frame is ``{"type": "batch", "server_ms": ..., "series": [{"name", "labels",
 "metric_type", "points": [[ts, v], ...]}], "kill_switch": {...}}`` (``kill_switch`` only
-when it changed since the previous frame); points are oldest first.
+when it changed since the previous frame); points are oldest first. State set with
+:meth:`Broadcaster.set_state` (the open orders, recent fills and PnL) travels the same way,
+under its own key, only in the frame after it changed.
 """
 
 from __future__ import annotations
@@ -62,19 +64,22 @@ class Batch:
         series: new points per series, oldest first.
         kill_switch: the kill switch state when it changed during the interval, else
             ``None``.
+        state: other state that changed during the interval, by frame key.
     """
 
-    __slots__ = ("_text", "kill_switch", "series", "server_ms")
+    __slots__ = ("_text", "kill_switch", "series", "server_ms", "state")
 
     def __init__(
         self,
         server_ms: int,
         series: dict[SeriesKey, _Points],
         kill_switch: dict[str, Any] | None = None,
+        state: dict[str, Any] | None = None,
     ) -> None:
         self.server_ms = server_ms
         self.series = series
         self.kill_switch = kill_switch
+        self.state = state or {}
         self._text: str | None = None
 
     @property
@@ -100,6 +105,7 @@ class Batch:
             }
             if self.kill_switch is not None:
                 frame["kill_switch"] = self.kill_switch
+            frame.update(self.state)
             self._text = _ENCODER.encode(frame).decode()
         return self._text
 
@@ -109,10 +115,12 @@ class Batch:
         series: dict[SeriesKey, _Points] = {}
         server_ms = 0
         kill_switch = None
+        state: dict[str, Any] = {}
         for batch in batches:
             server_ms = batch.server_ms
             if batch.kill_switch is not None:
                 kill_switch = batch.kill_switch
+            state.update(batch.state)
             for key, points in batch.series.items():
                 merged = series.get(key)
                 if merged is None:
@@ -121,7 +129,7 @@ class Batch:
                 merged.values.extend(points.values)
         for points in series.values():
             points.trim(max_points_per_series)
-        return cls(server_ms, series, kill_switch)
+        return cls(server_ms, series, kill_switch, state)
 
 
 class BrowserQueue:
@@ -205,6 +213,7 @@ class Broadcaster:
         self._slow_timeout = slow_client_timeout_s
         self._pending: dict[SeriesKey, _Points] = {}
         self._kill_switch: dict[str, Any] | None = None
+        self._state: dict[str, Any] = {}
         self._queues: set[BrowserQueue] = set()
         self.evictions = 0
 
@@ -242,6 +251,10 @@ class Broadcaster:
         """Send ``state`` with the next frame."""
         self._kill_switch = state
 
+    def set_state(self, key: str, value: Any) -> None:
+        """Send ``value`` under ``key`` with the next frame (a later value replaces it)."""
+        self._state[key] = value
+
     @contextmanager
     def subscribe(self) -> Iterator[BrowserQueue]:
         """A queue receiving every batch pushed while the ``with`` block lasts."""
@@ -268,13 +281,14 @@ class Broadcaster:
             if stalled > self._slow_timeout and not queue.evicted.is_set():
                 self.evictions += 1
                 queue.evict(f"too slow: no progress for {stalled:.0f} s")
-        if not (self._pending or self._kill_switch is not None or force):
+        if not (self._pending or self._kill_switch is not None or self._state or force):
             return None
         for points in self._pending.values():
             points.trim(self._max_points)
-        batch = Batch(server_ms, self._pending, self._kill_switch)
+        batch = Batch(server_ms, self._pending, self._kill_switch, self._state)
         self._pending = {}
         self._kill_switch = None
+        self._state = {}
         for queue in self._queues:
             if not queue.evicted.is_set():
                 queue.offer(batch)

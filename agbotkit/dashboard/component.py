@@ -5,7 +5,11 @@ metrics on ``WS /metrics`` (see :mod:`agbotkit.dashboard.app`), with quart-trio 
 inside the stack's own Trio program. It keeps every series of this process's bus
 (``METRICS``, a ``drop-oldest`` subscription) and of the metrics it receives in bounded ring
 buffers, and follows ``COMPONENT_STATES``, ``RISK_STATE`` and ``MARKETS`` (all retained:
-the page names markets by their question and outcomes).
+the page names markets by their question and outcomes). Its execution panels follow
+``ORDER_UPDATES`` (open orders), ``FILLS`` (the newest ``recent_fills``) and ``POSITIONS``
+(PnL per market), each a ``drop-oldest`` subscription so that a slow dashboard never holds
+up the execution component (:mod:`agbotkit.dashboard.execution`); the cancel buttons and
+``agbotkit orders`` publish on ``CANCEL_REQUESTS`` (:mod:`agbotkit.dashboard.orders_api`).
 
 Off loopback it needs an access token (see :mod:`agbotkit.dashboard.auth`). Every request
 passes the Host, Origin and Content-Type rules of :mod:`agbotkit.dashboard.guard` first.
@@ -41,6 +45,7 @@ from agbotkit.config.checks import (
 from agbotkit.dashboard.app import create_app
 from agbotkit.dashboard.auth import is_loopback, load_token
 from agbotkit.dashboard.broadcast import Broadcaster
+from agbotkit.dashboard.execution import ExecutionView
 from agbotkit.dashboard.guard import RequestGuard, origin_key
 from agbotkit.dashboard.hub import DashboardHub
 from agbotkit.db.database import DatabaseConfig
@@ -48,7 +53,15 @@ from agbotkit.db.reader import StorageReader
 from agbotkit.errors import ComponentStartError, TokenError
 from agbotkit.metrics.store import MetricsStore
 from agbotkit.toolkit.tasks import aclose_within, consume
-from agbotkit.topics import COMPONENT_STATES, MARKETS, METRICS, RISK_STATE
+from agbotkit.topics import (
+    COMPONENT_STATES,
+    FILLS,
+    MARKETS,
+    METRICS,
+    ORDER_UPDATES,
+    POSITIONS,
+    RISK_STATE,
+)
 
 __all__ = ["HISTORY_CLOSE_TIMEOUT_S", "Dashboard", "DashboardConfig"]
 
@@ -91,7 +104,11 @@ class DashboardConfig:
         slow_client_timeout_s: a browser that takes no frame for this long while frames
             wait is disconnected; also the kernel's limit on unacknowledged data
             (TCP_USER_TIMEOUT), so a peer that stopped reading cannot hold a connection.
-        kill_wait_s: how long the kill-switch API waits for the risk component's answer.
+        kill_wait_s: how long the kill-switch API waits for the risk component's answer;
+            also how long the cancel API waits for the execution component to take a request.
+        recent_fills: how many of the newest fills the page and ``GET /api/fills`` show.
+        execution_buffer: order updates, fills and position snapshots that may wait before
+            the oldest are dropped.
         shutdown_timeout_s: the most a stop may take to close connections.
         history: the database the ``storage`` component writes (same options: ``url``,
             ``password_env``...): ``/api/series`` reads what is older than the ring buffers
@@ -123,6 +140,8 @@ class DashboardConfig:
     browser_queue_frames: int = attrs.field(default=8, validator=at_least(1))
     slow_client_timeout_s: float = attrs.field(default=10.0, validator=greater_than(0))
     kill_wait_s: float = attrs.field(default=2.0, validator=greater_than(0))
+    recent_fills: int = attrs.field(default=100, validator=between(1, 10_000))
+    execution_buffer: int = attrs.field(default=10_000, validator=at_least(1))
     shutdown_timeout_s: float = attrs.field(default=3.0, validator=greater_than(0))
     history: DatabaseConfig | None = None
     allowed_hosts: tuple[str, ...] = ()
@@ -192,6 +211,7 @@ class Dashboard(Component[DashboardConfig]):
             max_frame_bytes=config.max_frame_bytes,
             max_messages_per_second=config.max_messages_per_second,
             kill_wait_s=config.kill_wait_s,
+            execution=ExecutionView(recent_fills=config.recent_fills),
         )
         if config.history is not None:
             backend = config.history.open(self.context.stack_dir, f"components.{self.name}.history")
@@ -215,12 +235,18 @@ class Dashboard(Component[DashboardConfig]):
             bus.subscribe(COMPONENT_STATES, buffer=10_000, overflow=drop) as states,
             bus.subscribe(RISK_STATE, buffer=1_000, overflow=drop) as kill_states,
             bus.subscribe(MARKETS, buffer=10_000, overflow=drop) as markets,
+            bus.subscribe(ORDER_UPDATES, buffer=config.execution_buffer, overflow=drop) as orders,
+            bus.subscribe(FILLS, buffer=config.execution_buffer, overflow=drop) as fills,
+            bus.subscribe(POSITIONS, buffer=config.execution_buffer, overflow=drop) as positions,
         ):
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(consume, metrics, hub.add_local)
                 nursery.start_soon(consume, states, hub.component_changed)
                 nursery.start_soon(consume, kill_states, hub.kill_switch_changed)
                 nursery.start_soon(consume, markets, hub.market_known)
+                nursery.start_soon(consume, orders, hub.execution.order_changed)
+                nursery.start_soon(consume, fills, hub.execution.filled)
+                nursery.start_soon(consume, positions, hub.execution.position_changed)
                 nursery.start_soon(hub.push_loop)
                 shutdown = trio.Event()
                 self.urls = await nursery.start(self._serve, hub, shutdown)

@@ -18,6 +18,7 @@ import trio
 from agbotkit.abc import ComponentContext
 from agbotkit.bus.subscription import BusFullError
 from agbotkit.dashboard.broadcast import Broadcaster
+from agbotkit.dashboard.execution import ExecutionView
 from agbotkit.dashboard.guard import Refusal, RequestGuard
 from agbotkit.db.reader import StorageReader
 from agbotkit.logs import WarningThrottle
@@ -68,6 +69,8 @@ class DashboardHub:
         history: the storage database, for history older than the ring buffers (or None).
         markets: what the page shows of each market on ``MARKETS`` (question, outcome
             names, token ids), by condition id; at most :data:`MAX_MARKETS`.
+        execution: open orders, recent fills and PnL (``ORDER_UPDATES``, ``FILLS``,
+            ``POSITIONS``); what changed goes to browsers with the next frame.
     """
 
     context: ComponentContext
@@ -87,6 +90,7 @@ class DashboardHub:
     closing: trio.Event = attrs.field(factory=trio.Event)
     history: StorageReader | None = None
     markets: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    execution: ExecutionView = attrs.field(factory=ExecutionView)
     _published: dict[tuple[str, Labels], float] = attrs.field(factory=dict)
     _warnings: WarningThrottle = attrs.field(
         default=attrs.Factory(
@@ -196,6 +200,8 @@ class DashboardHub:
             deadline = max(deadline + interval, trio.current_time())
             await trio.sleep_until(deadline)
             force = deadline - last_sent >= 2.0  # a keep-alive carrying the server's clock
+            for key, value in self.execution.take_changes().items():
+                self.broadcaster.set_state(key, value)
             if self.broadcaster.push(self.context.now_ms(), force=force) is not None:
                 last_sent = deadline
             if deadline - last_published >= 1.0:
@@ -256,6 +262,7 @@ class DashboardHub:
             "components": {name: e.state.value for name, e in self.components.items()},
             "kill_switch": self.kill_switch(),
             "markets": self.markets,
+            **self.execution.snapshot(),
         }
         return _ENCODER.encode(frame).decode()
 

@@ -6,8 +6,10 @@
   (``--yes``, or a question on a terminal); undoing a migration that drops ``orders`` or
   ``fills`` while they hold rows also needs ``--force``.
 * ``metrics NAME``, ``orders``, ``fills``, ``positions``: query stored rows (table, JSON
-  lines or CSV). Tables shorten long ids (first 10 characters and ``…``); CSV and JSON keep
-  them whole.
+  lines or CSV). Tables shorten long ids (first 10 characters and ``…``) and reasons
+  (first 47), show times as ISO 8601 only (``expires_at_ms`` as ``expires_at``) and leave
+  out ``event_id`` and the columns empty in every row shown (an order's lifetime and fill
+  progress, on rows of the risk component alone); CSV and JSON keep every column, whole.
 
 The database is the one of the stack's ``storage`` component (``--component`` picks one
 when there are several). The caller plans the stack file and hands the component in: this
@@ -133,6 +135,17 @@ def status_lines(backend: StorageBackend) -> list[str]:
 #: Tables a downgrade does not drop without ``--force`` while they hold rows.
 PROTECTED_TABLES = ("orders", "fills")
 _DROP_TABLE = re.compile(r"\bDROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?([a-z_][a-z0-9_]*)", re.IGNORECASE)
+_ALTER_TABLE = re.compile(r"\bALTER\s+TABLE\s+([a-z_][a-z0-9_]*)([^;]*)", re.IGNORECASE)
+_DROP_COLUMN = re.compile(r"\bDROP\s+COLUMN\s+(?:IF\s+EXISTS\s+)?([a-z_][a-z0-9_]*)", re.IGNORECASE)
+
+
+def _dropped_columns(script: str) -> list[str]:
+    """``table.column`` of every column ``script`` drops, in its order."""
+    return [
+        f"{table.lower()}.{column.lower()}"
+        for table, body in _ALTER_TABLE.findall(script)
+        for column in _DROP_COLUMN.findall(body)
+    ]
 
 
 def schema_lines(
@@ -197,9 +210,11 @@ def _downgrade_question(backend: StorageBackend, to: int, *, force: bool) -> str
             "dropped without --force (export them first: agbotkit db orders|fills --format csv)"
         )
     tables = ", ".join(sorted(dropped)) or "no tables"
+    columns = [c for m in undo for c in _dropped_columns(m.down) if c.split(".")[0] not in dropped]
     return (
         f"undo {', '.join(m.label for m in undo)} on {backend.description}, dropping {tables}"
         + (f" (with {dropping})" if held else "")
+        + (f" and the columns {', '.join(columns)} with their values" if columns else "")
         + "?"
     )
 
@@ -262,7 +277,39 @@ def query_lines(backend: StorageBackend, args: QueryArgs) -> list[str]:
             {"timestamp": _iso(r.timestamp_ms), **attrs.asdict(r, value_serializer=_plain)}
             for r in records
         ]
+        if args.output == "table":
+            rows = _for_table(rows)
     return _format(rows, args.output)
+
+
+#: In tables, a longer ``reason`` (a denial names policies, markets and numbers) shows
+#: its first ``REASON_WIDTH - 1`` characters and ``…``; CSV and JSON keep it whole.
+REASON_WIDTH = 48
+#: Execution columns a table leaves out: the ISO ``timestamp`` says the time, and a row
+#: key means nothing to a reader.
+_TABLE_HIDDEN = frozenset({"timestamp_ms", "event_id"})
+
+
+def _for_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Execution rows as a table shows them (see the module docstring)."""
+    if not rows:
+        return rows
+    shown = [
+        column
+        for column in rows[0]
+        if column not in _TABLE_HIDDEN and any(row[column] not in (None, "") for row in rows)
+    ]
+    out = []
+    for row in rows:
+        table_row = {column: row[column] for column in shown}
+        reason = table_row.get("reason")
+        if isinstance(reason, str) and len(reason) > REASON_WIDTH:
+            table_row["reason"] = reason[: REASON_WIDTH - 1] + "…"
+        if "expires_at_ms" in table_row:
+            expires = table_row.pop("expires_at_ms")
+            table_row["expires_at"] = "" if expires is None else _iso(expires)
+        out.append(table_row)
+    return out
 
 
 def _plain(_: object, __: object, value: Any) -> Any:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from agbotkit.db.records import OrderStatus
+
 __all__ = ["add_db_parser"]
 
 
@@ -56,13 +58,19 @@ def add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser])
             else:
                 if name != "positions":
                     action.add_argument("--venue")
-                    action.add_argument("--order-id", help="the order's id")
+                    action.add_argument(
+                        "--order-id",
+                        help="the order's id (orders: the client order id; fills: the "
+                        "venue's order id, else the client order id)",
+                    )
                 action.add_argument("--market", help="market (condition id)")
                 action.add_argument("--token", help="the outcome token's id")
                 action.add_argument("--limit", type=int, default=10_000)
             if name == "orders":
                 action.add_argument(
-                    "--status", choices=["approved", "denied", "accepted", "rejected"]
+                    "--status",
+                    choices=[status.value for status in OrderStatus],
+                    help="rows of this status only (approved, denied: the risk component's)",
                 )
             action.add_argument("--since", default="1d", help="default: 1d (one day ago)")
             action.add_argument("--until", help="default: now")

@@ -9,11 +9,12 @@ The tables (the same columns on SQLite and PostgreSQL):
 
 * ``metrics(timestamp, metric_name, value, labels)``: labels are canonical JSON (sorted keys).
 * ``orders(event_id, id, timestamp, venue, market, token_id, side, price, size, status,
-  venue_order_id, strategy, reason, source)``: an append-only log, one row per thing that
-  happened to an order (:class:`OrderStatus`); ``id`` is the strategy's client order id
-  (else the venue's id), so one order's rows share it.
+  venue_order_id, strategy, reason, source, order_type, filled_size, average_price,
+  expires_at_ms, post_only, previous_status)``: an append-only log, one row per thing that
+  happened to an order (:class:`OrderStatus`); ``id`` is the client order id (else the
+  venue's id), so one order's rows share it.
 * ``fills(id, timestamp, order_id, venue, market, token_id, side, price, size, fee, taker,
-  source)``.
+  source, trade_id, trade_status, client_order_id)``.
 * ``positions(timestamp, source, token_id, market, size, cost_basis_usd, realised_pnl_usd,
   fees_usd, mark, settled)``: snapshots from the risk component.
 * ``market_frames(timestamp, feed, frame)``: raw market-data frames (when recording is on).
@@ -69,12 +70,25 @@ def labels_from_json(text: str | Mapping[str, str] | None) -> Labels:
 
 
 class OrderStatus(enum.StrEnum):
-    """What happened to an order, one ``orders`` row each."""
+    """What happened to an order, one ``orders`` row each.
+
+    ``approved`` and ``denied`` are the risk component's decisions; the others are the
+    execution layer's order statuses (:class:`agbotkit.model.execution.OrderStatus`, in
+    lower case), one row per change it publishes.
+    """
 
     APPROVED = "approved"  # the risk component let it through
     DENIED = "denied"  # the risk component stopped it (``reason`` says which policies)
+    NEW = "new"  # the execution layer made the order, not sent yet
+    SUBMITTING = "submitting"  # being sent to the venue
     ACCEPTED = "accepted"  # the venue took it
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCEL_PENDING = "cancel_pending"  # a cancel was sent, the venue has not confirmed it
+    CANCELED = "canceled"
     REJECTED = "rejected"  # the venue refused it, or sending it failed
+    EXPIRED = "expired"  # a GTD order's time ran out
+    UNKNOWN = "unknown"  # sent, but the venue's answer never came (it is asked until it says)
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -94,8 +108,15 @@ class OrderRecord:
         status: see :class:`OrderStatus`.
         venue_order_id: the venue's id of the order, once it gave one.
         strategy: the strategy that wanted the order.
-        reason: why it was denied or rejected.
+        reason: why it was denied, rejected or cancelled.
         source: the component that published the event.
+        order_type: ``GTC``, ``GTD``, ``FOK`` or ``FAK`` (empty when not known).
+        filled_size: shares filled so far (``None`` on the risk component's rows).
+        average_price: the average price of those fills (``None`` while nothing filled).
+        expires_at_ms: when a GTD order expires (``None`` for the others).
+        post_only: whether the order refuses to take liquidity.
+        previous_status: the status before this change (empty for a new order and on the
+            risk component's rows).
     """
 
     event_id: str
@@ -112,6 +133,12 @@ class OrderRecord:
     strategy: str = ""
     reason: str = ""
     source: str = ""
+    order_type: str = ""
+    filled_size: Decimal | None = None
+    average_price: Decimal | None = None
+    expires_at_ms: int | None = None
+    post_only: bool = False
+    previous_status: str = ""
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -119,9 +146,11 @@ class FillRecord:
     """One row of ``fills``.
 
     Attributes:
-        id: unique per fill; writing the same fill twice stores it once.
+        id: unique per fill; writing the same fill twice stores it once. A fill with a
+            ``trade_id`` has an id derived from its venue, trade and order, so a trade the
+            venue reports again is stored once.
         timestamp_ms: when it filled.
-        order_id: the order that filled.
+        order_id: the order that filled (the venue's id, else the client order id).
         venue: the venue.
         market: the market (condition id).
         token_id: the outcome token.
@@ -131,6 +160,10 @@ class FillRecord:
         fee: fee in USD (``None`` when the venue did not say).
         taker: whether the order took liquidity.
         source: the component that published the fill.
+        trade_id: the venue's id of the trade (empty when it gave none).
+        trade_status: where the trade was on its way to settlement when first stored
+            (``MATCHED``, ``MINED``, ``CONFIRMED``...; empty when not said).
+        client_order_id: our id of the order that filled (empty when not known).
     """
 
     id: str
@@ -145,6 +178,9 @@ class FillRecord:
     fee: Decimal | None = None
     taker: bool = True
     source: str = ""
+    trade_id: str = ""
+    trade_status: str = ""
+    client_order_id: str = ""
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -48,6 +48,7 @@ class Kind(enum.Enum):
 
     TEXT = "text"
     TIME = "time"  # Unix epoch milliseconds in the record
+    INTEGER = "integer"  # an int, or None (stored as it is on every backend)
     DECIMAL = "decimal"  # a Decimal, or None
     FLAG = "flag"  # a bool
     ENUM = "enum"  # a string enum (OrderStatus)
@@ -87,6 +88,8 @@ def _column(field: str, hint: Any) -> Column:
         kind = Kind.FLAG
     elif hint in (Decimal, Decimal | None):
         kind = Kind.DECIMAL
+    elif hint in (int, int | None):
+        kind = Kind.INTEGER
     elif isinstance(hint, type) and issubclass(hint, enum.Enum):
         kind = Kind.ENUM
     else:

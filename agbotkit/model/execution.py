@@ -14,6 +14,7 @@ from typing import TypeAlias
 
 import attrs
 
+from agbotkit.model.numbers import optional_decimal, to_decimal
 from agbotkit.model.orders import Order
 
 __all__ = ["CancelAll", "CancelOrder", "CancelRequest", "OrderStatus", "OrderStatusChanged"]
@@ -86,8 +87,8 @@ class OrderStatusChanged:
     status: OrderStatus = attrs.field(converter=OrderStatus)
     previous: OrderStatus | None = None
     venue_order_id: str = ""
-    filled_size: Decimal = Decimal(0)
-    average_price: Decimal | None = None
+    filled_size: Decimal = attrs.field(default=Decimal(0), converter=to_decimal)
+    average_price: Decimal | None = attrs.field(default=None, converter=optional_decimal)
     reason: str = ""
     timestamp_ms: int = 0
     component: str = ""

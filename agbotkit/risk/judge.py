@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import attrs
+import trio
 
 from agbotkit.abc import ComponentContext
 from agbotkit.bus.subscription import Subscription
@@ -122,10 +123,18 @@ class Judge:
         return OrderDenied.from_decision(intent, decision, timestamp_ms=now, component=name)
 
     async def run(self, intents: Subscription[OrderIntent]) -> None:
-        """Answer every intent on ``ORDER_DECISIONS``, in order, until the bus closes."""
+        """Answer every intent on ``ORDER_DECISIONS``, in order, until the bus closes.
+
+        The intents waiting together are judged one after the other (each after catching
+        up) and their decisions published together: one scheduling round per burst.
+        """
         bus = self._context.bus
-        async for intent in intents:
-            await bus.publish(ORDER_DECISIONS, self.decide(intent))
+        while True:
+            try:
+                batch = await intents.receive_batch()
+            except (trio.EndOfChannel, trio.ClosedResourceError):
+                return
+            await bus.publish_many(ORDER_DECISIONS, [self.decide(intent) for intent in batch])
 
     def _gauge(self, value: float, policy: str, market: str) -> None:
         labels = {"policy": policy, "market_id": market}

@@ -3,8 +3,11 @@
 What it stores, from which topics:
 
 * ``METRICS`` -> ``metrics`` (finite values; ``metric_prefixes`` narrows it);
-* ``ORDER_DECISIONS`` and ``ORDER_OUTCOMES`` -> ``orders`` (one row per event);
-* ``FILLS`` -> ``fills``; ``POSITIONS`` -> ``positions`` (after each change of holdings, and
+* ``ORDER_DECISIONS`` (the risk component's ``approved``/``denied``) and ``ORDER_UPDATES``
+  (every status change of every order) -> ``orders``, one row per event;
+  ``ORDER_OUTCOMES`` is not stored (the same facts arrive as status changes);
+* ``FILLS`` -> ``fills`` (a trade the venue reports again is stored once);
+  ``POSITIONS`` -> ``positions`` (after each change of holdings, and
   at most one unchanged snapshot per token per ``positions_interval_s``);
 * ``RAW_FRAMES`` -> ``market_frames`` when ``record_frames`` is on.
 
@@ -88,7 +91,7 @@ class StorageConfig(DatabaseConfig):
         auto_upgrade: apply pending schema migrations at start (else a schema behind this
             agbotkit stops the component, naming ``agbotkit db upgrade``). A schema newer
             than this agbotkit knows is always refused.
-        venue: written on every order and fill row.
+        venue: written on the order and fill rows whose event names no venue.
         batch_size: rows per write.
         flush_interval_s: the longest a row waits for its batch to fill.
         metrics_buffer: samples the bus subscription holds while a batch is written; past

@@ -6,11 +6,15 @@
   skipped: no database column takes both alike.
 * ``RAW_FRAMES`` (drop-oldest, when recording): into the frames batch; a frame arriving at
   a full batch is dropped and counted.
-* ``ORDER_DECISIONS``, ``ORDER_OUTCOMES``, ``FILLS``, ``POSITIONS`` (lossless: publishers
+* ``ORDER_DECISIONS``, ``ORDER_UPDATES``, ``FILLS``, ``POSITIONS`` (lossless: publishers
   wait for room, so these are taken at once): made into records
   (:mod:`agbotkit.db.convert`) and queued, never dropped, with whatever else already
   waits in the subscription (a burst reaches the journal in one write); position
   snapshots pass the :class:`~agbotkit.db.convert.PositionThrottle` first.
+
+``ORDER_OUTCOMES`` is not stored: the venue's acceptance or rejection of an order also
+arrives as its ``accepted`` or ``rejected`` status change on ``ORDER_UPDATES``, with
+more of the order; storing both would log one fact twice.
 
 At a stop, :meth:`Ingest.take_waiting` takes what the subscriptions still hold, without
 waiting, so the final flush writes it.
@@ -29,15 +33,16 @@ from agbotkit.bus.bus import Bus
 from agbotkit.bus.subscription import Subscription
 from agbotkit.bus.topic import Overflow
 from agbotkit.db.convert import PositionThrottle, RecordMaker, position_record
+from agbotkit.model.execution import OrderStatusChanged
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.metrics import Metric
-from agbotkit.model.orders import Fill, OrderOutcome
+from agbotkit.model.orders import Fill
 from agbotkit.model.positions import PositionSnapshot
 from agbotkit.model.risk import OrderDecision
 from agbotkit.storage.spill import ExecutionRecord
 from agbotkit.storage.writer import BatchWriter
 from agbotkit.toolkit.tasks import consume, take_waiting
-from agbotkit.topics import FILLS, METRICS, ORDER_DECISIONS, ORDER_OUTCOMES, POSITIONS, RAW_FRAMES
+from agbotkit.topics import FILLS, METRICS, ORDER_DECISIONS, ORDER_UPDATES, POSITIONS, RAW_FRAMES
 
 __all__ = ["Ingest"]
 
@@ -117,7 +122,7 @@ class Ingest:
 
             self._execution = [
                 lossless(bus.subscribe(ORDER_DECISIONS, buffer=EXECUTION_BUFFER), self._decision),
-                lossless(bus.subscribe(ORDER_OUTCOMES, buffer=EXECUTION_BUFFER), self._outcome),
+                lossless(bus.subscribe(ORDER_UPDATES, buffer=EXECUTION_BUFFER), self._order_update),
                 lossless(bus.subscribe(FILLS, buffer=EXECUTION_BUFFER), self._fill),
                 lossless(bus.subscribe(POSITIONS, buffer=EXECUTION_BUFFER), self._position),
             ]
@@ -187,8 +192,8 @@ class Ingest:
     def _decision(self, event: OrderDecision) -> list[ExecutionRecord]:
         return [self.records.decision(event)]
 
-    def _outcome(self, event: OrderOutcome) -> list[ExecutionRecord]:
-        return [self.records.outcome(event)]
+    def _order_update(self, event: OrderStatusChanged) -> list[ExecutionRecord]:
+        return [self.records.order_update(event)]
 
     def _fill(self, event: Fill) -> list[ExecutionRecord]:
         return [self.records.fill(event)]

@@ -10,6 +10,9 @@ Example::
 * :class:`ClobMarketServer` and :class:`RtdsServer`: loopback servers that speak
   Polymarket's CLOB market and RTDS protocols (no network needed).
 * :class:`ThrowawayPostgres`: a private PostgreSQL cluster on a free port, for storage tests.
+* :class:`ScriptedExchange` and :class:`ScriptedVenue` (venue kind ``scripted``): an
+  in-memory venue whose misbehaviour (lost answers, stalls, rejections) a test chooses.
+* :func:`check_venue_contract`: drive a venue adapter through the whole venue contract.
 """
 
 from agbotkit.marketdata.replay.loopback.clob import ClobMarketServer as ClobMarketServer
@@ -17,5 +20,17 @@ from agbotkit.marketdata.replay.loopback.rtds import RtdsServer as RtdsServer
 from agbotkit.supervisor.runner import Supervisor as Supervisor
 from agbotkit.testing.postgres import ThrowawayPostgres as ThrowawayPostgres
 from agbotkit.testing.stacks import plan_from_yaml as plan_from_yaml
+from agbotkit.testing.venue import ScriptedExchange as ScriptedExchange
+from agbotkit.testing.venue import ScriptedVenue as ScriptedVenue
+from agbotkit.testing.venue_contract import check_venue_contract as check_venue_contract
 
-__all__ = ["ClobMarketServer", "RtdsServer", "Supervisor", "ThrowawayPostgres", "plan_from_yaml"]
+__all__ = [
+    "ClobMarketServer",
+    "RtdsServer",
+    "ScriptedExchange",
+    "ScriptedVenue",
+    "Supervisor",
+    "ThrowawayPostgres",
+    "check_venue_contract",
+    "plan_from_yaml",
+]

@@ -12,7 +12,7 @@ from agbotkit.model.execution import OrderStatus as S
 from agbotkit.model.execution import OrderStatusChanged
 from agbotkit.model.venues import CancelResult, OrderAck, VenueOrder, VenueOrderUpdate
 
-from .conftest import T0, VENUE, Clock, fill, order, resting
+from .oms_values import T0, VENUE, Clock, fill, order, resting
 
 
 def statuses(changes: list[OrderStatusChanged]) -> list[tuple[S | None, S]]:

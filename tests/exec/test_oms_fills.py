@@ -16,7 +16,7 @@ from agbotkit.model.execution import OrderStatusChanged
 from agbotkit.model.orders import Fill, Side, TradeStatus
 from agbotkit.model.venues import CancelResult, VenueOrderUpdate
 
-from .conftest import VENUE, Clock, fill, order, resting
+from .oms_values import VENUE, Clock, fill, order, resting
 
 
 def test_a_trade_resent_at_each_settlement_step_counts_once(oms: OrderManager) -> None:

@@ -11,7 +11,7 @@ from agbotkit.model.execution import OrderStatus as S
 from agbotkit.model.orders import OrderType
 from agbotkit.model.venues import OrderAck, VenueOrder
 
-from .conftest import T0, VENUE, Clock, fill, order, resting
+from .oms_values import T0, VENUE, Clock, fill, order, resting
 
 
 def listed(venue_order_id: str, **kwargs: object) -> VenueOrder:

@@ -67,13 +67,16 @@ def test_status_upgrade_query_downgrade(
     stack = str(stack_for(storage_url, write_yaml, timescale_mode))
     code, out, err = run_cli("db", "status", "--stack", stack)
     assert code == 0, err
-    assert "version 0 of 1" in out
-    assert "pending:  0001_initial" in out
+    assert "version 0 of 2" in out
+    assert "pending:  0001_initial\npending:  0002_execution_details" in out
 
     code, out, err = run_cli("db", "upgrade", "--stack", stack)
-    assert (code, out.splitlines()[0]) == (0, "applied 0001_initial"), err
+    assert (code, out.splitlines()[:2]) == (
+        0,
+        ["applied 0001_initial", "applied 0002_execution_details"],
+    ), err
     code, out, _ = run_cli("db", "status", "--stack", stack)
-    assert "version 1 of 1" in out
+    assert "version 2 of 2" in out
     assert "rows:     fills          0" in out
 
     backend = open_db(storage_url)
@@ -156,8 +159,11 @@ def test_status_upgrade_query_downgrade(
     assert (position["token_id"], position["size"], position["source"]) == ("tok", "3", "risk")
 
     code, out, err = run_cli("db", "downgrade", "--to", "0", "--yes", "--force", "--stack", stack)
-    assert (code, out.splitlines()[0]) == (0, "undone 0001_initial"), err
-    assert "version 0 of 1" in run_cli("db", "status", "--stack", stack)[1]
+    assert (code, out.splitlines()[:2]) == (
+        0,
+        ["undone 0002_execution_details", "undone 0001_initial"],
+    ), err
+    assert "version 0 of 2" in run_cli("db", "status", "--stack", stack)[1]
 
 
 def test_a_schema_newer_than_known_fails_with_exit_1(
@@ -165,14 +171,14 @@ def test_a_schema_newer_than_known_fails_with_exit_1(
 ) -> None:
     backend = open_db(storage_url)
     upgrade(backend)
-    backend.apply_migration(Migration(2, "future", "SELECT 1;", "SELECT 1;"), "up")
+    backend.apply_migration(Migration(3, "future", "SELECT 1;", "SELECT 1;"), "up")
     stack = str(stack_for(storage_url, write_yaml, timescale_mode))
     code, out, _ = run_cli("db", "status", "--stack", stack)
     assert code == 0
     assert "newer than this agbotkit knows" in out
     code, _, err = run_cli("db", "upgrade", "--stack", stack)
     assert code == 1
-    assert "newer than the 1 this agbotkit knows" in err
+    assert "newer than the 2 this agbotkit knows" in err
 
 
 @pytest.mark.parametrize("backend_kind", ["sqlite"])
@@ -283,9 +289,9 @@ def test_downgrade_needs_a_target_a_confirmation_and_force_for_orders_and_fills(
     assert backend.count_rows("metrics") == 1
 
     code, out, err = run_cli("db", "downgrade", "--to", "0", "--yes", "--force", "--stack", stack)
-    assert (code, out.splitlines()[0]) == (0, "undone 0001_initial"), err
+    assert (code, out.splitlines()[1]) == (0, "undone 0001_initial"), err
     code, out, err = run_cli("db", "downgrade", "--to", "0", "--yes", "--stack", stack)
-    assert (code, out.splitlines()) == (0, ["schema at version 0 of 1 (" + backend.dialect + ")"])
+    assert (code, out.splitlines()) == (0, ["schema at version 0 of 2 (" + backend.dialect + ")"])
 
 
 @pytest.mark.parametrize("backend_kind", ["sqlite"])
@@ -297,7 +303,7 @@ def test_without_orders_or_fills_a_confirmed_downgrade_needs_no_force(
     backend.write_metrics([Metric.gauge("m", 1.0, T0)])
     stack = str(stack_for(storage_url, write_yaml, "off"))
     code, out, err = run_cli("db", "downgrade", "--to", "0", "--yes", "--stack", stack)
-    assert (code, out.splitlines()[0]) == (0, "undone 0001_initial"), err
+    assert (code, out.splitlines()[1]) == (0, "undone 0001_initial"), err
 
 
 def run_on_a_terminal(args: list[str], answer: str) -> tuple[int, str]:
@@ -331,11 +337,11 @@ def test_on_a_terminal_the_downgrade_asks_first(
     stack = str(stack_for(storage_url, write_yaml, "off"))
     args = ["db", "downgrade", "--to", "0", "--stack", stack]
     code, out = run_on_a_terminal(args, "n")
-    assert "undo 0001_initial on" in out
+    assert "undo 0002_execution_details, 0001_initial on" in out
     assert "dropping fills, market_frames, metric_series, metrics, orders, positions? [y/N]" in out
     assert code == 2
     assert "not confirmed: nothing was changed" in out
-    assert backend.applied_versions() == [1]
+    assert backend.applied_versions() == [1, 2]
     code, out = run_on_a_terminal(args, "yes")
     assert code == 0, out
     assert "undone 0001_initial" in out
@@ -375,6 +381,48 @@ def test_tables_shorten_ids_and_csv_and_json_keep_them_whole(
     assert (found["market"], found["token_id"]) == (LONG_ID, "7" * 77)
     code, out, _ = run_cli("db", "orders", "--stack", stack, *window, "--format", "json")
     assert json.loads(out)["venue_order_id"] == LONG_ID
+
+
+@pytest.mark.parametrize("backend_kind", ["sqlite"])
+def test_execution_columns_in_tables_and_a_downgrade_names_the_columns_it_drops(
+    run_cli: RunCli, write_yaml: WriteYaml, storage_url: str, open_db: OpenDb
+) -> None:
+    backend = open_db(storage_url)
+    upgrade(backend)
+    gtd = attrs.evolve(
+        order(1, "partially_filled"), order_type="GTD", filled_size=Decimal("0.5"),
+        average_price=Decimal("0.41"), expires_at_ms=T0 + 60_000, previous_status="accepted",
+    )  # fmt: skip
+    denied = attrs.evolve(order(2, "denied"), reason="NoTradeBeforeResolution: " + "x" * 200)
+    backend.write_execution(ExecutionBatch(orders=[order(0, "approved"), gtd, denied]))
+    stack = str(stack_for(storage_url, write_yaml, "off"))
+    window = ["--since", str(T0), "--until", str(T0 + 10)]
+    code, out, err = run_cli("db", "orders", "--stack", stack, *window)
+    assert code == 0, err
+    header, approved, partial, denied_row = out.splitlines()
+    assert "NoTradeBeforeResolution: xxxxxxxxxxxxxxxxxxxxxx…" in denied_row  # 47 and …
+    assert header.split() == [
+        "timestamp", "id", "venue", "market", "token_id", "side", "price", "size", "status",
+        "reason",
+        "order_type", "filled_size", "average_price", "post_only", "previous_status",
+        "expires_at",
+    ]  # fmt: skip
+    assert "2025-11-23T12:14:20.000+00:00" in partial  # expires_at, as a time
+    assert approved.split()[-2:] == ["approved", "False"]  # blank cells, then post_only
+    assert "partially_filled" in partial
+    # Only the risk component's rows: an order's lifetime columns would all be empty.
+    code, out, _ = run_cli("db", "orders", "--stack", stack, *window, "--status", "approved")
+    assert "filled_size" not in out.splitlines()[0]
+    code, out, _ = run_cli("db", "orders", "--stack", stack, *window, "--format", "csv")
+    rows = list(csv.DictReader(out.splitlines()))
+    assert (rows[0]["event_id"], len(rows[2]["reason"])) == ("e0", 225)
+
+    code, _, err = run_cli("db", "downgrade", "--to", "1", "--stack", stack)
+    assert code == 2
+    assert "not a terminal" in err
+    assert "and the columns fills.client_order_id" in err
+    assert "orders.previous_status, orders.post_only" in err
+    assert "fills.trade_id" in err
 
 
 @pytest.mark.parametrize("backend_kind", ["sqlite"])

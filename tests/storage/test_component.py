@@ -24,19 +24,29 @@ from agbotkit.db.migrations import latest_version, upgrade
 from agbotkit.db.records import ExecutionQuery, FillRecord, MetricsQuery, OrderStatus
 from agbotkit.db.url import parse_storage_url
 from agbotkit.errors import SchemaVersionError, StorageError
+from agbotkit.model.execution import OrderStatus as ExecStatus
+from agbotkit.model.execution import OrderStatusChanged
 from agbotkit.model.metrics import Metric
 from agbotkit.model.orders import (
     Fill,
+    Order,
     OrderAccepted,
     OrderIntent,
-    OrderRejected,
+    OrderType,
     Side,
 )
 from agbotkit.model.positions import Position, PositionSnapshot
 from agbotkit.model.risk import OrderApproved, OrderDenied
 from agbotkit.storage.component import RetentionConfig, Storage, StorageConfig
 from agbotkit.storage.spill import SpillFile
-from agbotkit.topics import FILLS, METRICS, ORDER_DECISIONS, ORDER_OUTCOMES, POSITIONS
+from agbotkit.topics import (
+    FILLS,
+    METRICS,
+    ORDER_DECISIONS,
+    ORDER_OUTCOMES,
+    ORDER_UPDATES,
+    POSITIONS,
+)
 
 from .conftest import OpenDb, Outage, read_only
 from .test_writer import refuse_fills
@@ -141,14 +151,31 @@ async def publish_execution(bus: Bus) -> None:
             denied, ("PositionLimit",), ("too big",), timestamp_ms=NOW + 1, component="risk"
         ),
     )
+    # The venue's answer arrives twice: as an outcome (not stored) and as a status change.
     await bus.publish(
         ORDER_OUTCOMES,
         OrderAccepted(client_order_id="c-1", order_id="venue-9", timestamp_ms=NOW + 2),
     )
+    order = Order.from_intent(intent, venue="paper", created_ms=NOW)
     await bus.publish(
-        ORDER_OUTCOMES,
-        OrderRejected(client_order_id="c-2", reason="not enough balance", timestamp_ms=NOW + 3),
-    )
+        ORDER_UPDATES,
+        OrderStatusChanged(
+            order=order, status=ExecStatus.ACCEPTED, previous=ExecStatus.SUBMITTING,
+            venue_order_id="venue-9", timestamp_ms=NOW + 2, component="execution",
+        ),
+    )  # fmt: skip
+    gtd = Order(
+        client_order_id="c-2", venue="paper", market_id="0xmarket", token_id="tok-no",
+        side=Side.SELL, price="0.6", size="5", order_type=OrderType.GTD,
+        expires_at_ms=NOW + 60_000, post_only=True,
+    )  # fmt: skip
+    await bus.publish(
+        ORDER_UPDATES,
+        OrderStatusChanged(
+            order=gtd, status=ExecStatus.REJECTED, previous=ExecStatus.SUBMITTING,
+            reason="not enough balance", timestamp_ms=NOW + 3, component="execution",
+        ),
+    )  # fmt: skip
     await bus.publish(FILLS, fill(1))
     position = Position(
         "tok-yes", "0xmarket", Decimal(1), Decimal("0.42"), Decimal(0), Decimal(0), Decimal("0.5")
@@ -188,13 +215,23 @@ async def test_ingests_every_topic_and_reads_back(
     assert (approved.strategy, approved.source, approved.venue) == ("minibot", "risk", "polymarket")
     assert denied.reason == "PositionLimit: too big"
     assert denied.market == "0xother"
-    # The venue's answer carries no side or price: completed from the remembered intent.
-    assert (accepted.side, accepted.price, accepted.venue_order_id) == (
+    assert (accepted.side, accepted.price, accepted.venue_order_id, accepted.venue) == (
         "BUY",
         Decimal("0.45"),
         "venue-9",
+        "paper",
     )
-    assert (rejected.reason, rejected.price) == ("not enough balance", None)
+    assert (accepted.previous_status, accepted.filled_size, accepted.source) == (
+        "submitting",
+        Decimal(0),
+        "execution",
+    )
+    assert (rejected.reason, rejected.price, rejected.order_type) == (
+        "not enough balance",
+        Decimal("0.6"),
+        "GTD",
+    )
+    assert (rejected.expires_at_ms, rejected.post_only) == (NOW + 60_000, True)
 
     (stored_fill,) = backend.query_fills(ALL_TIME)
     assert (stored_fill.order_id, stored_fill.size, stored_fill.fee) == (

@@ -18,15 +18,25 @@ from agbotkit.db.connect import open_backend
 from agbotkit.db.convert import PositionThrottle, RecordMaker
 from agbotkit.db.records import FillRecord, OrderRecord, OrderStatus, PositionRecord
 from agbotkit.db.url import parse_storage_url
+from agbotkit.model.execution import OrderStatus as ExecStatus
+from agbotkit.model.execution import OrderStatusChanged
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.metrics import Metric
-from agbotkit.model.orders import Fill, OrderAccepted, OrderIntent, Side
+from agbotkit.model.orders import Fill, Order, OrderAccepted, OrderIntent, Side
 from agbotkit.model.positions import Position, PositionSnapshot
 from agbotkit.model.risk import OrderApproved
 from agbotkit.storage.ingest import Ingest
 from agbotkit.storage.spill import SpillFile
 from agbotkit.storage.writer import BatchWriter
-from agbotkit.topics import FILLS, METRICS, ORDER_DECISIONS, ORDER_OUTCOMES, POSITIONS, RAW_FRAMES
+from agbotkit.topics import (
+    FILLS,
+    METRICS,
+    ORDER_DECISIONS,
+    ORDER_OUTCOMES,
+    ORDER_UPDATES,
+    POSITIONS,
+    RAW_FRAMES,
+)
 
 INTENT = OrderIntent(
     market_id="0xm", token_id="tok", side=Side.BUY, price="0.4", size="2", client_order_id="c-1"
@@ -57,7 +67,10 @@ def snapshot(ts: int) -> PositionSnapshot:
 
 def publish_everything(bus: Bus) -> None:
     bus.publish_nowait(ORDER_DECISIONS, OrderApproved(INTENT, timestamp_ms=1, component="risk"))
+    # Not stored: the same fact arrives as the order's status change.
     bus.publish_nowait(ORDER_OUTCOMES, OrderAccepted(client_order_id="c-1", order_id="v-1"))
+    order = Order.from_intent(INTENT, venue="paper", created_ms=1)
+    bus.publish_nowait(ORDER_UPDATES, OrderStatusChanged(order=order, status=ExecStatus.ACCEPTED))
     bus.publish_nowait(FILLS, Fill(token_id="tok", side=Side.BUY, price="0.4", size="2"))
     bus.publish_nowait(POSITIONS, snapshot(10))
     bus.publish_nowait(POSITIONS, snapshot(20))  # unchanged within the interval: not kept

@@ -32,7 +32,7 @@ from agbotkit.db.sqlite.queries import SQLITE
 ORDER = OrderRecord(
     event_id="e1", id="o1", timestamp_ms=1_763_900_000_123, venue="polymarket", market="0xm",
     token_id="tok", side="BUY", price=Decimal("0.42"), size=None, status="denied",
-    reason="MaxSize: too big",
+    reason="MaxSize: too big", order_type="GTD", expires_at_ms=1_763_900_060_000,
 )  # fmt: skip
 FILL = FillRecord(
     id="f1", timestamp_ms=5, order_id="o1", venue="polymarket", market="0xm", token_id="tok",
@@ -53,10 +53,12 @@ def test_the_columns_are_the_record_fields_with_timestamp_renamed() -> None:
     # The tables' columns, as the migrations create them.
     assert names(ORDERS) == (
         "event_id, id, timestamp, venue, market, token_id, side, price, size, status, "
-        "venue_order_id, strategy, reason, source"
+        "venue_order_id, strategy, reason, source, order_type, filled_size, average_price, "
+        "expires_at_ms, post_only, previous_status"
     )
     assert names(FILLS) == (
-        "id, timestamp, order_id, venue, market, token_id, side, price, size, fee, taker, source"
+        "id, timestamp, order_id, venue, market, token_id, side, price, size, fee, taker, "
+        "source, trade_id, trade_status, client_order_id"
     )
     assert [(c.name, c.kind) for c in POSITIONS.columns] == [
         ("timestamp", Kind.TIME),
@@ -76,6 +78,11 @@ def test_the_columns_are_the_record_fields_with_timestamp_renamed() -> None:
         Kind.DECIMAL,
         Kind.DECIMAL,
         Kind.ENUM,
+    )
+    assert (kinds["expires_at_ms"], kinds["post_only"], kinds["filled_size"]) == (
+        Kind.INTEGER,  # epoch ms as a number, not a time column: nothing filters on it
+        Kind.FLAG,
+        Kind.DECIMAL,
     )
 
 
@@ -110,6 +117,12 @@ def test_sqlite_stores_decimals_as_text_and_flags_as_integers() -> None:
         "",
         "",
         "MaxSize: too big",
+        "",
+        "GTD",
+        None,  # filled_size
+        None,  # average_price
+        1_763_900_060_000,  # expires_at_ms, as it is
+        0,  # post_only
         "",
     )
     assert type(row[9]) is str  # the enum's value, not the enum
@@ -146,8 +159,8 @@ def test_postgres_takes_times_as_datetimes_and_the_rest_as_it_is() -> None:
 def test_the_statements_of_each_dialect() -> None:
     assert RowMapper(FILLS, SQLITE).insert == (
         "INSERT INTO fills (id, timestamp, order_id, venue, market, token_id, side, price, "
-        "size, fee, taker, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT DO NOTHING"
+        "size, fee, taker, source, trade_id, trade_status, client_order_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
     )
     assert RowMapper(POSITIONS, POSTGRES).insert.endswith(
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
