@@ -44,9 +44,6 @@ class FillLedger:
         # Kept when orders are forgotten: a venue may re-send a trade long after.
         self._trades: set[tuple[str, str, str]] = set()
 
-    def __len__(self) -> int:
-        return len(self._trades)
-
     def is_duplicate(self, venue: str, fill: Fill) -> bool:
         """Whether ``fill`` was counted already (if not, it is remembered now). A fill
         without a trade id cannot be recognised: it is never a duplicate."""

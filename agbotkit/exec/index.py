@@ -11,7 +11,8 @@ goes through :meth:`OrderIndex.set_status`, which moves the order between the se
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from agbotkit.exec.transitions import OPEN, TERMINAL
@@ -25,6 +26,7 @@ __all__ = ["OrderIndex"]
 LOGGER = logging.getLogger(__name__)
 
 _UNKNOWN = OrderStatus.UNKNOWN
+_EMPTY: Mapping[str, OrderState] = MappingProxyType({})
 
 
 class OrderIndex:
@@ -45,15 +47,16 @@ class OrderIndex:
         #: The order with this client order id (the dict's own method: the hottest lookup).
         self.get = self._by_client.get
 
-    def __len__(self) -> int:
-        return len(self._by_client)
-
     # -- lookups -------------------------------------------------------------------------
 
     def by_venue_id(self, venue: str, venue_order_id: str) -> OrderState | None:
         """The order with this venue order id at ``venue``."""
         orders = self._by_venue.get(venue)
         return orders.get(venue_order_id) if orders is not None else None
+
+    def venue_ids(self, venue: str) -> Mapping[str, OrderState]:
+        """The orders of ``venue`` by the venue's id (the index's own dict: read it only)."""
+        return self._by_venue.get(venue, _EMPTY)
 
     def find(self, venue: str, venue_order_id: str, client_order_id: str) -> OrderState | None:
         """The order a venue's report is about: by the venue's id, else by our id (the
@@ -98,9 +101,6 @@ class OrderIndex:
         """Terminal orders (a copy: the caller may remove them while going through it)."""
         return list(self._closed.values())
 
-    def __iter__(self) -> Iterator[OrderState]:
-        return iter(self._by_client.values())
-
     # -- changes -------------------------------------------------------------------------
 
     def add(self, state: OrderState) -> None:
@@ -122,15 +122,15 @@ class OrderIndex:
                 state.venue_order_id,
                 venue_order_id,
             )
-            orders.pop(state.venue_order_id, None)
+            if orders.get(state.venue_order_id) is state:
+                del orders[state.venue_order_id]
         other = orders.get(venue_order_id)
         if other is not None and other is not state:
             LOGGER.error(
-                "venue %s order id %s is claimed by orders %s and %s; now %s",
+                "venue %s order id %s was order %s's, now order %s's",
                 state.order.venue,
                 venue_order_id,
                 other.order.client_order_id,
-                state.order.client_order_id,
                 state.order.client_order_id,
             )
         orders[venue_order_id] = state
@@ -140,6 +140,8 @@ class OrderIndex:
     def set_status(self, state: OrderState, status: OrderStatus) -> None:
         """Move an order to ``status`` and between the sets accordingly."""
         old = state.status
+        if old is status:
+            return
         state.status = status
         # Only what changes is touched: most moves are between two open statuses.
         if (old in OPEN) is not (status in OPEN):

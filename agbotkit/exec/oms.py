@@ -49,6 +49,7 @@ _S = OrderStatus
 # The statuses a venue reports for an order that rests (as opposed to one that ended).
 _RESTING = frozenset({_S.ACCEPTED, _S.PARTIALLY_FILLED})
 _CANCELABLE = frozenset({_S.ACCEPTED, _S.PARTIALLY_FILLED, _S.UNKNOWN})
+_CANCELED_FROM = frozenset(status for status in _S if allowed(status, _S.CANCELED))
 _DUPLICATE = FillResult(FillVerdict.DUPLICATE, None)
 _NEVER_ARRIVED = "never reached the venue"
 
@@ -100,7 +101,7 @@ class OrderManager:
         state = self._index.get(ack.client_order_id)
         if state is None:
             return self._not_ours("ack", ack.client_order_id)
-        news = self._index.set_venue_id(state, ack.venue_order_id)
+        news = self._learn(state, ack.venue_order_id)
         return self._venue_says(state, ack.status, ack.reason, news)
 
     def outcome_unknown(
@@ -114,9 +115,9 @@ class OrderManager:
             raise KeyError(client_order_id)
         if state.status is _S.NEW:
             raise ValueError(f"order {client_order_id!r} was never sent")
-        self._index.set_venue_id(state, venue_order_id)
         if state.status is not _S.SUBMITTING:
             return []
+        self._index.set_venue_id(state, venue_order_id)
         return [self._set(state, _S.UNKNOWN, reason)]
 
     def cancel_requested(self, client_order_id: str, reason: str) -> list[OrderStatusChanged]:
@@ -133,7 +134,6 @@ class OrderManager:
             return []
         status = state.status
         if status in _CANCELABLE:
-            state.status_before_cancel = status
             return [self._set(state, _S.CANCEL_PENDING, reason)]
         if status is _S.NEW:
             why = f"cancelled before sending: {reason}" if reason else "cancelled before sending"
@@ -146,21 +146,37 @@ class OrderManager:
         cancel (a refusal because the order filled is left to its fills)."""
         changes: list[OrderStatusChanged] = []
         find = self._index.find
+        # A cancel-all answers for thousands of orders at once: one clock reading, and the
+        # venue's ids looked up in its own dict before the general search.
+        now = self.now_ms()
+        of_venue = self._index.venue_ids(venue)
+        strangers: list[str] = []
         for venue_order_id in result.canceled:
-            state = find(venue, venue_order_id, "")
+            state = of_venue.get(venue_order_id)
             if state is None:
-                self._not_ours("cancel", venue_order_id)
+                state = find(venue, venue_order_id, "")
+            if state is None:
+                strangers.append(venue_order_id)
+            elif state.status in _CANCELED_FROM:
+                changes.append(self._set(state, _S.CANCELED, "", now))
             elif state.status is not _S.CANCELED:
-                change = self._move(state, _S.CANCELED, "")
-                if change is not None:
-                    changes.append(change)
+                self._move(state, _S.CANCELED, "")  # not allowed: logged and counted
         for venue_order_id, why in result.not_canceled.items():
             state = find(venue, venue_order_id, "")
             if state is None:
-                self._not_ours("cancel refusal", venue_order_id)
+                strangers.append(venue_order_id)
             elif state.status is _S.CANCEL_PENDING:
                 LOGGER.info("order %s: the venue refused to cancel it: %s", venue_order_id, why)
                 changes.append(self._cancel_refused(state, f"cancel refused: {why}"))
+        if strangers:
+            # One line for the lot: a venue's cancel-all may name many orders not ours.
+            self.counters.unknown_order_updates += len(strangers)
+            LOGGER.warning(
+                "%s's cancel answer names %d orders not known here: %s",
+                venue,
+                len(strangers),
+                ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else ""),
+            )
         return changes
 
     def resolved(
@@ -190,7 +206,7 @@ class OrderManager:
                 status = _S.CANCELED
             change = self._move(state, status, why)
             return [change] if change is not None else []
-        news = self._index.set_venue_id(state, found.venue_order_id)
+        news = self._learn(state, found.venue_order_id)
         status = found.status
         if status not in _RESTING and status not in TERMINAL:
             status = _S.ACCEPTED  # the venue has it, in a status we do not take from it
@@ -209,7 +225,7 @@ class OrderManager:
         state = self._index.find(venue, update.venue_order_id, update.client_order_id)
         if state is None:
             return self._not_ours("update", update.venue_order_id or update.client_order_id)
-        news = not state.venue_order_id and self._index.set_venue_id(state, update.venue_order_id)
+        news = not state.venue_order_id and self._learn(state, update.venue_order_id)
         return self._venue_says(state, update.status, update.reason, news)
 
     def on_fill(self, venue: str, fill: Fill) -> FillResult:
@@ -224,7 +240,7 @@ class OrderManager:
             return self._fills.unknown_order(venue, fill)
         order = state.order
         if not state.venue_order_id and fill.order_id != order.client_order_id:
-            self._index.set_venue_id(state, fill.order_id)
+            self._learn(state, fill.order_id)
         previous = state.status
         verdict, status = self._fills.apply(state, fill)
         if status is not previous:
@@ -299,15 +315,20 @@ class OrderManager:
             )
         return state
 
-    def _set(self, state: OrderState, status: OrderStatus, reason: str) -> OrderStatusChanged:
-        """Move ``state`` to ``status`` (already checked) and return the change."""
+    def _set(
+        self, state: OrderState, status: OrderStatus, reason: str, now: int | None = None
+    ) -> OrderStatusChanged:
+        """Move ``state`` to ``status`` (already checked) and return the change; ``now``
+        when the caller read the clock once for a batch."""
         previous = state.status
         if reason:
             state.reason = reason
         if status is not _S.CANCEL_PENDING:
             state.status_before_cancel = None
+        elif state.status_before_cancel is None:
+            state.status_before_cancel = previous  # where a refused cancel goes back to
         self._index.set_status(state, status)
-        state.updated_ms = self.now_ms()
+        state.updated_ms = self.now_ms() if now is None else now
         return state.change(previous, self.component)
 
     def _move(
@@ -354,6 +375,11 @@ class OrderManager:
         if state.filled_size and status is not _S.PARTIALLY_FILLED:
             status = _S.PARTIALLY_FILLED  # it traded while the cancel was out
         return self._set(state, status, reason)
+
+    def _learn(self, state: OrderState, venue_order_id: str) -> bool:
+        """Record the venue's id of an order the venue reported on; whether it was news.
+        Never for an order not sent yet: whatever the venue says about it is not about it."""
+        return state.status is not _S.NEW and self._index.set_venue_id(state, venue_order_id)
 
     def _not_ours(self, what: str, order_id: str) -> list[OrderStatusChanged]:
         self.counters.unknown_order_updates += 1

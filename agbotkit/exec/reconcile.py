@@ -52,7 +52,8 @@ def reconcile(
             )
             to_cancel.append(listed)
         elif state is not None:
-            index.set_venue_id(state, listed.venue_order_id)
+            if state.status is not _S.NEW:
+                index.set_venue_id(state, listed.venue_order_id)
             seen.add(state.order.client_order_id)
         elif listed.status in TERMINAL:
             continue  # not open after all: nothing rests to adopt or cancel

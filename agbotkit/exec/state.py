@@ -56,13 +56,14 @@ class OrderState:
         # Every update builds one of these, and attrs' __init__ (keyword arguments, the
         # status converter) is 40% slower than setting the nine slots: the values are
         # already what the event holds. The tests compare it with the constructor's.
+        filled = self.filled_size
         event = _new(OrderStatusChanged)
         _setattr(event, "order", self.order)
         _setattr(event, "status", self.status)
         _setattr(event, "previous", previous)
         _setattr(event, "venue_order_id", self.venue_order_id)
-        _setattr(event, "filled_size", self.filled_size)
-        _setattr(event, "average_price", self.average_price)
+        _setattr(event, "filled_size", filled)
+        _setattr(event, "average_price", self.filled_notional / filled if filled else None)
         _setattr(event, "reason", self.reason)
         _setattr(event, "timestamp_ms", self.updated_ms)
         _setattr(event, "component", component)

@@ -7,7 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from agbotkit.exec.oms import OrderManager
 from agbotkit.testing.venue import ScriptedExchange
+
+from .oms_values import Clock
 
 
 @pytest.fixture
@@ -18,3 +21,15 @@ def exchange(request: pytest.FixtureRequest) -> Iterator[ScriptedExchange]:
     found = ScriptedExchange.named(name)
     yield found
     ScriptedExchange.forget(name)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A hand-moved clock for the order manager (``clock.ms``)."""
+    return Clock()
+
+
+@pytest.fixture
+def oms(clock: Clock) -> OrderManager:
+    """An order manager on :func:`clock`."""
+    return OrderManager(component="execution", now_ms=clock)
