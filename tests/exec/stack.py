@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import textwrap
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -110,12 +110,20 @@ class Updates:
         self, client_order_id: str, status: OrderStatus, timeout_s: float = 60
     ) -> OrderStatusChanged:
         """The first change of ``client_order_id`` to ``status``, waiting for it if need be."""
+        return await self.first(
+            lambda c: c.client_order_id == client_order_id and c.status is status, timeout_s
+        )
+
+    async def first(
+        self, matches: Callable[[OrderStatusChanged], bool], timeout_s: float = 60
+    ) -> OrderStatusChanged:
+        """The first change that ``matches``, waiting for it if need be."""
         with trio.fail_after(timeout_s):
             checked = 0
             while True:
                 self._take()
                 for change in self.seen[checked:]:
-                    if change.client_order_id == client_order_id and change.status is status:
+                    if matches(change):
                         return change
                 checked = len(self.seen)
                 self.seen.append(await self._subscription.receive())
