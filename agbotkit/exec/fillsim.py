@@ -171,7 +171,7 @@ class FillSimulator:
         for venue_order_id in venue_order_ids:
             sim = self._resting.get(venue_order_id)
             if sim is not None:
-                self._close(sim, OrderStatus.CANCELED, "canceled", now_ms)
+                self._finish(sim, OrderStatus.CANCELED)
                 canceled.append(venue_order_id)
             elif (closed := self._closed.get(venue_order_id)) is not None:
                 not_canceled[venue_order_id] = f"already {closed.status.value.lower()}"
@@ -188,7 +188,7 @@ class FillSimulator:
         """The market resolved: its resting orders are cancelled (with update events)."""
         events: list[VenueEvent] = []
         for sim in self._resting.all(market_id):
-            self._close(sim, OrderStatus.CANCELED, "market resolved", now_ms)
+            self._finish(sim, OrderStatus.CANCELED)
             events.append(self._update(sim, "market resolved", now_ms))
         return events
 
@@ -196,7 +196,7 @@ class FillSimulator:
         """Expire the GTD orders due at ``now_ms`` (each: an ``EXPIRED`` update)."""
         events: list[VenueEvent] = []
         for sim in self._resting.due(now_ms):
-            self._close(sim, OrderStatus.EXPIRED, "GTD order expired", now_ms)
+            self._finish(sim, OrderStatus.EXPIRED)
             events.append(self._update(sim, "GTD order expired", now_ms))
         return events
 
@@ -320,7 +320,7 @@ class FillSimulator:
         """Fill resting ``sim`` at its own price, as maker (no fee)."""
         fill = self._fill(sim, sim.order.price, size, _ZERO, False, now_ms)
         if sim.remaining <= 0:
-            self._close(sim, OrderStatus.FILLED, "", now_ms)
+            self._finish(sim, OrderStatus.FILLED)
         else:
             sim.status = OrderStatus.PARTIALLY_FILLED
         return fill
@@ -349,13 +349,17 @@ class FillSimulator:
 
     def _close(self, sim: SimOrder, status: OrderStatus, reason: str, now_ms: int) -> OrderAck:
         """Move ``sim`` to a terminal ``status``; returns the ack a submit would give."""
+        self._finish(sim, status)
+        return self._ack(sim.order, sim.venue_order_id, status, reason, now_ms)
+
+    def _finish(self, sim: SimOrder, status: OrderStatus) -> None:
+        """Move ``sim`` to a terminal ``status`` (no ack: a cancel's answer is its result)."""
         sim.status = status
         self._resting.remove(sim)
         closed = self._closed
         closed[sim.venue_order_id] = sim
         while len(closed) > self.rules.keep_closed:
             closed.popitem(last=False)
-        return self._ack(sim.order, sim.venue_order_id, status, reason, now_ms)
 
     def _update(self, sim: SimOrder, reason: str, now_ms: int) -> VenueOrderUpdate:
         return VenueOrderUpdate(
