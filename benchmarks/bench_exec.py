@@ -8,9 +8,10 @@ for 50 tokens and every order rests below the best ask. It prints:
   receiving its ``OrderAccepted``, one order at a time (targets 200 µs / 1 ms);
 * ``exec.orders_per_s``: 10,000 orders, from the first intent to the last acceptance, with
   intents published one at a time and 100 at a time (target >= 10,000/s);
-* ``exec.cancel_all``: ms from publishing a ``CancelAll`` to the last ``CANCELED`` update,
-  for 1,000 / 5,000 / 10,000 open orders, and ms per 1,000 orders (linear: flat; target
-  10,000 in <= 50 ms).
+* ``exec.cancel_all``: ms from publishing a ``CancelAll`` to the last ``CANCELED`` update
+  (every order's ``CANCEL_PENDING`` and ``CANCELED`` published), for 1,000 / 5,000 / 10,000
+  open orders, best of three, and ms per 1,000 orders (linear: flat; target 10,000 in
+  <= 50 ms). ``bench_oms.py`` prints the order manager's own share.
 """
 
 from __future__ import annotations
@@ -153,9 +154,12 @@ async def main() -> None:
                 await _cancel_all(bus, burst)
             first = 200_000
             for count in (1_000, 5_000, 10_000):
-                await _burst(bus, first, count)
-                first += count
-                ms = await _cancel_all(bus, count) * 1000
+                best = float("inf")
+                for _ in range(3):  # best of three: a GC pass or a neighbour's burst aside
+                    await _burst(bus, first, count)
+                    first += count
+                    best = min(best, await _cancel_all(bus, count))
+                ms = best * 1000
                 print(
                     f"exec.cancel_all: {count:,} open orders in {ms:.1f} ms "
                     f"({ms / count * 1000:.2f} ms per 1,000; target 10,000 in <= 50 ms)"

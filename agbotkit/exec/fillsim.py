@@ -243,7 +243,7 @@ class FillSimulator:
             prices = sorted(p for p in levels if p <= price)
         else:
             prices = sorted((p for p in levels if p >= price), reverse=True)
-        queues = [(p != price, list(levels[p])) for p in prices]
+        queues = [(p != price, list(levels[p].values())) for p in prices]
         for sim, size in trade_walk(queues, trade.size):
             events.append(self._maker_fill(sim, size, now_ms))
             if sim.remaining <= 0:
@@ -304,7 +304,7 @@ class FillSimulator:
         events: list[VenueEvent] = []
         book_side = opposite(side)
         for price in prices:
-            for sim in list(levels[price]):
+            for sim in list(levels[price].values()):
                 sim.queue_ahead = _ZERO
                 slices = walk(book, token_id, side, price, sim.remaining, self._taken)
                 for piece in slices:

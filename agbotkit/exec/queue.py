@@ -81,8 +81,10 @@ class RestingOrders:
 
     def __init__(self) -> None:
         self._by_id: dict[str, SimOrder] = {}
-        # token -> side -> price -> orders at that price, oldest first
-        self._levels: dict[str, dict[Side, dict[Decimal, list[SimOrder]]]] = {}
+        # token -> side -> price -> orders at that price by venue id, oldest first (a dict:
+        # insertion-ordered like a list, but removing one order is O(1), so a cancel-all of
+        # many orders at one price stays linear)
+        self._levels: dict[str, dict[Side, dict[Decimal, dict[str, SimOrder]]]] = {}
         # (expires_at_ms, seq, venue order id); entries of orders gone are skipped lazily
         self._expiries: list[tuple[int, int, str]] = []
 
@@ -90,7 +92,8 @@ class RestingOrders:
         """Rest ``order`` (after its older siblings at the same price)."""
         self._by_id[order.venue_order_id] = order
         sides = self._levels.setdefault(order.order.token_id, {})
-        sides.setdefault(order.order.side, {}).setdefault(order.order.price, []).append(order)
+        level = sides.setdefault(order.order.side, {}).setdefault(order.order.price, {})
+        level[order.venue_order_id] = order
         if order.order.expires_at_ms is not None:
             heapq.heappush(
                 self._expiries, (order.order.expires_at_ms, order.seq, order.venue_order_id)
@@ -104,7 +107,7 @@ class RestingOrders:
         sides = self._levels[token]
         prices = sides[side]
         queue = prices[price]
-        queue.remove(order)
+        del queue[order.venue_order_id]
         if not queue:
             del prices[price]
             if not prices:
@@ -118,17 +121,19 @@ class RestingOrders:
 
     def at(self, token_id: str, side: Side, price: Decimal) -> list[SimOrder]:
         """Our orders resting at ``price`` on ``side`` of ``token_id``, oldest first."""
-        return self._levels.get(token_id, {}).get(side, {}).get(price, [])
+        level = self._levels.get(token_id, {}).get(side, {}).get(price)
+        return list(level.values()) if level else []
 
-    def levels(self, token_id: str, side: Side) -> dict[Decimal, list[SimOrder]]:
-        """Price -> our orders there, for one side of one token (do not modify)."""
+    def levels(self, token_id: str, side: Side) -> dict[Decimal, dict[str, SimOrder]]:
+        """Price -> our orders there by venue id, oldest first, for one side of one token
+        (do not modify)."""
         return self._levels.get(token_id, {}).get(side, {})
 
     def of_token(self, token_id: str) -> Iterator[SimOrder]:
         """Every resting order of ``token_id``."""
         for prices in self._levels.get(token_id, {}).values():
             for queue in prices.values():
-                yield from queue
+                yield from queue.values()
 
     def all(self, market_id: str | None = None) -> list[SimOrder]:
         """Every resting order (of one market), oldest first."""
