@@ -95,11 +95,20 @@ async def test_fills_are_published_once_per_trade_and_order(
         ]
 
 
+@pytest.mark.parametrize("computes_order_id", [True, False])
 async def test_a_lost_answer_is_resolved_by_asking_the_venue_never_by_resending(
-    autojump_clock: trio.abc.Clock, exchange: ScriptedExchange, tmp_path: Path
+    autojump_clock: trio.abc.Clock,
+    exchange: ScriptedExchange,
+    tmp_path: Path,
+    computes_order_id: bool,
 ) -> None:
+    """Looked up by the venue id computed before sending, or else by our own id."""
     exchange.lose_answers = 1
-    async with running(stack_yaml(exchange.name), tmp_path) as (bus, updates):
+    venues = (
+        f"sim: {{kind: scripted, exchange: {exchange.name}, "
+        f"computes_order_id: {str(computes_order_id).lower()}}}"
+    )
+    async with running(stack_yaml(exchange.name, venues=venues), tmp_path) as (bus, updates):
         order = intent()
         await approve(bus, order)
         resolved = await updates.until(order.client_order_id, OrderStatus.ACCEPTED)
