@@ -23,7 +23,8 @@ from agbotkit.topics import (
     ORDER_OUTCOMES,
     RISK_STATE,
 )
-from tests.exec.stack import (
+
+from .stack import (
     MARKET,
     OTHER_MARKET,
     YES,

@@ -12,7 +12,8 @@ from agbotkit.model.execution import OrderStatus
 from agbotkit.model.orders import OrderIntent, OrderType
 from agbotkit.model.positions import PositionSnapshot
 from agbotkit.topics import FILLS, MARKET_DATA, ORDER_INTENTS, POSITIONS
-from tests.exec.stack import MARKET, YES, running, watch
+
+from .stack import MARKET, YES, running, watch
 
 POLICIES = """
 policies:
