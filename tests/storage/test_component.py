@@ -384,8 +384,14 @@ async def test_when_the_database_is_slower_than_the_feed_metrics_drop_counted(
     start_storage: Any, outage: Outage, open_db: OpenDb, caplog: pytest.LogCaptureFixture
 ) -> None:
     bus = Bus()
+    # No samples of the component's own in the count (metrics_interval_s): only the flood.
     running = await start_storage(
-        bus, outage.url, batch_size=100, metrics_buffer=500, connect_timeout_s=0.2
+        bus,
+        outage.url,
+        batch_size=100,
+        metrics_buffer=500,
+        connect_timeout_s=0.2,
+        metrics_interval_s=3600,
     )
     await wait_until(lambda: running.component.writer.connected is True)
     await trio.to_thread.run_sync(outage.begin)
