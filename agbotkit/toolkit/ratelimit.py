@@ -13,6 +13,7 @@ account share one budget (:attr:`agbotkit.abc.ComponentContext.rate_limits`).
 from __future__ import annotations
 
 import collections
+import logging
 import math
 from collections.abc import Sequence
 
@@ -22,6 +23,8 @@ import trio
 from agbotkit.errors import RateLimitedError
 
 __all__ = ["RateLimiter", "RateLimits", "Window"]
+
+LOGGER = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -173,6 +176,15 @@ class RateLimits:
         if found is None:
             found = self._limiters[key] = RateLimiter(
                 venue, endpoint, windows, max_wait_s=max_wait_s
+            )
+        elif found.windows != tuple(windows):
+            # One budget per key: the first caller's windows stay, but say so.
+            LOGGER.warning(
+                "rate limit %s %s: asked for %s, sharing the budget made first with %s",
+                venue,
+                endpoint,
+                list(windows),
+                list(found.windows),
             )
         return found
 

@@ -363,3 +363,16 @@ def test_property_random_bursts_respect_windows_and_arrival_order(
     assert all(served[i] >= at for i, (at, _) in enumerate(arrivals))
     if back_off_at is not None:  # nothing goes while a 429 keeps the budget closed
         assert not [t for t in served.values() if back_off_at < t < back_off_at + 1.5]
+
+
+def test_a_second_caller_asking_for_other_windows_shares_the_first_budget_and_is_told(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    limits = RateLimits()
+    first = limits.limiter("v", "submit", [Window(5, 1.0)])
+    assert limits.limiter("v", "submit", [Window(5, 1.0)]) is first
+    assert "sharing the budget" not in caplog.text
+    again = limits.limiter("v", "submit", [Window(9, 1.0)])
+    assert again is first
+    assert again.windows == (Window(5, 1.0),)
+    assert "asked for [Window(max_calls=9, period_s=1.0)]" in caplog.text
