@@ -27,7 +27,7 @@ import attrs
 import trio
 
 from agbotkit.abc import VenueAdapter, VenueContext
-from agbotkit.errors import OrderOutcomeUnknownError, VenueError
+from agbotkit.errors import OrderOutcomeUnknownError, RateLimitedError, VenueError
 from agbotkit.model.execution import OrderStatus
 from agbotkit.model.orders import Fill, Order, TradeStatus
 from agbotkit.model.venues import (
@@ -54,6 +54,8 @@ class ScriptedExchange:
         lose_answers: the next this-many submits are placed, but their answer is lost.
         drop_submits: the next this-many submits never arrive (and their answer is lost).
         reject_reason: while set, every submit is rejected with it.
+        too_many_requests: the next submit is refused as a 429 with this ``Retry-After``
+            (seconds; 0: none).
         hang: set by :meth:`stall`: submits, cancels and lookups wait until :meth:`release`.
         answer_cancels: whether cancels take effect (False: refused as "busy").
     """
@@ -70,6 +72,7 @@ class ScriptedExchange:
         self.lose_answers = 0
         self.drop_submits = 0
         self.reject_reason = ""
+        self.too_many_requests = 0.0
         self.hang: trio.Event | None = None
         self.stall_after_placing = False
         self.answer_cancels = True
@@ -215,6 +218,9 @@ class ScriptedVenue(VenueAdapter[ScriptedVenueConfig]):
         if not exchange.stall_after_placing:
             await exchange._stall()
         venue_id = f"v-{order.client_order_id}"
+        if exchange.too_many_requests:
+            retry_after, exchange.too_many_requests = exchange.too_many_requests, 0.0
+            raise RateLimitedError(self.name, "POST /order", retry_after)
         if exchange.drop_submits:
             exchange.drop_submits -= 1
             raise OrderOutcomeUnknownError(

@@ -397,3 +397,25 @@ async def test_an_order_waiting_for_its_budget_is_refused_when_the_kill_switch_t
         refused = await updates.until(second.client_order_id, OrderStatus.REJECTED)
     assert "kill switch triggered" in refused.reason
     assert [o.client_order_id for o in exchange.received] == [first.client_order_id]
+
+
+async def test_a_429_refuses_the_order_and_closes_the_budget_for_its_retry_after(
+    autojump_clock: trio.abc.Clock, exchange: ScriptedExchange, tmp_path: Path
+) -> None:
+    options = "rate_max_wait_s: 60\nsubmit_workers: 1"
+    async with running(stack_yaml(exchange.name, options), tmp_path) as (bus, updates):
+        exchange.too_many_requests = 7.0
+        first = intent()
+        await approve(bus, first)
+        refused = await updates.until(first.client_order_id, OrderStatus.REJECTED)
+        assert "rate limited on POST /order" in refused.reason
+        refused_at = trio.current_time()
+        second = intent()
+        await approve(bus, second)
+        await updates.until(second.client_order_id, OrderStatus.ACCEPTED)
+    # The second went only once the venue's Retry-After had passed; nothing was resent.
+    assert exchange.arrivals[-1] - refused_at >= 7.0
+    assert [o.client_order_id for o in exchange.received] == [
+        first.client_order_id,
+        second.client_order_id,
+    ]
