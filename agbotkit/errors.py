@@ -29,6 +29,7 @@ __all__ = [
     "SchemaVersionError",
     "SettledTokenError",
     "ShutdownTimeoutError",
+    "SigningError",
     "StorageError",
     "StorageUnavailableError",
     "TimeSeriesError",
@@ -321,6 +322,14 @@ class OrderOutcomeUnknownError(VenueError):
     def __init__(self, venue: str, reason: str, venue_order_id: str = "") -> None:
         self.venue_order_id = venue_order_id
         super().__init__(venue, reason)
+
+
+class SigningError(VenueError):
+    """Raised when a venue cannot build or sign an order or message as asked, so sent nothing:
+    a malformed private key (the message never quotes it), a wallet type without the address
+    it needs, a price outside the venue's range, an unknown tick size, an amount that rounds
+    to nothing.
+    """
 
 
 class RateLimitedError(VenueError):
