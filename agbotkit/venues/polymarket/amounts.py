@@ -86,6 +86,7 @@ _CONTEXT = decimal.Context(
 _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(13)}
 _MILLION = Decimal(1_000_000)
 _ONE = Decimal(1)
+_CEILINGS = {tick: _ONE - tick for tick in ROUNDING_CONFIG}
 
 
 @attrs.frozen
@@ -175,7 +176,7 @@ def market_order_amounts(
 
 def _checked(price: Decimal, tick_size: Decimal) -> RoundConfig:
     config = round_config(tick_size)
-    if not price_valid(price, tick_size):
+    if not tick_size <= price <= _CEILINGS[tick_size]:
         raise SigningError(
             VENUE, f"price {price} is outside [{tick_size}, {_ONE - tick_size}] at tick {tick_size}"
         )
@@ -187,6 +188,7 @@ def _floor(value: Decimal, places: int) -> Decimal:
 
 
 def _places(value: Decimal) -> int:
+    """Decimals of ``value`` without trailing zeros (``82.8200`` has 2)."""
     exponent = value.normalize(_CONTEXT).as_tuple().exponent
     assert isinstance(exponent, int)  # finite: the context traps NaN and infinities
     return -exponent if exponent < 0 else 0
@@ -195,7 +197,10 @@ def _places(value: Decimal) -> int:
 def _fit(value: Decimal, places: int) -> Decimal:
     """Polymarket's notional rule: round up at ``places + 4`` decimals, then floor at
     ``places`` if that was not enough."""
-    if _places(value) > places:
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite: the context traps NaN and infinities
+    # The written exponent bounds the decimals: most values fit without normalising.
+    if -exponent > places and _places(value) > places:
         value = value.quantize(_QUANTA[places + 4], ROUND_CEILING, _CONTEXT)
         if _places(value) > places:
             value = _floor(value, places)

@@ -17,7 +17,11 @@ few ``bytes`` concatenations and two keccak calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from Crypto.Hash import keccak as _keccak
+from Crypto.Util import _raw_api
 
 __all__ = [
     "DOMAIN_TYPE",
@@ -26,6 +30,7 @@ __all__ = [
     "bytes32_word",
     "domain_separator",
     "keccak256",
+    "keccak256_public",
     "parse_address",
     "string_word",
     "type_hash",
@@ -44,9 +49,44 @@ _PREFIX = b"\x19\x01"
 _ADDRESS_PAD = bytes(12)
 
 
-def keccak256(data: bytes) -> bytes:
-    """The Ethereum keccak-256 of ``data`` (the original Keccak padding, not SHA3-256)."""
+def keccak256_public(data: bytes) -> bytes:
+    """keccak-256 through pycryptodome's public API (a hash object per call)."""
     return _new_keccak(digest_bits=256, data=data).digest()
+
+
+# Signing an order takes two keccak-256 calls, and through the public API each spends most of
+# its 6 µs building and freeing a hash object. pycryptodome's own one-shot function (what its
+# public SHA3_256.digest uses) does the same hashing in about half the time; its keccak module
+# does not expose it, so it is looked up here and checked against the public API at import.
+# Should a release rename it, the public API is used: slower, never wrong.
+_oneshot: Any = getattr(getattr(_keccak, "_raw_keccak_lib", None), "keccak_oneshot", None)
+_output = getattr(_raw_api, "create_string_buffer", None)
+_result = getattr(_raw_api, "get_raw_buffer", None)
+
+
+def _keccak256_oneshot(data: bytes) -> bytes:
+    out = _output(32)  # type: ignore[misc]  # present whenever this function is used
+    # Arguments: 32 output bytes, capacity 64 bytes (keccak-256), 24 rounds, padding 0x01
+    # (original Keccak, not SHA-3's 0x06).
+    if _oneshot(data, len(data), out, 32, 64, 24, 0x01):
+        raise ValueError("keccak-256 failed")
+    return _result(out)  # type: ignore[misc, no-any-return]  # as above
+
+
+def _pick_keccak() -> Callable[[bytes], bytes]:
+    if _oneshot is None or _output is None or _result is None:
+        return keccak256_public
+    try:
+        probes = (b"", b"abc", bytes(range(200)))
+        if all(_keccak256_oneshot(p) == keccak256_public(p) for p in probes):
+            return _keccak256_oneshot
+    except Exception:  # any failure of a private interface means: do not use it
+        pass
+    return keccak256_public
+
+
+#: The Ethereum keccak-256 of bytes (the original Keccak padding, not SHA3-256's).
+keccak256: Callable[[bytes], bytes] = _pick_keccak()
 
 
 def type_hash(type_string: str) -> bytes:
@@ -123,4 +163,4 @@ def domain_separator(
 
 def typed_data_digest(domain: bytes, struct_hash: bytes) -> bytes:
     """The digest that is signed: ``keccak256(0x1901 || domainSeparator || hashStruct)``."""
-    return _new_keccak(digest_bits=256, data=_PREFIX + domain + struct_hash).digest()
+    return keccak256(_PREFIX + domain + struct_hash)

@@ -12,6 +12,7 @@ Polymarket's reference clients can be matched byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 from typing import NoReturn
 
 import coincurve
@@ -96,16 +97,13 @@ class SigningKey:
         text = private_key_hex.strip()
         if text[:2] in ("0x", "0X"):
             text = text[2:]
-        try:
-            if len(text) != 64:
-                raise ValueError
-            secret = bytes.fromhex(text)
-            self._key = coincurve.PrivateKey(secret)
-        except ValueError:
-            # `from None`: the original error may quote the text it could not parse.
-            raise SigningError(
-                VENUE, "the private key is not 32 bytes of hex in secp256k1's range"
-            ) from None
+        key = None
+        # The error is raised after the handler, so no chained error can quote the text.
+        with contextlib.suppress(ValueError):
+            key = coincurve.PrivateKey(bytes.fromhex(text)) if len(text) == 64 else None
+        if key is None:
+            raise SigningError(VENUE, "the private key is not 32 bytes of hex in secp256k1's range")
+        self._key = key
         self.address: str = address_of_public_key(self._key.public_key)
 
     def sign_digest(self, digest: bytes) -> bytes:

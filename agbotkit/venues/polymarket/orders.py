@@ -32,7 +32,8 @@ way. :func:`order_body` and :func:`encode_body` give the JSON that is sent (and 
 from __future__ import annotations
 
 import enum
-import secrets
+import functools
+import random
 from collections.abc import Sequence
 from typing import Any
 
@@ -65,9 +66,13 @@ __all__ = [
     "SignatureType",
     "SignedOrder",
     "encode_body",
+    "exchange_domain",
     "order_body",
+    "order_digest",
     "order_struct_hash",
+    "poly_1271_digest",
     "random_salt",
+    "split_poly_1271_signature",
 ]
 
 VENUE = "polymarket"
@@ -91,10 +96,14 @@ _DEPOSIT_WALLET_NAME = string_word("DepositWallet")
 _DEPOSIT_WALLET_VERSION = string_word("1")
 _ORDER_TYPE_TRAILER = ORDER_TYPE_STRING.encode() + len(ORDER_TYPE_STRING).to_bytes(2, "big")
 
+_ZERO_WORD = bytes(32)
 _SIDE_WORD = {Side.BUY: (0).to_bytes(32, "big"), Side.SELL: (1).to_bytes(32, "big")}
 # The reference client draws salts below the current time in milliseconds (about 2**41):
-# staying in that range keeps the JSON number exact for any parser.
-_SALT_BOUND = 1 << 41
+# staying in that range keeps the JSON number exact for any parser. A salt only makes equal
+# orders distinct, it guards no secret: a seeded Mersenne Twister (0.1 µs) is enough, where
+# `secrets` would cost a system call per order.
+_SALT_BITS = 41
+_salt_bits = random.Random().getrandbits
 
 
 class SignatureType(enum.IntEnum):
@@ -185,9 +194,14 @@ class SignedOrder:
     exchange: str
 
 
+def _bytes32(value: str) -> bytes:
+    # Most orders carry no metadata and no builder code: skip parsing the zero word.
+    return _ZERO_WORD if value == ZERO_BYTES32 else bytes32_word(value)
+
+
 def random_salt() -> int:
     """A fresh random salt, in the range the reference client uses."""
-    return secrets.randbelow(_SALT_BOUND)
+    return _salt_bits(_SALT_BITS)
 
 
 def order_struct_hash(order: OrderV2) -> bytes:
@@ -209,6 +223,65 @@ def order_struct_hash(order: OrderV2) -> bytes:
         + uint_word(order.timestamp_ms)
         + bytes32_word(order.metadata)
         + bytes32_word(order.builder)
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def exchange_domain(chain_id: int, contract: str) -> bytes:
+    """The domain separator of V2 orders verified by ``contract`` on ``chain_id``."""
+    return domain_separator(EXCHANGE_DOMAIN_NAME, EXCHANGE_DOMAIN_VERSION, chain_id, contract)
+
+
+def order_digest(order: OrderV2, exchanges: Exchanges, *, neg_risk: bool) -> bytes:
+    """The EIP-712 digest of an order (its id on the CLOB, and what types 0 to 2 sign).
+
+    Raises:
+        ValueError: when a field does not fit its type.
+    """
+    domain = exchange_domain(exchanges.chain_id, exchanges.contract(neg_risk))
+    return typed_data_digest(domain, order_struct_hash(order))
+
+
+def poly_1271_digest(domain: bytes, contents_hash: bytes, chain_id: int, wallet: str) -> bytes:
+    """What the key behind a ``POLY_1271`` deposit wallet signs: the order's hash wrapped in
+    ERC-7739's ``TypedDataSign`` with the wallet's own domain (``DepositWallet``, version 1,
+    the chain, the wallet's address, zero salt), in the exchange's domain.
+
+    Args:
+        domain: the exchange's domain separator.
+        contents_hash: ``hashStruct`` of the order.
+        chain_id: the chain.
+        wallet: the deposit wallet's address (the order's maker and signer).
+    """
+    wallet_struct = keccak256(
+        _TYPED_DATA_SIGN_TYPEHASH
+        + contents_hash
+        + _DEPOSIT_WALLET_NAME
+        + _DEPOSIT_WALLET_VERSION
+        + uint_word(chain_id)
+        + address_word(wallet)
+        + bytes(32)
+    )
+    return typed_data_digest(domain, wallet_struct)
+
+
+def split_poly_1271_signature(signature: bytes) -> tuple[bytes, bytes, bytes, str]:
+    """The parts of a ``POLY_1271`` signature: the 65-byte ECDSA signature, the exchange's
+    domain separator, the order's contents hash and the order's type string.
+
+    Raises:
+        ValueError: when the bytes do not have that layout.
+    """
+    if len(signature) < 65 + 64 + 2:
+        raise ValueError("too short for a POLY_1271 signature")
+    length = int.from_bytes(signature[-2:], "big")
+    if len(signature) != 65 + 64 + length + 2:
+        raise ValueError("the type string's length does not match the signature's")
+    return (
+        signature[:65],
+        signature[65:97],
+        signature[97:129],
+        signature[129:-2].decode(),
     )
 
 
@@ -262,19 +335,9 @@ class OrderSigner:
         self._signer_word = address_word(self.signer)
         self._type_word = uint_word(int(self.signature_type), 8)
         self._domains = {
-            contract: domain_separator(
-                EXCHANGE_DOMAIN_NAME, EXCHANGE_DOMAIN_VERSION, exchanges.chain_id, contract
-            )
+            contract: exchange_domain(exchanges.chain_id, contract)
             for contract in (exchanges.exchange, exchanges.neg_risk_exchange)
         }
-        # The part of the POLY_1271 wallet struct after the contents hash never changes.
-        self._wallet_tail = (
-            _DEPOSIT_WALLET_NAME
-            + _DEPOSIT_WALLET_VERSION
-            + uint_word(exchanges.chain_id)
-            + self._signer_word
-            + bytes(32)
-        )
 
     def build(
         self,
@@ -337,20 +400,15 @@ class OrderSigner:
                 + _SIDE_WORD[order.side]
                 + self._type_word
                 + order.timestamp_ms.to_bytes(32, "big")
-                + bytes32_word(order.metadata)
-                + bytes32_word(order.builder)
+                + _bytes32(order.metadata)
+                + _bytes32(order.builder)
             )
         except (OverflowError, ValueError) as error:
             raise SigningError(VENUE, f"order field does not fit its type: {error}") from None
         digest = typed_data_digest(domain, struct_hash)
         if self.signature_type is SignatureType.POLY_1271:
-            wallet_struct = keccak256(_TYPED_DATA_SIGN_TYPEHASH + struct_hash + self._wallet_tail)
-            signature = (
-                self._key.sign_digest(typed_data_digest(domain, wallet_struct))
-                + domain
-                + struct_hash
-                + _ORDER_TYPE_TRAILER
-            )
+            wrapped = poly_1271_digest(domain, struct_hash, self.exchanges.chain_id, self.signer)
+            signature = self._key.sign_digest(wrapped) + domain + struct_hash + _ORDER_TYPE_TRAILER
         else:
             signature = self._key.sign_digest(digest)
         return SignedOrder(order, "0x" + signature.hex(), "0x" + digest.hex(), contract)
