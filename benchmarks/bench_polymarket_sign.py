@@ -23,8 +23,9 @@ from decimal import Decimal
 from agbotkit.model.books import Side
 from agbotkit.model.orders import OrderType
 from agbotkit.venues.polymarket.amounts import limit_order_amounts
+from agbotkit.venues.polymarket.body import encode_body, order_body
 from agbotkit.venues.polymarket.keys import SigningKey
-from agbotkit.venues.polymarket.orders import OrderSigner, encode_body, order_body
+from agbotkit.venues.polymarket.signer import OrderSigner
 
 # Hardhat's well-known account #0: a public test key, never a real wallet.
 KEY = SigningKey("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")

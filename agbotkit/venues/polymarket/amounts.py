@@ -68,14 +68,13 @@ TICK_SIZES: tuple[Decimal, ...] = (
 )
 
 #: Rounding per tick size, keyed by the tick as a Decimal (``Decimal("0.010")`` finds 0.01).
-ROUNDING_CONFIG: Mapping[Decimal, RoundConfig] = MappingProxyType(
-    {
-        Decimal("0.1"): RoundConfig(price=1, size=2, amount=3),
-        Decimal("0.01"): RoundConfig(price=2, size=2, amount=4),
-        Decimal("0.001"): RoundConfig(price=3, size=2, amount=5),
-        Decimal("0.0001"): RoundConfig(price=4, size=2, amount=6),
-    }
-)
+_CONFIGS = {
+    Decimal("0.1"): RoundConfig(price=1, size=2, amount=3),
+    Decimal("0.01"): RoundConfig(price=2, size=2, amount=4),
+    Decimal("0.001"): RoundConfig(price=3, size=2, amount=5),
+    Decimal("0.0001"): RoundConfig(price=4, size=2, amount=6),
+}
+ROUNDING_CONFIG: Mapping[Decimal, RoundConfig] = MappingProxyType(_CONFIGS)
 
 # Wide enough that no product or quotient here is ever rounded by the context itself.
 _CONTEXT = decimal.Context(
@@ -84,7 +83,6 @@ _CONTEXT = decimal.Context(
     traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
 )
 _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(13)}
-_MILLION = Decimal(1_000_000)
 _ONE = Decimal(1)
 _CEILINGS = {tick: _ONE - tick for tick in ROUNDING_CONFIG}
 
@@ -112,7 +110,7 @@ def round_config(tick_size: Decimal) -> RoundConfig:
     Raises:
         SigningError: when ``tick_size`` is not one of :data:`TICK_SIZES`.
     """
-    config = ROUNDING_CONFIG.get(tick_size)
+    config = _CONFIGS.get(tick_size)
     if config is None:
         raise SigningError(VENUE, f"unknown tick size {tick_size} (expected 0.1 to 0.0001)")
     return config
@@ -208,5 +206,6 @@ def _fit(value: Decimal, places: int) -> Decimal:
 
 
 def _units(value: Decimal) -> int:
-    """Millionths, as the integer the order signs (exact here: at most 6 decimals remain)."""
-    return int(_CONTEXT.multiply(value, _MILLION).quantize(_ONE, ROUND_HALF_UP, _CONTEXT))
+    """Millionths, as the integer the order signs (exact: at most 6 decimals remain, so
+    shifting the point six places leaves no fraction to round)."""
+    return int(value.scaleb(6, _CONTEXT))
