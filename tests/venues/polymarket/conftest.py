@@ -42,8 +42,58 @@ PUBLIC = {"/time", "/tick-size", "/neg-risk", "/fee-rate"}
 
 
 def rest_samples() -> list[bytes]:
-    """The lines of the recorded REST answers, byte for byte."""
+    """The lines of the recorded REST answers (tests/data/polymarket), byte for byte."""
     return (DATA / "nautilus_clob_rest_and_gamma.jsonl").read_bytes().splitlines()
+
+
+#: Recorded answers: a trade, order answers, a 500, cancel answers, a fee rate.
+SAMPLES = rest_samples()
+TRADE, ORDER_OK, ORDER_FAILED, ERROR_500 = SAMPLES[1], SAMPLES[3], SAMPLES[4], SAMPLES[5]
+CANCEL_FAILED, BATCH_CANCEL, FEE_RATE = SAMPLES[6], SAMPLES[7], SAMPLES[8]
+ORDER_ID = "0x" + "ab" * 32
+#: A V2 order body (the signature is not checked here: the signing tests do that).
+ORDER = {
+    "order": {
+        "salt": 123456789,
+        "maker": ADDRESS,
+        "signer": ADDRESS,
+        "tokenId": "71321045679252212594626385532706912750332728571942532289631379312455583992563",
+        "makerAmount": "100000000",
+        "takerAmount": "50000000",
+        "side": "BUY",
+        "expiration": "0",
+        "signatureType": 0,
+        "timestamp": "1713398400000",
+        "metadata": "0x" + "00" * 32,
+        "builder": "0x" + "00" * 32,
+        "signature": "0x" + "11" * 65,
+    },
+    "owner": API_KEY,
+    "orderType": "GTC",
+    "deferExec": False,
+    "postOnly": False,
+}
+CANCEL_ONLY = {"error": "Trading is currently cancel-only. New orders are not accepted."}
+DISABLED = {"error": "Trading is currently disabled. Check polymarket.com for updates"}
+CLOUDFLARE = b"<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title>"
+
+
+def open_order(n: int) -> dict[str, object]:
+    return {
+        "id": f"0x{n:064x}",
+        "status": "LIVE",
+        "side": "BUY",
+        "price": "0.5",
+        "original_size": "10",
+        "size_matched": "0",
+        "asset_id": "123",
+        "market": "0x" + "cd" * 32,
+        "order_type": "GTC",
+        "created_at": 1764000000,
+        "expiration": "0",
+        "owner": API_KEY,
+        "outcome": "Yes",
+    }
 
 
 @attrs.frozen

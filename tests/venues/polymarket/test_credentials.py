@@ -137,7 +137,8 @@ def test_secrets_never_show(caplog: pytest.LogCaptureFixture) -> None:
     shown.append(repr([creds, key]))
     for text in shown:
         assert_no_secret(text)
-    assert "<redacted>" in repr(creds) and "<redacted>" in repr(key)
+    assert "<redacted>" in repr(creds)
+    assert "<redacted>" in repr(key)
 
 
 def test_written_credentials_are_owner_only_and_load_back(
