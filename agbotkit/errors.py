@@ -11,10 +11,12 @@ from decimal import Decimal
 
 __all__ = [
     "AgbotkitError",
+    "CancelOnlyError",
     "ComponentFailedError",
     "ComponentStartError",
     "ConfigError",
     "ConfigIssue",
+    "CredentialsError",
     "FeedSilentError",
     "ForcedStopError",
     "GammaError",
@@ -321,6 +323,25 @@ class OrderOutcomeUnknownError(VenueError):
     def __init__(self, venue: str, reason: str, venue_order_id: str = "") -> None:
         self.venue_order_id = venue_order_id
         super().__init__(venue, reason)
+
+
+class CancelOnlyError(VenueError):
+    """Raised when the venue takes no new orders for now (Polymarket's 503 "cancel-only" or
+    "trading disabled"); cancels may still work. Nothing was placed: report a rejection and
+    wait for the venue to open again.
+
+    Attributes:
+        mode: ``"cancel-only"`` or ``"trading disabled"``.
+    """
+
+    def __init__(self, venue: str, mode: str, reason: str) -> None:
+        self.mode = mode
+        super().__init__(venue, reason)
+
+
+class CredentialsError(AgbotkitError, ValueError):
+    """Raised when a secret (API credentials, a private key) is missing, malformed, or in a
+    file that others may read. The message names the file or variable, never the secret."""
 
 
 class RateLimitedError(VenueError):
