@@ -37,10 +37,12 @@ from agbotkit.config.checks import one_of as one_of
 
 # Errors
 from agbotkit.errors import AgbotkitError as AgbotkitError
+from agbotkit.errors import CancelOnlyError as CancelOnlyError
 from agbotkit.errors import ComponentFailedError as ComponentFailedError
 from agbotkit.errors import ComponentStartError as ComponentStartError
 from agbotkit.errors import ConfigError as ConfigError
 from agbotkit.errors import ConfigIssue as ConfigIssue
+from agbotkit.errors import CredentialsError as CredentialsError
 from agbotkit.errors import FeedSilentError as FeedSilentError
 from agbotkit.errors import ForcedStopError as ForcedStopError
 from agbotkit.errors import GammaError as GammaError
@@ -195,6 +197,7 @@ __all__ = [
     "BusClosedError",
     "BusFullError",
     "CancelAll",
+    "CancelOnlyError",
     "CancelOrder",
     "CancelRequest",
     "CancelResult",
@@ -206,6 +209,7 @@ __all__ = [
     "ComponentStateChanged",
     "ConfigError",
     "ConfigIssue",
+    "CredentialsError",
     "FeedSilentError",
     "FeedStatusChanged",
     "FieldValueError",

@@ -11,10 +11,12 @@ from decimal import Decimal
 
 __all__ = [
     "AgbotkitError",
+    "CancelOnlyError",
     "ComponentFailedError",
     "ComponentStartError",
     "ConfigError",
     "ConfigIssue",
+    "CredentialsError",
     "FeedSilentError",
     "ForcedStopError",
     "GammaError",
@@ -326,10 +328,29 @@ class OrderOutcomeUnknownError(VenueError):
 
 class SigningError(VenueError):
     """Raised when a venue cannot build or sign an order or message as asked, so sent nothing:
-    a malformed private key (the message never quotes it), a wallet type without the address
-    it needs, a price outside the venue's range, an unknown tick size, an amount that rounds
-    to nothing.
+    a wallet type without the address it needs, a price outside the venue's range, an unknown
+    tick size, an amount that rounds to nothing, a malformed signature to verify. (A malformed
+    private key is a :class:`CredentialsError`.)
     """
+
+
+class CancelOnlyError(VenueError):
+    """Raised when the venue takes no new orders for now (Polymarket's 503 "cancel-only" or
+    "trading disabled"); cancels may still work. Nothing was placed: report a rejection and
+    wait for the venue to open again.
+
+    Attributes:
+        mode: ``"cancel-only"`` or ``"trading disabled"``.
+    """
+
+    def __init__(self, venue: str, mode: str, reason: str) -> None:
+        self.mode = mode
+        super().__init__(venue, reason)
+
+
+class CredentialsError(AgbotkitError, ValueError):
+    """Raised when a secret (API credentials, a private key) is missing, malformed, or in a
+    file that others may read. The message names the file or variable, never the secret."""
 
 
 class RateLimitedError(VenueError):

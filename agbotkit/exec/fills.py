@@ -6,17 +6,26 @@ completes it), and a fill for an order nobody here knows is still published. Wha
 never happen is counting one twice: the venue re-sends a trade at each step of its
 settlement (``MATCHED``, ``MINED``, ``CONFIRMED``), so a fill is recognised by its venue,
 trade id and order id (one trade may fill several of our orders: each counts once).
+
+A trade whose settlement failed (``FAILED``, after ``RETRYING``) did not happen after all:
+the fill counted for it is taken back (:meth:`FillLedger.reverse`), once, and the failed
+fill is published so that positions undo it too. A trade first heard of as ``FAILED`` was
+never counted: there is nothing to undo.
 """
 
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 import attrs
 
 from agbotkit.exec.state import FillResult, FillVerdict, OmsCounters, OrderState
 from agbotkit.model.execution import OrderStatus
 from agbotkit.model.orders import Fill, Order
+
+_ZERO = Decimal(0)
+_NOTHING = FillResult(FillVerdict.DUPLICATE, None)
 
 __all__ = ["FillLedger", "published"]
 
@@ -37,12 +46,16 @@ class FillLedger:
             never sent are counted.
     """
 
-    __slots__ = ("_counters", "_trades")
+    __slots__ = ("_counters", "_failed", "_trades", "_unattached")
 
     def __init__(self, counters: OmsCounters) -> None:
         self._counters = counters
-        # Kept when orders are forgotten: a venue may re-send a trade long after.
-        self._trades: set[tuple[str, str, str]] = set()
+        # Kept when orders are forgotten: a venue may re-send a trade long after. Each
+        # counted trade keeps its size and price, what a failure of it takes back.
+        self._trades: dict[tuple[str, str, str], tuple[Decimal, Decimal]] = {}
+        self._failed: set[tuple[str, str, str]] = set()
+        # Trades counted for no order known here: a failure of one changes no order.
+        self._unattached: set[tuple[str, str, str]] = set()
 
     def is_duplicate(self, venue: str, fill: Fill) -> bool:
         """Whether ``fill`` was counted already (if not, it is remembered now). A fill
@@ -53,12 +66,72 @@ class FillLedger:
         if key in self._trades:
             self._counters.duplicate_fills += 1
             return True
-        self._trades.add(key)
+        self._trades[key] = (fill.size, fill.price)
         return False
+
+    def failure(self, venue: str, fill: Fill) -> Fill | None:
+        """The fill a ``FAILED`` report takes back (with the size and price counted for
+        its trade), or ``None``: once only, and nothing for a trade never counted."""
+        key = (venue, fill.trade_id, fill.order_id or fill.client_order_id)
+        counted = self._trades.get(key) if fill.trade_id else None
+        if counted is None or key in self._failed:
+            self._counters.duplicate_fills += 1
+            return None
+        self._failed.add(key)
+        self._counters.failed_trades += 1
+        LOGGER.error(
+            "trade %s FAILED on %s: its fill of %s %s @ %s for order %s is taken back",
+            fill.trade_id,
+            venue,
+            fill.side,
+            fill.size,
+            fill.price,
+            fill.order_id or fill.client_order_id,
+        )
+        size, price = counted
+        if (fill.size, fill.price) == counted:
+            return fill
+        return attrs.evolve(fill, size=size, price=price)
+
+    def take_back(
+        self,
+        venue: str,
+        fill: Fill,
+        state: OrderState | None,
+        now_ms: int,
+        component: str,
+    ) -> FillResult:
+        """A ``FAILED`` trade: take its fill back from ``state`` (the order, when still
+        known) if it was counted; the result publishes the failure for positions to undo."""
+        taken = self.failure(venue, fill)
+        if taken is None:
+            return _NOTHING
+        fill = taken
+        if (venue, fill.trade_id, fill.order_id or fill.client_order_id) in self._unattached:
+            state = None  # it was counted for no order: only positions undo it
+        if state is None:  # the order was forgotten since: positions still take it back
+            return FillResult(
+                FillVerdict.REVERSED, fill if fill.venue else attrs.evolve(fill, venue=venue)
+            )
+        previous = state.status
+        self.reverse(state, fill)
+        state.reason = f"trade {fill.trade_id} failed: its fill was taken back"
+        state.updated_ms = now_ms
+        change = state.change(previous, component)
+        return FillResult(FillVerdict.REVERSED, published(fill, state.order), (change,))
+
+    def reverse(self, state: OrderState, fill: Fill) -> None:
+        """Take a failed trade's fill off the order's filled size and notional. The status
+        stays: a finished order does not reopen (the venue does not rest it again), and the
+        venue's own updates say what becomes of an open one."""
+        state.filled_size = max(state.filled_size - fill.size, _ZERO)
+        state.filled_notional = max(state.filled_notional - fill.price * fill.size, _ZERO)
 
     def unknown_order(self, venue: str, fill: Fill) -> FillResult:
         """A fill for no order known here: counted, logged loudly, still to publish."""
         self._counters.unknown_order_fills += 1
+        if fill.trade_id:
+            self._unattached.add((venue, fill.trade_id, fill.order_id or fill.client_order_id))
         LOGGER.error(
             "fill for an order not known here: venue %s order %s trade %s, %s %s @ %s",
             venue,

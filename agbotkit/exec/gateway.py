@@ -22,6 +22,7 @@ from agbotkit.errors import OrderOutcomeUnknownError, RateLimitedError, VenueErr
 from agbotkit.exec.config import ExecutionConfig
 from agbotkit.exec.metrics import ExecMetrics
 from agbotkit.exec.oms import OrderManager
+from agbotkit.exec.state import FillVerdict
 from agbotkit.exec.venue import Pending, RunningVenue
 from agbotkit.model.execution import OrderStatus, OrderStatusChanged
 from agbotkit.model.orders import Fill, Order, OrderAccepted, OrderRejected
@@ -272,8 +273,9 @@ class Gateway:
                 result = oms.on_fill(venue, event)
                 changes.extend(result.changes)
                 if result.fill is not None:
-                    metrics.filled(venue, result.fill)
-                    fills.append(result.fill)
+                    if result.verdict is not FillVerdict.REVERSED:
+                        metrics.filled(venue, result.fill)
+                    fills.append(result.fill)  # a reversal too: positions undo the trade
             else:
                 found = oms.on_update(venue, event)
                 metrics.canceled(venue, sum(c.status is OrderStatus.CANCELED for c in found))

@@ -15,7 +15,8 @@ Names (labels in brackets):
 * ``exec.rate_limit_waits`` counter [venue, endpoint], ``exec.rate_limit_wait_ms`` counter
   [venue, endpoint]: calls that queued for their budget, and for how long in total.
 * ``exec.illegal_transitions``, ``exec.duplicate_fills``, ``exec.overfills``,
-  ``exec.unknown_order_fills`` counters: what the order manager refused or reported.
+  ``exec.unknown_order_fills``, ``exec.failed_trades`` counters: what the order manager
+  refused, reported, or took back (a trade whose settlement failed).
 """
 
 from __future__ import annotations
@@ -102,3 +103,4 @@ class ExecMetrics:
         metric("exec.duplicate_fills", counts.duplicate_fills, counter)
         metric("exec.overfills", counts.overfills, counter)
         metric("exec.unknown_order_fills", counts.unknown_order_fills, counter)
+        metric("exec.failed_trades", counts.failed_trades, counter)

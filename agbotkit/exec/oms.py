@@ -30,7 +30,7 @@ from agbotkit.exec.reconcile import reconcile
 from agbotkit.exec.state import FillResult, FillVerdict, OmsCounters, OrderState, Reconciliation
 from agbotkit.exec.transitions import TERMINAL, allowed, never_accepted, progress
 from agbotkit.model.execution import OrderStatus, OrderStatusChanged
-from agbotkit.model.orders import Fill, Order
+from agbotkit.model.orders import Fill, Order, TradeStatus
 from agbotkit.model.venues import CancelResult, OrderAck, VenueOrder, VenueOrderUpdate
 
 __all__ = [
@@ -232,7 +232,11 @@ class OrderManager:
         """The venue reports a fill (matched by venue order id, else client order id).
 
         A trade already counted for the same order is a duplicate. A fill with no trade id
-        cannot be recognised again and is always counted (see :mod:`agbotkit.exec.fills`)."""
+        cannot be recognised again and is always counted (see :mod:`agbotkit.exec.fills`).
+        A ``FAILED`` trade counted before is taken back (verdict ``REVERSED``)."""
+        if fill.trade_status is TradeStatus.FAILED:
+            found = self._index.find(venue, fill.order_id, fill.client_order_id)
+            return self._fills.take_back(venue, fill, found, self.now_ms(), self.component)
         if self._fills.is_duplicate(venue, fill):
             return _DUPLICATE
         state = self._index.find(venue, fill.order_id, fill.client_order_id)

@@ -77,6 +77,7 @@ class FillVerdict(enum.Enum):
     DUPLICATE = "duplicate"  # already counted (same venue, trade id and order): drop it
     OVERFILL = "overfill"  # counted, but it takes the order past its size: published, loudly
     UNKNOWN_ORDER = "unknown_order"  # no such order here: published (money moved), loudly
+    REVERSED = "reversed"  # a counted trade FAILED: taken back, published so positions undo it
 
 
 @attrs.frozen
@@ -123,3 +124,4 @@ class OmsCounters:
     overfills: int = 0
     unknown_order_fills: int = 0
     unknown_order_updates: int = 0
+    failed_trades: int = 0

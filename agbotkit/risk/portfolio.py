@@ -22,7 +22,7 @@ from agbotkit.errors import InsufficientPositionError, SettledTokenError
 from agbotkit.model.feeds import BookTop
 from agbotkit.model.markets import MarketInfo, MarketResolved
 from agbotkit.model.metrics import MetricType
-from agbotkit.model.orders import Fill, OrderIntent
+from agbotkit.model.orders import Fill, OrderIntent, Side, TradeStatus
 from agbotkit.model.positions import Position, PositionSnapshot
 from agbotkit.model.risk import RiskContext
 from agbotkit.risk.simulator import PolymarketSimulator
@@ -107,10 +107,19 @@ class Portfolio:
         self._changed()
 
     def apply_fill(self, fill: Fill) -> None:
-        """Book ``fill``; a fill the books cannot take is logged at ERROR and skipped."""
+        """Book ``fill``; a fill the books cannot take is logged at ERROR and skipped.
+
+        A fill whose trade ``FAILED`` to settle (the execution component publishes one only
+        for a trade it counted) is undone: booked as the opposite trade at the same price,
+        without a fee. A position built at several prices keeps a small realised PnL from
+        that, the price of not knowing which shares the failed trade brought."""
         token = fill.token_id
         if not fill.market_id and token in self._token_market:
             fill = attrs.evolve(fill, market_id=self._token_market[token])
+        if fill.trade_status is TradeStatus.FAILED:
+            self._log.error("trade %s failed to settle: undoing its fill %r", fill.trade_id, fill)
+            undo = Side.SELL if fill.side is Side.BUY else Side.BUY
+            fill = attrs.evolve(fill, side=undo, fee_usd=Decimal(0))
         try:
             self.simulator.apply_fill(fill)
         except (InsufficientPositionError, SettledTokenError) as exc:

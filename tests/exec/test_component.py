@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 import trio
 
@@ -419,3 +420,25 @@ async def test_a_429_refuses_the_order_and_closes_the_budget_for_its_retry_after
         first.client_order_id,
         second.client_order_id,
     ]
+
+
+async def test_a_trade_that_failed_to_settle_is_taken_back_and_published(
+    autojump_clock: trio.abc.Clock, exchange: ScriptedExchange, tmp_path: Path
+) -> None:
+    async with running(stack_yaml(exchange.name), tmp_path) as (bus, updates):
+        fills, metrics = watch(bus, FILLS), watch(bus, METRICS)
+        order = intent("10")
+        await approve(bus, order)
+        accepted = await updates.until(order.client_order_id, OrderStatus.ACCEPTED)
+        matched = await exchange.fill(accepted.venue_order_id, 4, trade_id="t1")
+        await exchange.report(attrs.evolve(matched, trade_status=TradeStatus.FAILED))
+        back = await updates.first(
+            lambda c: c.client_order_id == order.client_order_id and "failed" in c.reason
+        )
+        assert back.filled_size == 0
+        published = [await fills.receive(), await fills.receive()]
+        assert [f.trade_status for f in published] == [TradeStatus.MATCHED, TradeStatus.FAILED]
+        await trio.sleep(1)
+        failed = [m.value for m in drain(metrics) if m.name == "exec.failed_trades"]
+        assert failed
+        assert failed[-1] == 1

@@ -208,3 +208,50 @@ def test_trades_are_remembered_after_their_order_is_forgotten(
     assert oms.get("c1") is None
     assert oms.on_fill(VENUE, fill("v1", "t1", size=10)).verdict is FillVerdict.DUPLICATE
     assert oms.counters.unknown_order_fills == 0
+
+
+def test_a_trade_that_failed_to_settle_is_taken_back_once(
+    oms: OrderManager, caplog: pytest.LogCaptureFixture
+) -> None:
+    resting(oms)
+    oms.on_fill(VENUE, fill("v1", "t1", size=4))
+    oms.on_fill(VENUE, fill("v1", "t2", size=6))
+    assert oms.get("c1").status is S.FILLED  # type: ignore[union-attr]
+    oms.on_fill(VENUE, fill("v1", "t2", size=6, status=TradeStatus.RETRYING))  # a re-send
+    failed = oms.on_fill(VENUE, fill("v1", "t2", size=6, status=TradeStatus.FAILED))
+    assert failed.verdict is FillVerdict.REVERSED
+    assert failed.fill is not None
+    assert failed.fill.trade_status is TradeStatus.FAILED
+    (change,) = failed.changes
+    # A finished order does not reopen: its filled size says what really traded.
+    assert (change.previous, change.status) == (S.FILLED, S.FILLED)
+    assert change.filled_size == 4
+    assert change.average_price == Decimal("0.40")
+    assert "trade t2 failed" in change.reason
+    assert oms.counters.failed_trades == 1
+    assert "trade t2 FAILED" in caplog.text
+    # Said again, or about a trade never counted: nothing more is taken back.
+    again = oms.on_fill(VENUE, fill("v1", "t2", size=6, status=TradeStatus.FAILED))
+    never = oms.on_fill(VENUE, fill("v1", "t9", size=1, status=TradeStatus.FAILED))
+    assert (again.verdict, again.fill) == (FillVerdict.DUPLICATE, None)
+    assert (never.verdict, never.fill) == (FillVerdict.DUPLICATE, None)
+    assert oms.get("c1").filled_size == 4  # type: ignore[union-attr]
+    assert oms.counters.failed_trades == 1
+
+
+def test_a_failure_takes_back_what_was_counted_whatever_the_report_says(
+    oms: OrderManager,
+) -> None:
+    resting(oms)
+    oms.on_fill(VENUE, fill("v1", "t1", size=3, price="0.40"))
+    # The failure report carries other numbers (an empty size, a rounding): the counted
+    # size and price are what is taken back, and what positions undo.
+    result = oms.on_fill(VENUE, fill("v1", "t1", size=1, price="0.41", status=TradeStatus.FAILED))
+    assert result.fill is not None
+    assert (result.fill.size, result.fill.price) == (Decimal(3), Decimal("0.40"))
+    (change,) = result.changes
+    assert (change.status, change.filled_size, change.average_price) == (
+        S.PARTIALLY_FILLED,
+        0,
+        None,
+    )

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from agbotkit.exec.oms import FillVerdict, OrderManager
+from agbotkit.exec.state import FillResult
 from agbotkit.exec.transitions import ALLOWED, TERMINAL
 from agbotkit.model.execution import OrderStatus, OrderStatusChanged
 from agbotkit.model.orders import Fill, Order, Side, TradeStatus
@@ -61,6 +62,9 @@ class Model:
         self.known: set[str] = set()  # added and not forgotten
         self.sent: set[str] = set()  # submitting() succeeded (this life of the id)
         self.trades: set[tuple[str, str]] = set()  # (trade id, order id) counted
+        # counted trade -> (its order if it was applied to one, size, price)
+        self.counted: dict[tuple[str, str], tuple[str | None, Decimal, Decimal]] = {}
+        self.failed: set[tuple[str, str]] = set()  # counted trades taken back
         self.filled: dict[str, Decimal] = {}
         self.notional: dict[str, Decimal] = {}
         self.last: dict[str, OrderStatus] = {}
@@ -170,11 +174,16 @@ class OmsMachine(RuleBasedStateMachine):
         result = self.oms.on_fill(VENUE, event)
         self.check(result.changes)
         key = (trade, order_id)
+        if trade_status is TradeStatus.FAILED:
+            self.failed(cid, key, before, result)
+            return
         if trade and key in self.model.trades:
             assert (result.verdict, result.fill) == (FillVerdict.DUPLICATE, None)
             return
         if trade:
             self.model.trades.add(key)
+            applied_to = cid if cid in self.model.sent else None
+            self.model.counted[key] = (applied_to, Decimal(event.size), Decimal(event.price))
         if cid not in self.model.sent:  # the venue id is not known here
             assert result.verdict is FillVerdict.UNKNOWN_ORDER
             assert result.fill is not None
@@ -190,6 +199,32 @@ class OmsMachine(RuleBasedStateMachine):
         assert change.filled_size == self.model.filled[cid]
         assert change.previous is before
         assert change.status is after_fill(before, self.model.filled[cid] >= SIZE)
+
+    def failed(
+        self, cid: str, key: tuple[str, str], before: OrderStatus | None, result: FillResult
+    ) -> None:
+        """A FAILED report: it takes back a counted trade once; anything else is nothing."""
+        counted = self.model.counted.get(key)
+        if counted is None or key in self.model.failed:
+            assert (result.verdict, result.fill, result.changes) == (
+                FillVerdict.DUPLICATE,
+                None,
+                (),
+            )
+            return
+        self.model.failed.add(key)
+        owner, size, price = counted
+        assert result.verdict is FillVerdict.REVERSED
+        assert result.fill is not None
+        assert (result.fill.size, result.fill.price) == (size, price)
+        if owner is None or self.oms.get(owner) is None:  # no order to undo it on
+            assert result.changes == ()
+            return
+        self.model.filled[owner] -= size
+        self.model.notional[owner] -= size * price
+        (change,) = result.changes
+        assert change.filled_size == self.model.filled[owner]
+        assert change.status is before  # a failure never moves the status
 
     @precondition(lambda self: self.model.sent)
     @rule(data=st.data(), trade=st.sampled_from(["t5", "t6", "t7"]), size=st.integers(1, 5))

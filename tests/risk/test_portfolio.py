@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from agbotkit.abc import ComponentContext
 from agbotkit.model.books import PriceLevel
 from agbotkit.model.feeds import BookTop
 from agbotkit.model.markets import MarketInfo, MarketResolved
-from agbotkit.model.orders import Fill, OrderIntent, Side
+from agbotkit.model.orders import Fill, OrderIntent, Side, TradeStatus
 from agbotkit.model.positions import Position
 from agbotkit.risk.portfolio import METRIC_INVENTORY, METRIC_POSITION, Portfolio
 from agbotkit.topics import POSITIONS
@@ -149,3 +150,16 @@ def test_a_restored_position_is_held_and_published(
     # The restored market is kept for fills that do not name theirs.
     portfolio.apply_fill(fill("1"))
     assert portfolio.simulator.position(YES).market_id == MARKET
+
+
+def test_a_fill_whose_trade_failed_is_undone(
+    portfolio: Portfolio, published: Published, caplog: pytest.LogCaptureFixture
+) -> None:
+    portfolio.learn_market(market())
+    portfolio.apply_fill(fill("60", "0.4"))
+    matched = Fill(token_id=YES, side=Side.BUY, price="0.5", size="20", trade_id="t9")
+    portfolio.apply_fill(matched)
+    assert portfolio.inventory_value() == 34.0  # 60 @ 0.4 + 20 @ 0.5, marked at cost
+    portfolio.apply_fill(attrs.evolve(matched, trade_status=TradeStatus.FAILED))
+    assert published.samples(METRIC_POSITION, market_id=MARKET, side="Yes")[-1] == 60.0
+    assert "trade t9 failed to settle" in caplog.text

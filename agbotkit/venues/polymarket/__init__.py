@@ -1,7 +1,10 @@
-"""The Polymarket venue: V2 orders signed for the CLOB, its REST API and user channel.
+"""The ``polymarket`` venue: Polymarket's CLOB, trading with V2-signed orders (UNFINISHED).
 
-UNFINISHED: so far this package holds the pure layer that builds and signs orders
-(:mod:`.eip712`, :mod:`.keys`, :mod:`.amounts`, :mod:`.orders`, :mod:`.signer`,
-:mod:`.deposit_wallet`, :mod:`.body`, :mod:`.l1`); the REST client, the user channel and the
-venue adapter come next. See docs/venues/polymarket.md.
+One concept per module. Signing, pure: EIP-712 encoding (:mod:`.eip712`), the wallet's key
+(:mod:`.keys`), amounts and rounding (:mod:`.amounts`), the V2 order and its id
+(:mod:`.orders`), one wallet's signer (:mod:`.signer`), deposit-wallet signatures
+(:mod:`.deposit_wallet`), the order bodies (:mod:`.body`), L1 auth (:mod:`.l1`). Requests:
+credentials and their files (:mod:`.credentials`), the L2 request signature (:mod:`.hmac`),
+the REST transport (:mod:`.transport`) and endpoints (:mod:`.rest`), their answers
+(:mod:`.responses`). See docs/venues/polymarket.md.
 """

@@ -17,7 +17,7 @@ from typing import NoReturn
 
 import coincurve
 
-from agbotkit.errors import SigningError
+from agbotkit.errors import CredentialsError, SigningError
 from agbotkit.venues.polymarket.eip712 import keccak256, parse_address
 
 __all__ = ["SigningKey", "address_of_public_key", "checksum_address", "recover_address"]
@@ -84,7 +84,8 @@ class SigningKey:
         private_key_hex: 64 hex digits, with or without ``0x``.
 
     Raises:
-        SigningError: when the text is not a valid private key (the message never quotes it).
+        CredentialsError: when the text is not a valid private key (the message never
+            quotes it).
 
     Attributes:
         address: the key's checksummed (EIP-55) address, e.g.
@@ -102,7 +103,7 @@ class SigningKey:
         with contextlib.suppress(ValueError):
             key = coincurve.PrivateKey(bytes.fromhex(text)) if len(text) == 64 else None
         if key is None:
-            raise SigningError(VENUE, "the private key is not 32 bytes of hex in secp256k1's range")
+            raise CredentialsError("the private key is not 32 bytes of hex in secp256k1's range")
         self._key = key
         self.address: str = address_of_public_key(self._key.public_key)
 

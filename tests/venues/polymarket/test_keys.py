@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from agbotkit.errors import SigningError
+from agbotkit.errors import CredentialsError, SigningError
 from agbotkit.venues.polymarket import eip712
 from agbotkit.venues.polymarket.keys import SigningKey, checksum_address, recover_address
 from agbotkit.venues.polymarket.orders import ORDER_TYPE_STRING
@@ -87,7 +87,7 @@ def test_the_key_cannot_be_pickled_or_copied() -> None:
     ],
 )
 def test_a_bad_key_is_refused_without_being_quoted(text: str) -> None:
-    with pytest.raises(SigningError) as caught:
+    with pytest.raises(CredentialsError) as caught:
         SigningKey(text)
     message = str(caught.value)
     assert text[2:20] not in message
