@@ -6,5 +6,7 @@ One concept per module. Signing, pure: EIP-712 encoding (:mod:`.eip712`), the wa
 (:mod:`.deposit_wallet`), the order bodies (:mod:`.body`), L1 auth (:mod:`.l1`). Requests:
 credentials and their files (:mod:`.credentials`), the L2 request signature (:mod:`.hmac`),
 the REST transport (:mod:`.transport`) and endpoints (:mod:`.rest`), their answers
-(:mod:`.responses`). See docs/venues/polymarket.md.
+(:mod:`.responses`). The user channel, pure: its wire format (:mod:`.user_wire`) and its
+translation into order updates and fills (:mod:`.user_translate`). See
+docs/venues/polymarket.md.
 """
