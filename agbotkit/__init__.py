@@ -57,6 +57,7 @@ from agbotkit.errors import RestartLimitError as RestartLimitError
 from agbotkit.errors import SchemaVersionError as SchemaVersionError
 from agbotkit.errors import SettledTokenError as SettledTokenError
 from agbotkit.errors import ShutdownTimeoutError as ShutdownTimeoutError
+from agbotkit.errors import SigningError as SigningError
 from agbotkit.errors import StorageError as StorageError
 from agbotkit.errors import StorageUnavailableError as StorageUnavailableError
 from agbotkit.errors import TimeSeriesError as TimeSeriesError
@@ -267,6 +268,7 @@ __all__ = [
     "SettledTokenError",
     "ShutdownTimeoutError",
     "Side",
+    "SigningError",
     "StorageError",
     "StorageUnavailableError",
     "Subscription",
