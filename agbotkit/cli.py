@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from agbotkit.logs import configure_logging
 from agbotkit.plugins import PluginRegistry
 from agbotkit.supervisor.plan import plan_file, plan_stack
 from agbotkit.supervisor.runner import Supervisor
+from agbotkit.venues.polymarket.keys_parser import add_keys_parser
 
 __all__ = ["main"]
 
@@ -78,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     risk.add_argument("--component", help="only the risk component of this name")
     add_db_parser(commands)
     add_orders_parser(commands)
+    add_keys_parser(commands)
     _accept_global_options_after_commands(parser)
     return parser
 
@@ -134,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _db(args)
     if args.command == "orders":
         return _orders(args)
+    if args.command == "keys":
+        return _keys(args)
     return _plugins()
 
 
@@ -253,6 +258,24 @@ def _orders(args: argparse.Namespace) -> int:
         print(f"agbotkit: {exc}", file=sys.stderr)
         return EXIT_FAILED
     return _db_print(lines)
+
+
+def _keys(args: argparse.Namespace) -> int:
+    # Imported here: the venue is a plugin, and importing the CLI imports none.
+    from agbotkit.venues.polymarket import derive
+
+    try:
+        config = derive.polymarket_venue(plan_file(args.stack).components, args.stack, args.venue)
+        job = partial(derive.derive_and_write, config, args.out, nonce=args.nonce)
+        path, key = trio.run(partial(job, overwrite=args.force))
+    except (ConfigError, PluginError) as exc:
+        print(f"agbotkit: invalid stack:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except AgbotkitError as exc:
+        print(f"agbotkit: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"wrote the API credentials of key {key}… to {path} (readable by you only)")
+    return EXIT_OK
 
 
 def _db(args: argparse.Namespace) -> int:

@@ -175,6 +175,7 @@ class ClobTransport:
         private: bool = False,
         order_submit: bool = False,
         not_found_ok: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> bytes | None:
         """Send one request and return the answer's body.
 
@@ -187,6 +188,7 @@ class ClobTransport:
             order_submit: it places orders (``POST /order(s)``): an answer that is lost or
                 late is an unknown outcome, never retried.
             not_found_ok: return ``None`` on a 404 instead of raising.
+            headers: headers of its own (an L1 request's wallet signature).
 
         Raises:
             RateLimitedError, CancelOnlyError, OrderOutcomeUnknownError, VenueError: see
@@ -197,7 +199,7 @@ class ClobTransport:
         for attempt in range(1, attempts + 1):
             try:
                 return await self._attempt(
-                    method, path, params, body, private, order_submit, not_found_ok
+                    method, path, params, body, private, order_submit, not_found_ok, headers
                 )
             except _Retry as retry:
                 if attempt == attempts:
@@ -226,10 +228,13 @@ class ClobTransport:
         private: bool,
         order_submit: bool,
         not_found_ok: bool,
+        extra: Mapping[str, str] | None = None,
     ) -> bytes | None:
         budget = budget_of(method, path)
         await self.limiter(budget).acquire()
         headers = {"Content-Type": "application/json"} if body else {}
+        if extra:
+            headers.update(extra)
         if private:
             headers.update(self._sign(method, path, body))
         timeout_s = self.config.timeout_s

@@ -38,7 +38,8 @@ API_KEY = "3e2c94ca-8124-c4c1-c7ea-be1ea21b71fe"
 SECRET = base64.urlsafe_b64encode(bytes(range(200, 232))).decode()
 PASSPHRASE = "f4d2b3465-passphrase-9e8bc07a"
 CREDENTIALS = ApiCredentials(API_KEY, SECRET, PASSPHRASE)
-PUBLIC = {"/time", "/tick-size", "/neg-risk", "/fee-rate"}
+# L1 requests (the wallet signs them) carry no L2 headers either.
+PUBLIC = {"/time", "/tick-size", "/neg-risk", "/fee-rate", "/auth/api-key", "/auth/derive-api-key"}
 
 
 def rest_samples() -> list[bytes]:
