@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import secrets
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +39,7 @@ from agbotkit.venues.polymarket.answers import ack_from_response, cancel_result,
 from agbotkit.venues.polymarket.body import order_body
 from agbotkit.venues.polymarket.config import PolymarketConfig
 from agbotkit.venues.polymarket.credentials import (
+    PRIVATE_KEY_ENV,
     ApiCredentials,
     load_api_credentials,
     load_private_key,
@@ -56,6 +58,19 @@ LIVE_TRADING_ENV = "AGBOTKIT_LIVE_TRADING"
 #: much more, so the order lives as long as it was meant to.
 GTD_BUFFER_S = 60
 _SALT_MASK = (1 << 41) - 1
+
+
+def _signing_key(config: PolymarketConfig, context: VenueContext) -> SigningKey:
+    """The wallet's key; in a dry run with none configured, a throwaway one (its orders
+    are signed like real ones, and nothing is sent anyway)."""
+    named = config.private_key_file is not None or os.environ.get(PRIVATE_KEY_ENV, "").strip()
+    if config.dry_run and not named:
+        context.logger.warning(
+            "dry run without %s or private_key_file: signing with a throwaway key",
+            PRIVATE_KEY_ENV,
+        )
+        return SigningKey(secrets.token_hex(32))
+    return SigningKey(load_private_key(config.private_key_file).reveal())
 
 
 class PolymarketVenue(VenueAdapter[PolymarketConfig]):
@@ -77,10 +92,12 @@ class PolymarketVenue(VenueAdapter[PolymarketConfig]):
                     "reports fills is unfinished): keep dry_run: true",
                 )
             )
-        try:
-            load_private_key(config.private_key_file)
-        except CredentialsError as exc:
-            problems.append(Problem(("private_key_file",), str(exc)))
+        if config.private_key_file is not None or not config.dry_run:
+            # A dry run without a key signs with a throwaway one (see _signing_key).
+            try:
+                load_private_key(config.private_key_file)
+            except CredentialsError as exc:
+                problems.append(Problem(("private_key_file",), str(exc)))
         if not config.dry_run:
             try:
                 load_api_credentials(config.credentials_file)
@@ -92,7 +109,7 @@ class PolymarketVenue(VenueAdapter[PolymarketConfig]):
         super().__init__(config, context)
         if not config.dry_run:
             raise VenueError(context.name, "live trading on Polymarket is not available yet")
-        key = SigningKey(load_private_key(config.private_key_file).reveal())
+        key = _signing_key(config, context)
         self.credentials: ApiCredentials | None = None
         try:
             self.credentials = load_api_credentials(config.credentials_file)

@@ -133,3 +133,16 @@ def test_a_key_file_others_may_read_is_refused(
     assert [p.field for p in problems] == [("private_key_file",)]
     assert "chmod 600" in problems[0].message
     assert HARDHAT_KEY[2:] not in problems[0].message
+
+
+async def test_a_dry_run_without_a_key_signs_with_a_throwaway_one(
+    clob: FakeClobRest, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("POLYMARKET_PRIVATE_KEY")
+    assert PolymarketVenue.preflight(PolymarketConfig(), Path(".")) == []
+    serve_market(clob)
+    pm = venue(clob)
+    assert "signing with a throwaway key" in caplog.text
+    ack = await pm.submit(order())
+    assert ack.reason == "dry run: signed and logged, not sent"
+    assert pm.signer.maker != "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
