@@ -9,6 +9,8 @@ Example::
 * :func:`plan_from_yaml` and :class:`Supervisor`: run a stack of your classes in a test.
 * :class:`ClobMarketServer` and :class:`RtdsServer`: loopback servers that speak
   Polymarket's CLOB market and RTDS protocols (no network needed).
+* :class:`FakeClob` and :class:`FakeAccount`: a strict fake of Polymarket's CLOB (REST and
+  user channel) that verifies signatures, matches orders and can be told to misbehave.
 * :class:`ThrowawayPostgres`: a private PostgreSQL cluster on a free port, for storage tests.
 * :class:`ScriptedExchange` and :class:`ScriptedVenue` (venue kind ``scripted``): an
   in-memory venue whose misbehaviour (lost answers, stalls, rejections) a test chooses.
@@ -18,6 +20,8 @@ Example::
 from agbotkit.marketdata.replay.loopback.clob import ClobMarketServer as ClobMarketServer
 from agbotkit.marketdata.replay.loopback.rtds import RtdsServer as RtdsServer
 from agbotkit.supervisor.runner import Supervisor as Supervisor
+from agbotkit.testing.fake_clob import FakeAccount as FakeAccount
+from agbotkit.testing.fake_clob import FakeClob as FakeClob
 from agbotkit.testing.postgres import ThrowawayPostgres as ThrowawayPostgres
 from agbotkit.testing.stacks import plan_from_yaml as plan_from_yaml
 from agbotkit.testing.venue import ScriptedExchange as ScriptedExchange
@@ -26,6 +30,8 @@ from agbotkit.testing.venue_contract import check_venue_contract as check_venue_
 
 __all__ = [
     "ClobMarketServer",
+    "FakeAccount",
+    "FakeClob",
     "RtdsServer",
     "ScriptedExchange",
     "ScriptedVenue",
