@@ -130,7 +130,12 @@ async def _connection(handler: Handler, stream: trio.SocketStream) -> None:
                     request = None  # a request line or length that is not HTTP
                 if request is None:
                     return
-                response = await handler(request)
+                try:
+                    response = await handler(request)
+                except Exception:
+                    # A fault of the fake itself: answer like a broken server, keep serving.
+                    LOGGER.exception("fake CLOB: %s %s failed", request.method, request.path)
+                    response = HttpResponse(500, b'{"error":"Internal server error"}')
                 head = (
                     f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'X')}\r\n"
                     f"Content-Type: {response.content_type}\r\n"
