@@ -28,6 +28,8 @@ from agbotkit.venues.polymarket.rest import ClobRestClient
 from agbotkit.venues.polymarket.signer import OrderSigner
 from agbotkit.venues.polymarket.transport import ClobTransport, RestConfig, encode_body
 from agbotkit.venues.polymarket.user_translate import UserIdentity, decode_user_frame
+from agbotkit.venues.polymarket.user_wire import UserSubscribe, encode_user_add_markets
+from agbotkit.ws.client import ws_connect
 from agbotkit.ws.connection import WsConnection
 
 from .fake_clob_helpers import (
@@ -464,3 +466,20 @@ def test_account_repr_hides_the_secret() -> None:
     assert ALICE.secret not in text
     assert ALICE.passphrase not in text
     assert ALICE.api_key in text
+
+
+async def test_the_user_channel_follows_the_markets_asked_for(
+    fake: FakeClob, alice: ClobRestClient
+) -> None:
+    conn = await ws_connect(fake.ws_url)
+    subscribe = UserSubscribe(ALICE.api_key, ALICE.secret, ALICE.passphrase, ["0xother"])
+    await conn.send_text(subscribe.encode())
+    await alice.post_order(body(signed(Side.BUY, "0.4", "10")))
+    await conn.send_text(encode_user_add_markets([MARKET]))
+    await conn.send_text("PING")
+    assert await conn.receive() == ["PONG"]  # the first order's event was not for us
+    order = signed(Side.BUY, "0.4", "11")
+    await alice.post_order(body(order))
+    [placement] = await events(conn, 1)
+    assert placement["id"] == order.order_id
+    await conn.aclose()
