@@ -219,8 +219,8 @@ class GammaError(AgbotkitError):
 
 
 class FeedSilentError(AgbotkitError):
-    """Raised inside a market-data session when no data arrived for the silence timeout
-    although the socket stayed open (the session reconnects)."""
+    """Raised inside a market-data session (or the Polymarket user channel) when no data
+    arrived for the silence timeout although the socket stayed open (it reconnects)."""
 
 
 class WsError(AgbotkitError):
