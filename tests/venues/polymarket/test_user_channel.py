@@ -287,7 +287,8 @@ async def test_malformed_frames_are_counted_and_the_stream_goes_on(
     assert owner.log == expected(0, 1)
     assert user.malformed == 5
     assert owner.last("polymarket.user.malformed") == 5.0
-    assert user.connected and len(server.links) == 1
+    assert user.connected
+    assert len(server.links) == 1
     assert "malformed frame dropped" in caplog.text
 
 
@@ -396,11 +397,14 @@ async def test_the_secret_is_never_logged_nor_shown(
     await nursery.start(user.run)
     await server.links[0].send("garbage", LINES[0], DROP)
     await wait_until(lambda: len(server.links) == 2 and "reconciled" in owner.log)
-    assert "reconnecting" in caplog.text and "malformed" in caplog.text
+    assert "reconnecting" in caplog.text
+    assert "malformed" in caplog.text
     for record in caplog.records:
         shown = record.getMessage() + repr(record.args) + repr(record.__dict__)
-        assert SECRET not in shown and PASSPHRASE not in shown
-    assert SECRET not in repr(user) and PASSPHRASE not in repr(user)
+        assert SECRET not in shown
+        assert PASSPHRASE not in shown
+    assert SECRET not in repr(user)
+    assert PASSPHRASE not in repr(user)
     assert SECRET not in str(user)
 
 
@@ -428,12 +432,13 @@ async def test_an_owner_failure_propagates_without_the_secret(
                 await nursery.start(user.run)
                 await server.links[0].send(LINES[0])
     text = "".join(traceback.format_exception(caught.value))
-    assert SECRET not in text and PASSPHRASE not in text
+    assert SECRET not in text
+    assert PASSPHRASE not in text
 
 
 def test_markets_must_be_condition_ids() -> None:
+    owner = Owner()
     with pytest.raises(TypeError, match="not one string"):
-        owner = Owner()
         UserChannel(
             "ws://127.0.0.1:1/ws/user",
             CREDENTIALS,
