@@ -282,6 +282,12 @@ class VenueAdapter(abc.ABC, Generic[ConfigT]):
         order, in order. The default sends them one by one."""
         return [await self.submit(order) for order in orders]
 
+    async def prepare(self, orders: Sequence[Order]) -> None:
+        """Called just before ``orders`` are sent (before :meth:`order_id_for`): fetch what
+        computing their ids needs (Polymarket: each token's tick size and neg-risk flag).
+        A :class:`~agbotkit.errors.VenueError` here refuses the orders, nothing sent. The
+        default does nothing."""
+
     def order_id_for(self, order: Order) -> str:
         """The venue's id ``order`` will get, when the venue makes it from the order
         itself (Polymarket: the order's hash); ``""`` when it cannot be known before the
@@ -327,3 +333,8 @@ class VenueAdapter(abc.ABC, Generic[ConfigT]):
     async def tick_size(self, token_id: str) -> Decimal:
         """The price increment of ``token_id`` (the default: the capabilities' default)."""
         return self.capabilities.default_tick_size
+
+    async def aclose(self) -> None:
+        """Release what the adapter holds (connection pools), once the execution component
+        is done with it: after :meth:`run` ended and the stop's cancels were sent. The
+        default has nothing to release."""

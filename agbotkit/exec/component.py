@@ -126,6 +126,8 @@ class Execution(Component[ExecutionConfig]):
             finally:
                 with context.draining(config.cancel_timeout_s + 1):
                     await upkeep.stop()
+                    for venue in gateway.venues.values():
+                        await venue.adapter.aclose()
 
     async def _start_venue(
         self, nursery: trio.Nursery, plan: VenuePlan, gateway: Gateway, live: bool

@@ -46,7 +46,7 @@ class FillLedger:
             never sent are counted.
     """
 
-    __slots__ = ("_counters", "_failed", "_trades", "_unattached")
+    __slots__ = ("_applied", "_counters", "_failed", "_trades")
 
     def __init__(self, counters: OmsCounters) -> None:
         self._counters = counters
@@ -54,8 +54,9 @@ class FillLedger:
         # counted trade keeps its size and price, what a failure of it takes back.
         self._trades: dict[tuple[str, str, str], tuple[Decimal, Decimal]] = {}
         self._failed: set[tuple[str, str, str]] = set()
-        # Trades counted for no order known here: a failure of one changes no order.
-        self._unattached: set[tuple[str, str, str]] = set()
+        # The order each counted trade was applied to: a failure is taken back from that
+        # order only, never from a later order that happens to reuse its ids.
+        self._applied: dict[tuple[str, str, str], Order] = {}
 
     def is_duplicate(self, venue: str, fill: Fill) -> bool:
         """Whether ``fill`` was counted already (if not, it is remembered now). A fill
@@ -107,8 +108,9 @@ class FillLedger:
         if taken is None:
             return _NOTHING
         fill = taken
-        if (venue, fill.trade_id, fill.order_id or fill.client_order_id) in self._unattached:
-            state = None  # it was counted for no order: only positions undo it
+        key = (venue, fill.trade_id, fill.order_id or fill.client_order_id)
+        if state is not None and self._applied.get(key) is not state.order:
+            state = None  # counted for no order, or for another: only positions undo it
         if state is None:  # the order was forgotten since: positions still take it back
             return FillResult(
                 FillVerdict.REVERSED, fill if fill.venue else attrs.evolve(fill, venue=venue)
@@ -130,8 +132,6 @@ class FillLedger:
     def unknown_order(self, venue: str, fill: Fill) -> FillResult:
         """A fill for no order known here: counted, logged loudly, still to publish."""
         self._counters.unknown_order_fills += 1
-        if fill.trade_id:
-            self._unattached.add((venue, fill.trade_id, fill.order_id or fill.client_order_id))
         LOGGER.error(
             "fill for an order not known here: venue %s order %s trade %s, %s %s @ %s",
             venue,
@@ -145,10 +145,14 @@ class FillLedger:
             FillVerdict.UNKNOWN_ORDER, fill if fill.venue else attrs.evolve(fill, venue=venue)
         )
 
-    def apply(self, state: OrderState, fill: Fill) -> tuple[FillVerdict, OrderStatus]:
+    def apply(
+        self, state: OrderState, fill: Fill, venue: str = ""
+    ) -> tuple[FillVerdict, OrderStatus]:
         """Add ``fill`` to the order's filled size and notional; its verdict (``NEW`` or
         ``OVERFILL``) and the order's status after it (the caller moves the order)."""
         order = state.order
+        if fill.trade_id:
+            self._applied[(venue, fill.trade_id, fill.order_id or fill.client_order_id)] = order
         filled = state.filled_size = state.filled_size + fill.size
         state.filled_notional += fill.price * fill.size
         verdict = FillVerdict.NEW

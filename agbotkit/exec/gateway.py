@@ -178,6 +178,13 @@ class Gateway:
                         changes.append(self._refuse(pending.order, cause, reason, outcomes))
                     else:
                         ready.append(pending)
+        if ready:
+            try:
+                await venue.adapter.prepare([p.order for p in ready])
+            except VenueError as exc:  # nothing was sent
+                for pending in ready:
+                    changes.append(self._refuse(pending.order, "venue", exc.reason, outcomes))
+                ready = []
         for p in ready:
             venue_id = venue.adapter.order_id_for(p.order)
             changes.append(self.oms.submitting(p.order.client_order_id, venue_id))
@@ -190,10 +197,12 @@ class Gateway:
         acks = await self._send(venue, [p.order for p in ready])
         await self.answered(venue, ready, acks, trio.current_time())
 
-    async def _send(self, venue: RunningVenue, orders: list[Order]) -> list[OrderAck | str]:
+    async def _send(
+        self, venue: RunningVenue, orders: list[Order]
+    ) -> list[OrderAck | str | OrderOutcomeUnknownError]:
         """The venue's answer to each order, or why its outcome is unknown."""
         adapter = venue.adapter
-        answers: list[OrderAck | str] | None = None
+        answers: list[OrderAck | str | OrderOutcomeUnknownError] | None = None
         with trio.move_on_after(self.config.submit_timeout_s):
             try:
                 if len(orders) == 1:
@@ -201,7 +210,7 @@ class Gateway:
                 else:
                     answers = list(await adapter.submit_batch(orders))
             except OrderOutcomeUnknownError as exc:
-                answers = [exc.reason] * len(orders)
+                answers = [exc] * len(orders)
             except RateLimitedError as exc:  # refused by the venue: nothing was placed
                 venue.submit_limiter.back_off(exc.retry_after_s)
                 answers = [_refused(o, exc.reason, self.context) for o in orders]
@@ -222,7 +231,7 @@ class Gateway:
         self,
         venue: RunningVenue,
         sent: Sequence[Pending],
-        acks: Sequence[OrderAck | str],
+        acks: Sequence[OrderAck | str | OrderOutcomeUnknownError],
         now: float,
     ) -> None:
         """Apply the venue's answer to each order sent (or why its outcome is unknown)."""
@@ -231,11 +240,14 @@ class Gateway:
         outcomes: list[OrderAccepted | OrderRejected] = []
         for pending, ack in zip(sent, acks, strict=True):
             order = pending.order
-            if isinstance(ack, str):
+            if not isinstance(ack, OrderAck):
                 state = oms.get(order.client_order_id)
                 venue_id = state.venue_order_id if state is not None else ""
-                LOGGER.warning("order %s: outcome UNKNOWN (%s)", order.client_order_id, ack)
-                changes.extend(oms.outcome_unknown(order.client_order_id, ack, venue_id))
+                reason = ack if isinstance(ack, str) else ack.reason
+                if isinstance(ack, OrderOutcomeUnknownError) and len(sent) == 1:
+                    venue_id = venue_id or ack.venue_order_id  # the adapter knew it after all
+                LOGGER.warning("order %s: outcome UNKNOWN (%s)", order.client_order_id, reason)
+                changes.extend(oms.outcome_unknown(order.client_order_id, reason, venue_id))
                 continue
             changes.extend(oms.acknowledged(ack))
             self.metrics.acknowledged(order, (now - pending.since) * 1000, ack.accepted)

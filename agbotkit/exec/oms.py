@@ -246,7 +246,7 @@ class OrderManager:
         if not state.venue_order_id and fill.order_id != order.client_order_id:
             self._learn(state, fill.order_id)
         previous = state.status
-        verdict, status = self._fills.apply(state, fill)
+        verdict, status = self._fills.apply(state, fill, venue)
         if status is not previous:
             if status is not _S.CANCEL_PENDING:
                 state.status_before_cancel = None

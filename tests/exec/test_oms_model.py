@@ -62,8 +62,9 @@ class Model:
         self.known: set[str] = set()  # added and not forgotten
         self.sent: set[str] = set()  # submitting() succeeded (this life of the id)
         self.trades: set[tuple[str, str]] = set()  # (trade id, order id) counted
-        # counted trade -> (its order if it was applied to one, size, price)
-        self.counted: dict[tuple[str, str], tuple[str | None, Decimal, Decimal]] = {}
+        # counted trade -> (its order and that order's life, if applied to one; size; price)
+        self.counted: dict[tuple[str, str], tuple[tuple[str, int] | None, Decimal, Decimal]] = {}
+        self.lives: dict[str, int] = {}  # how often each id was added
         self.failed: set[tuple[str, str]] = set()  # counted trades taken back
         self.filled: dict[str, Decimal] = {}
         self.notional: dict[str, Decimal] = {}
@@ -103,6 +104,7 @@ class OmsMachine(RuleBasedStateMachine):
             return
         self.check([self.oms.add(made)])
         self.model.known.add(cid)
+        self.model.lives[cid] = self.model.lives.get(cid, 0) + 1
         self.model.filled[cid] = Decimal(0)
         self.model.notional[cid] = Decimal(0)
 
@@ -182,7 +184,7 @@ class OmsMachine(RuleBasedStateMachine):
             return
         if trade:
             self.model.trades.add(key)
-            applied_to = cid if cid in self.model.sent else None
+            applied_to = (cid, self.model.lives[cid]) if cid in self.model.sent else None
             self.model.counted[key] = (applied_to, Decimal(event.size), Decimal(event.price))
         if cid not in self.model.sent:  # the venue id is not known here
             assert result.verdict is FillVerdict.UNKNOWN_ORDER
@@ -217,13 +219,18 @@ class OmsMachine(RuleBasedStateMachine):
         assert result.verdict is FillVerdict.REVERSED
         assert result.fill is not None
         assert (result.fill.size, result.fill.price) == (size, price)
-        if owner is None or self.oms.get(owner) is None:  # no order to undo it on
+        if (
+            owner is None
+            or self.model.lives.get(owner[0]) != owner[1]
+            or (self.oms.get(owner[0]) is None)
+        ):  # no order to undo it on (never applied, forgotten, or its id reused since)
             assert result.changes == ()
             return
-        self.model.filled[owner] -= size
-        self.model.notional[owner] -= size * price
+        owner_id = owner[0]
+        self.model.filled[owner_id] -= size
+        self.model.notional[owner_id] -= size * price
         (change,) = result.changes
-        assert change.filled_size == self.model.filled[owner]
+        assert change.filled_size == self.model.filled[owner_id]
         assert change.status is before  # a failure never moves the status
 
     @precondition(lambda self: self.model.sent)

@@ -25,7 +25,7 @@ class PolymarketConfig:
     Attributes:
         dry_run: sign and log every order, send none (the default). Real orders need
             ``dry_run: false`` here, ``live_trading: true`` on the execution component
-            and ``AGBOTKIT_LIVE_TRADING=1`` in the environment.
+            and ``AGBOTKIT_LIVE_TRADING=1`` in the environment, all three.
         clob_url: the CLOB's REST address.
         chain_id: 137 (Polygon); 80002 for Amoy.
         signature_type: the wallet kind: ``EOA``, ``POLY_PROXY``, ``POLY_GNOSIS_SAFE`` or
@@ -36,6 +36,9 @@ class PolymarketConfig:
         credentials_file: a JSON file with ``apiKey``, ``secret``, ``passphrase`` (else the
             ``POLYMARKET_API_*`` variables); ``agbotkit keys derive`` will write one.
         timeout_s: the deadline of every request.
+        user_ws_url: the CLOB's user channel.
+        markets: the markets (condition ids) whose order events the user channel sends;
+            empty: every market of the account.
         min_size: the smallest resting order in shares (Polymarket: 5 on most markets).
     """
 
@@ -47,4 +50,6 @@ class PolymarketConfig:
     private_key_file: Path | None = None
     credentials_file: Path | None = None
     timeout_s: float = attrs.field(default=10.0, validator=greater_than(0))
+    user_ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws/user"
+    markets: tuple[str, ...] = ()
     min_size: float = attrs.field(default=5.0, validator=greater_than(0))

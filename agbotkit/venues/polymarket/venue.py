@@ -1,8 +1,8 @@
 """The ``polymarket`` venue: orders signed in Polymarket's V2 format, sent to its CLOB.
 
-UNFINISHED: the user channel's connection (fills and order updates as they happen) and
-the reconciliation after its reconnects come next; until then fills are not reported, and
-``dry_run: false`` is refused by ``agbotkit check`` and at start.
+Live, the venue keeps the CLOB's user channel open (:mod:`.user_channel`): order updates
+and fills are reported as they happen, and after every reconnect the open orders and the
+trades since the newest one seen are read back through REST (:mod:`.catch_up`).
 
 Safety: with ``dry_run: true`` (the default) every order is built, signed and logged, and
 answered ``REJECTED`` ("dry run"): nothing reaches Polymarket, and the venue claims no real
@@ -32,11 +32,18 @@ import trio
 from agbotkit.abc import Problem, VenueAdapter, VenueContext
 from agbotkit.errors import CredentialsError, OrderOutcomeUnknownError, SigningError, VenueError
 from agbotkit.model.execution import OrderStatus
-from agbotkit.model.orders import Order, OrderType, Side
-from agbotkit.model.venues import CancelResult, OrderAck, VenueCapabilities, VenueOrder
+from agbotkit.model.orders import Fill, Order, OrderType, Side
+from agbotkit.model.venues import (
+    CancelResult,
+    OrderAck,
+    VenueCapabilities,
+    VenueEvent,
+    VenueOrder,
+)
 from agbotkit.venues.polymarket.amounts import limit_order_amounts, market_order_amounts
 from agbotkit.venues.polymarket.answers import ack_from_response, cancel_result, venue_order
 from agbotkit.venues.polymarket.body import order_body
+from agbotkit.venues.polymarket.catch_up import OVERLAP_S, order_events, trade_fills
 from agbotkit.venues.polymarket.config import PolymarketConfig
 from agbotkit.venues.polymarket.credentials import (
     PRIVATE_KEY_ENV,
@@ -49,6 +56,8 @@ from agbotkit.venues.polymarket.orders import AMOY, POLYGON, SignatureType, Sign
 from agbotkit.venues.polymarket.rest import MAX_BATCH_ORDERS, ClobRestClient
 from agbotkit.venues.polymarket.signer import OrderSigner
 from agbotkit.venues.polymarket.transport import ClobTransport, RestConfig
+from agbotkit.venues.polymarket.user_channel import UserChannel
+from agbotkit.venues.polymarket.user_translate import UserIdentity
 
 __all__ = ["LIVE_TRADING_ENV", "PolymarketVenue"]
 
@@ -81,17 +90,8 @@ class PolymarketVenue(VenueAdapter[PolymarketConfig]):
     @classmethod
     def preflight(cls, config: PolymarketConfig, stack_dir: Path) -> Sequence[Problem]:
         """The private key must be readable (and private); outside a dry run, the API
-        credentials too. Live trading is refused until the venue is finished."""
+        credentials too."""
         problems: list[Problem] = []
-        if not config.dry_run:
-            # Money safety: without the user channel no fill would reach the positions.
-            problems.append(
-                Problem(
-                    ("dry_run",),
-                    "live trading on Polymarket is not available yet (the user channel that "
-                    "reports fills is unfinished): keep dry_run: true",
-                )
-            )
         if config.private_key_file is not None or not config.dry_run:
             # A dry run without a key signs with a throwaway one (see _signing_key).
             try:
@@ -107,8 +107,6 @@ class PolymarketVenue(VenueAdapter[PolymarketConfig]):
 
     def __init__(self, config: PolymarketConfig, context: VenueContext) -> None:
         super().__init__(config, context)
-        if not config.dry_run:
-            raise VenueError(context.name, "live trading on Polymarket is not available yet")
         key = _signing_key(config, context)
         self.credentials: ApiCredentials | None = None
         try:
@@ -138,25 +136,82 @@ class PolymarketVenue(VenueAdapter[PolymarketConfig]):
             credentials=self.credentials,
         )
         self.rest = ClobRestClient(self._transport)
+        self.me = UserIdentity(
+            api_keys=[self.credentials.api_key] if self.credentials is not None else [],
+            addresses=[self.signer.maker, self.signer.signer],
+        )
+        self._newest_trade_ms = 0
+        self._started_s = int(context.now_ms() // 1000)
         self._signed: dict[str, SignedOrder] = {}
         self._ticks: dict[str, Decimal] = {}
         self._neg_risk: dict[str, bool] = {}
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        mode = (
-            "DRY RUN: orders are signed and logged, never sent"
-            if self.config.dry_run
-            else (f"LIVE: orders are sent from {self.signer.maker} (signer {self.signer.signer})")
-        )
-        self.context.logger.warning("polymarket venue %s: %s", self.name, mode)
-        try:
+        log = self.context.logger
+        if self.config.dry_run or self.credentials is None:
+            log.warning("polymarket venue %s: DRY RUN: orders are signed, never sent", self.name)
             task_status.started()
             await trio.sleep_forever()
-        finally:
-            with trio.CancelScope(shield=True):
-                await self._transport.aclose()
+        log.warning(
+            "polymarket venue %s: LIVE: orders are sent from %s (signer %s, %s wallet)",
+            self.name,
+            self.signer.maker,
+            self.signer.signer,
+            self.config.signature_type,
+        )
+        channel = UserChannel(
+            self.config.user_ws_url,
+            self.credentials,
+            self.config.markets,
+            self.me,
+            on_event=self._on_event,
+            on_reconnect=self._catch_up,
+            metric=self.context.component.metric,
+            labels={"venue": self.name},
+        )
+        async with trio.open_nursery() as nursery:
+            await nursery.start(channel.run)
+            task_status.started()
+
+    async def aclose(self) -> None:
+        """Close the REST connection pool."""
+        await self._transport.aclose()
+
+    async def _on_event(self, event: VenueEvent) -> None:
+        if isinstance(event, Fill) and event.timestamp_ms:
+            self._newest_trade_ms = max(self._newest_trade_ms, event.timestamp_ms)
+        await self.context.report(event)
+
+    async def _catch_up(self) -> None:
+        """The user channel reconnected: read back what it may have missed."""
+        now_ms = self.context.now_ms()
+        try:
+            listed = await self.rest.open_orders(market=None)
+            after_s = max(self._newest_trade_ms // 1000 - OVERLAP_S, self._started_s - OVERLAP_S)
+            trades = await self.rest.trades(after=after_s)
+        except VenueError as exc:
+            self.context.logger.warning("reading back after a reconnect failed: %s", exc)
+            return
+        events = order_events(listed, now_ms)
+        events.extend(trade_fills(trades, self.me, set()))
+        self.context.logger.info(
+            "user channel reconnected: %d open orders and %d fills read back",
+            len(listed),
+            len(events) - len(listed),
+        )
+        for event in events:
+            await self._on_event(event)
 
     # -- orders --------------------------------------------------------------------------
+
+    async def prepare(self, orders: Sequence[Order]) -> None:
+        """Learn each token's tick size and neg-risk flag (cached): the order's id, its
+        hash, needs them, and is then known before sending."""
+        for order in orders:
+            if order.token_id not in self._ticks:
+                self._ticks[order.token_id] = await self.rest.tick_size(order.token_id)
+            if order.token_id not in self._neg_risk:
+                self._neg_risk[order.token_id] = await self.rest.neg_risk(order.token_id)
 
     def order_id_for(self, order: Order) -> str:
         """The order's hash, once its token's tick size and neg-risk flag are known (they
@@ -208,10 +263,7 @@ class PolymarketVenue(VenueAdapter[PolymarketConfig]):
 
     async def _ready(self, order: Order) -> SignedOrder | None:
         """The order signed (``None`` in a dry run, after logging it)."""
-        if order.token_id not in self._ticks:
-            self._ticks[order.token_id] = await self.rest.tick_size(order.token_id)
-        if order.token_id not in self._neg_risk:
-            self._neg_risk[order.token_id] = await self.rest.neg_risk(order.token_id)
+        await self.prepare([order])
         signed = self._signed.get(order.client_order_id) or self._sign(order)
         if self.config.dry_run:
             LOGGER.info(

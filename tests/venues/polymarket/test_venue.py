@@ -12,7 +12,7 @@ import trio
 
 from agbotkit.abc import ComponentContext, VenueContext
 from agbotkit.bus.bus import Bus
-from agbotkit.errors import VenueError
+from agbotkit.errors import CredentialsError
 from agbotkit.model.execution import OrderStatus
 from agbotkit.model.orders import Order, OrderType, Side
 from agbotkit.model.venues import VenueEvent
@@ -113,14 +113,20 @@ async def test_open_orders_and_lookups_read_the_clob(clob: FakeClobRest) -> None
     assert clob.verified >= 1  # a private request, signed with the API secret
 
 
-def test_live_trading_is_refused_until_the_venue_is_finished(tmp_path: Path) -> None:
+def test_live_trading_needs_api_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("POLYMARKET_API_KEY")
     problems = PolymarketVenue.preflight(PolymarketConfig(dry_run=False), tmp_path)
-    assert [p.field for p in problems] == [("dry_run",)]
-    assert "not available yet" in problems[0].message
+    assert [p.field for p in problems] == [("credentials_file",)]
+    assert "POLYMARKET_API_KEY" in problems[0].message
     send, _ = trio.open_memory_channel[VenueEvent](1)
     context = VenueContext("pm", ComponentContext("execution", Bus()), send)
-    with pytest.raises(VenueError, match="not available yet"):
+    with pytest.raises(CredentialsError):
         PolymarketVenue(PolymarketConfig(dry_run=False), context)
+    # With them, the venue claims real money: the execution component's switches apply.
+    monkeypatch.setenv("POLYMARKET_API_KEY", API_KEY)
+    assert PolymarketVenue(PolymarketConfig(dry_run=False), context).capabilities.real_money
 
 
 def test_a_key_file_others_may_read_is_refused(
