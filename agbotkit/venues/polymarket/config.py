@@ -11,7 +11,7 @@ from pathlib import Path
 
 import attrs
 
-from agbotkit.config.checks import greater_than, one_of
+from agbotkit.config.checks import at_least, greater_than, one_of
 
 __all__ = ["PolymarketConfig"]
 
@@ -39,6 +39,9 @@ class PolymarketConfig:
         user_ws_url: the CLOB's user channel.
         markets: the markets (condition ids) whose order events the user channel sends;
             empty: every market of the account.
+        heartbeat_interval_s: live, post a heartbeat this often (0: none). Once the venue
+            has had one, it cancels every open order of the account when they stop: a
+            dead-man switch for a process that dies or hangs.
         min_size: the smallest resting order in shares (Polymarket: 5 on most markets).
     """
 
@@ -52,4 +55,5 @@ class PolymarketConfig:
     timeout_s: float = attrs.field(default=10.0, validator=greater_than(0))
     user_ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws/user"
     markets: tuple[str, ...] = ()
+    heartbeat_interval_s: float = attrs.field(default=0.0, validator=at_least(0))
     min_size: float = attrs.field(default=5.0, validator=greater_than(0))

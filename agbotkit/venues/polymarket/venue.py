@@ -171,7 +171,21 @@ class PolymarketVenue(VenueAdapter[PolymarketConfig]):
         )
         async with trio.open_nursery() as nursery:
             await nursery.start(channel.run)
+            if self.config.heartbeat_interval_s > 0:
+                nursery.start_soon(self._heartbeats, self.config.heartbeat_interval_s)
             task_status.started()
+
+    async def _heartbeats(self, interval_s: float) -> None:
+        """Post a heartbeat every ``interval_s``: the venue's dead-man switch cancels our
+        open orders when they stop (this process died, hung or lost the network)."""
+        heartbeat_id = ""
+        while True:
+            try:
+                answer = await self.rest.heartbeat(heartbeat_id)
+                heartbeat_id = answer.heartbeat_id or heartbeat_id
+            except VenueError as exc:
+                self.context.logger.warning("heartbeat refused or lost: %s", exc)
+            await trio.sleep(interval_s)
 
     async def aclose(self) -> None:
         """Close the REST connection pool."""

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
@@ -54,13 +55,21 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGBOTKIT_LIVE_TRADING", "1")
 
 
-def stack(fake: FakeClob, *, dry_run: bool = False, live_trading: bool = True) -> str:
+def stack(
+    fake: FakeClob,
+    *,
+    dry_run: bool = False,
+    live_trading: bool = True,
+    heartbeat_s: float = 0,
+    cancel_on_stop: bool = True,
+) -> str:
     return textwrap.dedent(f"""
         stack: {{shutdown_grace_s: 5}}
         components:
           execution:
             kind: execution
             live_trading: {str(live_trading).lower()}
+            cancel_on_stop: {str(cancel_on_stop).lower()}
             submit_timeout_s: 3
             unknown_grace_s: 5
             venues:
@@ -70,11 +79,12 @@ def stack(fake: FakeClob, *, dry_run: bool = False, live_trading: bool = True) -
                 clob_url: {fake.url}
                 user_ws_url: {fake.ws_url}
                 timeout_s: 2
+                heartbeat_interval_s: {heartbeat_s}
         """)
 
 
 @asynccontextmanager
-async def trading(fake: FakeClob, tmp_path: Path, **options: bool) -> AsyncIterator[Bus]:
+async def trading(fake: FakeClob, tmp_path: Path, **options: Any) -> AsyncIterator[Bus]:
     supervisor = Supervisor(plan_from_yaml(stack(fake, **options), base_dir=tmp_path))
     async with trio.open_nursery() as nursery:
         await nursery.start(supervisor.run)
@@ -83,8 +93,11 @@ async def trading(fake: FakeClob, tmp_path: Path, **options: bool) -> AsyncItera
 
 
 @asynccontextmanager
-async def clob() -> AsyncIterator[FakeClob]:
-    fake = FakeClob(accounts=[FakeAccount(ADDRESS, API_KEY, SECRET, PASSPHRASE)])
+async def clob(heartbeat_timeout_s: float | None = None) -> AsyncIterator[FakeClob]:
+    fake = FakeClob(
+        accounts=[FakeAccount(ADDRESS, API_KEY, SECRET, PASSPHRASE)],
+        heartbeat_timeout_s=heartbeat_timeout_s,
+    )
     fake.set_book(TOKEN, bids=[("0.48", 100)], asks=[("0.52", 10), ("0.54", 100)], market=MARKET)
     async with fake:
         yield fake
@@ -242,3 +255,19 @@ async def test_nothing_is_sent_without_every_switch(
             refused = await until(updates, "x", OrderStatus.REJECTED)
     assert "dry run" in refused.reason
     assert fake.orders == []
+
+
+async def test_heartbeats_keep_orders_alive_and_their_end_cancels_them(
+    autojump_clock: trio.abc.Clock, tmp_path: Path
+) -> None:
+    async with clob(heartbeat_timeout_s=5) as fake:
+        options: dict[str, Any] = {"heartbeat_s": 1, "cancel_on_stop": False}
+        async with trading(fake, tmp_path, **options) as bus:
+            with bus.subscribe(ORDER_UPDATES, buffer=1000, overflow=Overflow.BLOCK) as updates:
+                await approve(bus, intent("rest", "0.45"))
+                accepted = await until(updates, "rest", OrderStatus.ACCEPTED)
+            await trio.sleep(20)  # heartbeats every second: the dead-man switch stays armed
+            assert fake.heartbeat_cancels == []
+        # The process stopped (and left its orders resting): the heartbeats stopped too.
+        await trio.sleep(6)
+        assert fake.heartbeat_cancels == [accepted.venue_order_id]
