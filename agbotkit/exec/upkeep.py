@@ -147,9 +147,9 @@ class Upkeep:
         ]
         await gateway.publish(last)
         if last:
-            LOGGER.warning(
-                "stopping with %d orders open: %s", len(last), [c.client_order_id for c in last]
-            )
+            shown = [c.client_order_id for c in last[:10]]
+            more = f" and {len(last) - 10} more" if len(last) > 10 else ""
+            LOGGER.warning("stopping with %d orders open: %s%s", len(last), shown, more)
 
 
 def _last_word(state: OrderState, now_ms: int, component: str) -> OrderStatusChanged:
