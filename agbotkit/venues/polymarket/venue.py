@@ -69,6 +69,11 @@ GTD_BUFFER_S = 60
 _SALT_MASK = (1 << 41) - 1
 
 
+def _allowance_short(error: str | None) -> bool:
+    """Whether a refusal says the balance or allowance is short."""
+    return bool(error) and "allowance" in (error or "").lower()
+
+
 def _signing_key(config: PolymarketConfig, context: VenueContext) -> SigningKey:
     """The wallet's key; in a dry run with none configured, a throwaway one (its orders
     are signed like real ones, and nothing is sent anyway)."""
@@ -247,6 +252,19 @@ class PolymarketVenue(VenueAdapter[PolymarketConfig]):
         )
         try:
             answer = await self.rest.post_order(body)
+            if _allowance_short(answer.error_msg) and order.side is Side.SELL:
+                # The venue's view of the token allowance is stale (a common trap after an
+                # approval): have it read the chain again, and send the very same order
+                # once more. It was refused, so nothing rests twice; its id is unchanged.
+                self.context.logger.warning(
+                    "order %s: %s; refreshing the allowance and sending it again",
+                    order.client_order_id,
+                    answer.error_msg,
+                )
+                await self.rest.update_balance_allowance(
+                    "CONDITIONAL", order.token_id, int(self.signer.signature_type)
+                )
+                answer = await self.rest.post_order(body)
         except OrderOutcomeUnknownError as exc:
             raise OrderOutcomeUnknownError(self.name, exc.reason, signed.order_id) from None
         finally:

@@ -152,3 +152,28 @@ async def test_a_dry_run_without_a_key_signs_with_a_throwaway_one(
     ack = await pm.submit(order())
     assert ack.reason == "dry run: signed and logged, not sent"
     assert pm.signer.maker != "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+
+
+async def test_a_sell_refused_for_a_short_allowance_refreshes_it_and_goes_once_more(
+    clob: FakeClobRest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGBOTKIT_LIVE_TRADING", "1")
+    serve_market(clob)
+    short = {"success": False, "errorMsg": "not enough balance / allowance", "orderID": ""}
+    clob.queue("POST", "/order", json_answer(short))
+    clob.routes[("POST", "/order")] = lambda _: json_answer(
+        {"success": True, "orderID": "0xab", "status": "live", "errorMsg": ""}
+    )
+    clob.routes[("GET", "/balance-allowance/update")] = lambda _: json_answer({})
+    pm = venue(clob, dry_run=False)
+    ack = await pm.submit(order("s1", side=Side.SELL))
+    assert ack.status is OrderStatus.ACCEPTED
+    first, second = clob.of("POST", "/order")
+    assert first.body == second.body  # the very same signed order
+    (refresh,) = clob.of("GET", "/balance-allowance/update")
+    assert refresh.query["asset_type"] == ["CONDITIONAL"]
+    # A buy refused that way is not sent again (its collateral, not a token, is short).
+    clob.queue("POST", "/order", json_answer(short))
+    refused = await pm.submit(order("b1"))
+    assert refused.status is OrderStatus.REJECTED
+    assert len(clob.of("POST", "/order")) == 3
