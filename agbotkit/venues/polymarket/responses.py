@@ -31,6 +31,7 @@ __all__ = [
     "TickSize",
     "Trade",
     "TradesPage",
+    "VersionResponse",
     "decode",
     "error_text",
 ]
@@ -209,6 +210,12 @@ class HeartbeatResponse(msgspec.Struct, frozen=True):
 
     status: str = ""
     heartbeat_id: str = ""
+
+
+class VersionResponse(msgspec.Struct, frozen=True):
+    """``GET /version``: the order version the CLOB takes (2 since 2026-04-28)."""
+
+    version: int = 0
 
 
 class ErrorBody(msgspec.Struct, frozen=True):

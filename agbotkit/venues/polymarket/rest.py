@@ -28,6 +28,7 @@ from agbotkit.venues.polymarket.responses import (
     TickSize,
     Trade,
     TradesPage,
+    VersionResponse,
     decode,
 )
 from agbotkit.venues.polymarket.transport import ClobTransport, encode_body
@@ -250,6 +251,11 @@ class ClobRestClient:
         return self._decode(data, HeartbeatResponse, f"POST {path}")
 
     # -- public, cached per token ----------------------------------------------------------
+
+    async def version(self) -> int:
+        """The order version the CLOB takes now (``GET /version``; 2 since 2026-04-28)."""
+        data = await self.transport.request("GET", "/version")
+        return self._decode(data, VersionResponse, "GET /version").version
 
     async def server_time(self) -> int:
         """The venue's clock, Unix seconds (``GET /time``)."""

@@ -53,6 +53,7 @@ from agbotkit.venues.polymarket.credentials import (
 )
 from agbotkit.venues.polymarket.keys import SigningKey
 from agbotkit.venues.polymarket.orders import AMOY, POLYGON, SignatureType, SignedOrder
+from agbotkit.venues.polymarket.refusals import second_chance
 from agbotkit.venues.polymarket.rest import MAX_BATCH_ORDERS, ClobRestClient
 from agbotkit.venues.polymarket.signer import OrderSigner
 from agbotkit.venues.polymarket.transport import ClobTransport, RestConfig
@@ -67,11 +68,6 @@ LIVE_TRADING_ENV = "AGBOTKIT_LIVE_TRADING"
 #: much more, so the order lives as long as it was meant to.
 GTD_BUFFER_S = 60
 _SALT_MASK = (1 << 41) - 1
-
-
-def _allowance_short(error: str | None) -> bool:
-    """Whether a refusal says the balance or allowance is short."""
-    return bool(error) and "allowance" in (error or "").lower()
 
 
 def _signing_key(config: PolymarketConfig, context: VenueContext) -> SigningKey:
@@ -252,19 +248,14 @@ class PolymarketVenue(VenueAdapter[PolymarketConfig]):
         )
         try:
             answer = await self.rest.post_order(body)
-            if _allowance_short(answer.error_msg) and order.side is Side.SELL:
-                # The venue's view of the token allowance is stale (a common trap after an
-                # approval): have it read the chain again, and send the very same order
-                # once more. It was refused, so nothing rests twice; its id is unchanged.
-                self.context.logger.warning(
-                    "order %s: %s; refreshing the allowance and sending it again",
-                    order.client_order_id,
-                    answer.error_msg,
-                )
-                await self.rest.update_balance_allowance(
-                    "CONDITIONAL", order.token_id, int(self.signer.signature_type)
-                )
-                answer = await self.rest.post_order(body)
+            answer = await second_chance(
+                self.rest,
+                order,
+                body,
+                answer,
+                signature_type=int(self.signer.signature_type),
+                log=self.context.logger,
+            )
         except OrderOutcomeUnknownError as exc:
             raise OrderOutcomeUnknownError(self.name, exc.reason, signed.order_id) from None
         finally:

@@ -39,7 +39,15 @@ SECRET = base64.urlsafe_b64encode(bytes(range(200, 232))).decode()
 PASSPHRASE = "f4d2b3465-passphrase-9e8bc07a"
 CREDENTIALS = ApiCredentials(API_KEY, SECRET, PASSPHRASE)
 # L1 requests (the wallet signs them) carry no L2 headers either.
-PUBLIC = {"/time", "/tick-size", "/neg-risk", "/fee-rate", "/auth/api-key", "/auth/derive-api-key"}
+PUBLIC = {
+    "/time",
+    "/version",
+    "/tick-size",
+    "/neg-risk",
+    "/fee-rate",
+    "/auth/api-key",
+    "/auth/derive-api-key",
+}
 
 
 def rest_samples() -> list[bytes]:

@@ -177,3 +177,22 @@ async def test_a_sell_refused_for_a_short_allowance_refreshes_it_and_goes_once_m
     refused = await pm.submit(order("b1"))
     assert refused.status is OrderStatus.REJECTED
     assert len(clob.of("POST", "/order")) == 3
+
+
+@pytest.mark.parametrize(("version", "accepted"), [(2, True), (3, False)])
+async def test_an_order_version_mismatch_asks_the_version_and_retries_only_on_v2(
+    clob: FakeClobRest, monkeypatch: pytest.MonkeyPatch, version: int, accepted: bool
+) -> None:
+    monkeypatch.setenv("AGBOTKIT_LIVE_TRADING", "1")
+    serve_market(clob)
+    clob.routes[("GET", "/version")] = lambda _: json_answer({"version": version})
+    mismatch = {"success": False, "errorMsg": "order_version_mismatch", "orderID": ""}
+    clob.queue("POST", "/order", json_answer(mismatch))
+    clob.routes[("POST", "/order")] = lambda _: json_answer(
+        {"success": True, "orderID": "0xab", "status": "live", "errorMsg": ""}
+    )
+    ack = await venue(clob, dry_run=False).submit(order())
+    assert (ack.status is OrderStatus.ACCEPTED) is accepted
+    assert len(clob.of("POST", "/order")) == (2 if accepted else 1)
+    if not accepted:
+        assert ack.reason == "the CLOB takes order version 3; agbotkit signs V2 only: upgrade"
