@@ -74,6 +74,8 @@ class FakeClob:
         heartbeat_timeout_s: when set, an account that sent a heartbeat and then none for
             this long has all its open orders cancelled (the venue's dead-man switch).
         heartbeat_path: where heartbeats are posted.
+        port: the REST port (0: any free one; :attr:`url` tells).
+        ws_port: the user channel's port (0: any free one; :attr:`ws_url` tells).
 
     Attributes:
         faults: what it does wrong (:class:`~.faults.Faults`).
@@ -93,6 +95,8 @@ class FakeClob:
         settle_after_s: float | None = None,
         heartbeat_timeout_s: float | None = None,
         heartbeat_path: str = "/v1/heartbeats",
+        port: int = 0,
+        ws_port: int = 0,
     ) -> None:
         self.accounts: dict[str, FakeAccount] = {}
         for account in accounts:
@@ -111,8 +115,8 @@ class FakeClob:
         self.orders: list[Any] = []
         self.failing: set[str] = set()
         self.heartbeat_cancels: list[str] = []
-        self.port = 0
-        self.ws_port = 0
+        self.port = port
+        self.ws_port = ws_port
         self._sockets: list[_UserSocket] = []
         self._switches: dict[str, trio.CancelScope] = {}
         self._nursery: trio.Nursery | None = None
@@ -182,7 +186,7 @@ class FakeClob:
         """Serve until cancelled; ``started()`` once both ports are bound."""
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
-            self.port = await nursery.start(serve_http, self._handle)
+            self.port = await nursery.start(serve_http, self._handle, "127.0.0.1", self.port)
             self.ws_port = await nursery.start(self._serve_ws)
             task_status.started()
 
@@ -190,7 +194,12 @@ class FakeClob:
         def only_user(target: str) -> int | None:
             return None if target.split("?", 1)[0] == USER_PATH else 404
 
-        await serve_ws(self._user_socket, check_request=only_user, task_status=task_status)
+        await serve_ws(
+            self._user_socket,
+            port=self.ws_port,
+            check_request=only_user,
+            task_status=task_status,
+        )
 
     async def __aenter__(self) -> FakeClob:
         self._nursery_manager = trio.open_nursery()
