@@ -110,9 +110,7 @@ class Execution(Component[ExecutionConfig]):
                     nursery.start_soon(_each, cancel_requests, cancels.on_request, done)
                     nursery.start_soon(_each, risk_state, cancels.on_kill_switch, done)
                     nursery.start_soon(_every, config.resolve_interval_s, upkeep.resolve_once)
-                    publish_metrics = partial(
-                        metrics.publish, gateway.venues, context.rate_limits.all()
-                    )
+                    publish_metrics = partial(metrics.publish, gateway.venues, context.rate_limits)
                     nursery.start_soon(run_every, config.metrics_interval_s, publish_metrics)
                     nursery.start_soon(run_every, 60.0, partial(_forget, oms, config, context))
                     log.info(

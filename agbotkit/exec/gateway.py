@@ -28,6 +28,7 @@ from agbotkit.model.execution import OrderStatus, OrderStatusChanged
 from agbotkit.model.orders import Fill, Order, OrderAccepted, OrderRejected
 from agbotkit.model.risk import OrderApproved, OrderDecision
 from agbotkit.model.venues import OrderAck, VenueEvent
+from agbotkit.toolkit.tasks import take_waiting
 from agbotkit.topics import FILLS, ORDER_OUTCOMES, ORDER_UPDATES
 
 __all__ = ["Gateway"]
@@ -146,7 +147,7 @@ class Gateway:
         async for first in venue.waiting:
             batch = [first]
             if batch_size > 1:
-                batch += _take_up_to(venue.waiting, batch_size - 1)
+                batch += take_waiting(venue.waiting, batch_size - 1)
             await self.submit(venue, batch)
 
     async def submit(self, venue: RunningVenue, batch: Sequence[Pending]) -> None:
@@ -294,17 +295,6 @@ class Gateway:
                 changes.extend(found)
         # The order's new filled size first, then the fill.
         await self.context.bus.publish_together(((ORDER_UPDATES, changes), (FILLS, fills)))
-
-
-def _take_up_to(receiver: trio.MemoryReceiveChannel[Pending], count: int) -> list[Pending]:
-    """At most ``count`` orders already waiting, without blocking."""
-    taken: list[Pending] = []
-    while len(taken) < count:
-        try:
-            taken.append(receiver.receive_nowait())
-        except (trio.WouldBlock, trio.EndOfChannel):
-            break
-    return taken
 
 
 def _refused(order: Order, reason: str, context: ComponentContext) -> OrderAck:

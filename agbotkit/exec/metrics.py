@@ -28,7 +28,7 @@ from agbotkit.abc import ComponentContext
 from agbotkit.exec.oms import OrderManager
 from agbotkit.model.metrics import MetricType
 from agbotkit.model.orders import Fill, Order
-from agbotkit.toolkit.ratelimit import RateLimiter
+from agbotkit.toolkit.ratelimit import RateLimits
 
 __all__ = ["METRIC_LATENCY", "METRIC_ORDERS_PLACED", "ExecMetrics"]
 
@@ -73,8 +73,9 @@ class ExecMetrics:
         """The venue confirmed ``count`` cancels."""
         self.cancels[venue] += count
 
-    def publish(self, venues: Iterable[str], limiters: Iterable[RateLimiter]) -> None:
-        """Every total and gauge, now."""
+    def publish(self, venues: Iterable[str], limits: RateLimits) -> None:
+        """Every total and gauge, now (the budgets of ``limits`` as they are now: a venue
+        adapter makes some of its own while running)."""
         metric = self._context.metric
         counter = MetricType.COUNTER
         for (venue, side), n in self.placed.items():
@@ -89,12 +90,11 @@ class ExecMetrics:
             metric("exec.fees_usd", usd, counter, {"venue": venue})
         for venue, n in self.cancels.items():
             metric("exec.cancels", n, counter, {"venue": venue})
+        unknown = collections.Counter(state.order.venue for state in self._oms.unknown_orders())
         for venue in venues:
-            open_orders = self._oms.open_orders(venue)
-            unknown = sum(1 for state in open_orders if state.status == "UNKNOWN")
-            metric("exec.open_orders", len(open_orders), labels={"venue": venue})
-            metric("exec.unknown_orders", unknown, labels={"venue": venue})
-        for limiter in limiters:
+            metric("exec.open_orders", len(self._oms.open_orders(venue)), labels={"venue": venue})
+            metric("exec.unknown_orders", unknown[venue], labels={"venue": venue})
+        for limiter in limits.all():
             labels = {"venue": limiter.venue, "endpoint": limiter.endpoint}
             metric("exec.rate_limit_waits", limiter.waits, counter, labels)
             metric("exec.rate_limit_wait_ms", limiter.waited_s * 1000, counter, labels)

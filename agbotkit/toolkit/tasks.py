@@ -54,14 +54,16 @@ async def run_every(interval_s: float, action: Callable[[], object]) -> None:
         action()
 
 
-def take_waiting(receiver: _NowaitReceiver[T]) -> list[T]:
-    """Everything already waiting in ``receiver``, without blocking (empty when closed)."""
+def take_waiting(receiver: _NowaitReceiver[T], limit: int | None = None) -> list[T]:
+    """Everything already waiting in ``receiver`` (at most ``limit`` messages), without
+    blocking (empty when closed)."""
     taken: list[T] = []
-    while True:
+    while limit is None or len(taken) < limit:
         try:
             taken.append(receiver.receive_nowait())
         except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
-            return taken
+            break
+    return taken
 
 
 @contextlib.contextmanager

@@ -93,3 +93,12 @@ async def test_aclose_within_closes_while_cancelled_and_gives_up_in_time(
     assert quick.closed
     assert not stuck.closed
     assert trio.current_time() == 1.5
+
+
+def test_take_waiting_takes_at_most_its_limit() -> None:
+    send, receive = trio.open_memory_channel[int](10)
+    for n in range(5):
+        send.send_nowait(n)
+    assert take_waiting(receive, 2) == [0, 1]
+    assert take_waiting(receive) == [2, 3, 4]
+    assert take_waiting(receive, 3) == []
