@@ -81,7 +81,10 @@ async def _open_producer(host: str, port: int) -> trio.SocketStream:
     stream = await trio.open_tcp_stream(host, port)
     key = base64.b64encode(os.urandom(16))
     await stream.send_all(
-        b"GET /metrics HTTP/1.1\r\nHost: " + host.encode() + b"\r\nUpgrade: websocket\r\n"
+        # The port too: the dashboard refuses a Host that does not name where it listens.
+        b"GET /metrics HTTP/1.1\r\nHost: "
+        + f"{host}:{port}".encode()
+        + b"\r\nUpgrade: websocket\r\n"
         b"Connection: Upgrade\r\nSec-WebSocket-Key: "
         + key
         + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
