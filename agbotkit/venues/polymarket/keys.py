@@ -13,6 +13,7 @@ Polymarket's reference clients can be matched byte for byte.
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import NoReturn
 
 import coincurve
@@ -38,11 +39,17 @@ def checksum_address(address: str | bytes) -> str:
     raw = parse_address(address) if isinstance(address, str) else address
     if len(raw) != 20:
         raise ValueError(f"an address has 20 bytes, not {len(raw)}")
+    return _checksummed(bytes(raw))
+
+
+@functools.lru_cache(maxsize=4096)
+def _checksummed(raw: bytes) -> str:
+    # Cached: a process checks the same few wallets on every order.
     hex_digits = raw.hex()
     nibbles = keccak256(hex_digits.encode()).hex()
     return "0x" + "".join(
-        char.upper() if int(nibble, 16) >= 8 else char
-        for char, nibble in zip(hex_digits, nibbles, strict=False)
+        char.upper() if nibble in "89abcdef" else char
+        for char, nibble in zip(hex_digits, nibbles[:40], strict=True)
     )
 
 

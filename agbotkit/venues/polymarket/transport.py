@@ -38,7 +38,6 @@ from types import TracebackType
 from typing import Any
 
 import attrs
-import httpx
 import msgspec
 import trio
 
@@ -47,6 +46,12 @@ from agbotkit.errors import (
     OrderOutcomeUnknownError,
     RateLimitedError,
     VenueError,
+)
+from agbotkit.http import (
+    HttpClient,
+    HttpConnectError,
+    HttpError,
+    HttpResponse,
 )
 from agbotkit.toolkit.backoff import Backoff
 from agbotkit.toolkit.ratelimit import RateLimiter, RateLimits
@@ -76,6 +81,7 @@ class RestConfig:
         default_retry_after_s: how long a 429 without ``Retry-After`` closes the budget.
         heartbeat_path: the heartbeat endpoint (``/v1/heartbeats`` in the venue's clients,
             ``/heartbeats`` in its docs).
+        keepalive_s: an idle connection older than this is closed, not reused.
     """
 
     base_url: str = "https://clob.polymarket.com"
@@ -86,6 +92,7 @@ class RestConfig:
     rate_limit_wait_s: float = 10.0
     default_retry_after_s: float = 1.0
     heartbeat_path: str = "/v1/heartbeats"
+    keepalive_s: float = attrs.field(default=30.0, validator=attrs.validators.gt(0))
 
 
 def encode_body(value: Any) -> bytes:
@@ -129,7 +136,7 @@ class ClobTransport:
         address: str = "",
         credentials: ApiCredentials | None = None,
         wall_clock_s: Callable[[], float] = time.time,
-        http: httpx.AsyncClient | None = None,
+        http: HttpClient | None = None,
     ) -> None:
         self.config = config
         self.venue = venue
@@ -138,8 +145,9 @@ class ClobTransport:
         self._wall_clock_s = wall_clock_s
         self.clock_offset_s = 0.0
         self._limits = RateLimits() if rate_limits is None else rate_limits
-        # The deadline is ours (trio.fail_after, below): httpx's own timeouts are off.
-        self._http = http or httpx.AsyncClient(base_url=config.base_url, timeout=None)
+        # The deadline is ours (trio.fail_after, below); a lean client, because a general
+        # one spends about a millisecond of CPU on every order (benchmarks/).
+        self._http = http or HttpClient(config.base_url, keepalive_s=config.keepalive_s)
 
     def __repr__(self) -> str:
         return f"ClobTransport({self.config.base_url!r}, address={self.address!r})"
@@ -254,7 +262,7 @@ class ClobTransport:
             raise VenueError(
                 self.venue, f"no answer to {method} {path} within {timeout_s:g} s"
             ) from None
-        except httpx.TransportError as exc:
+        except HttpError as exc:
             raise self._lost(method, path, exc, order_submit) from None
         LOGGER.debug(
             "%s %s -> %d in %.1f ms",
@@ -276,12 +284,10 @@ class ClobTransport:
         timestamp = int(self._wall_clock_s() + self.clock_offset_s)
         return l2_headers(self.address, self._credentials, timestamp, method, path, body)
 
-    def _lost(
-        self, method: str, path: str, exc: httpx.TransportError, order_submit: bool
-    ) -> Exception:
+    def _lost(self, method: str, path: str, exc: HttpError, order_submit: bool) -> Exception:
         """The error of a request whose connection failed (:class:`_Retry`: try again)."""
         reason = f"{type(exc).__name__}"
-        if isinstance(exc, httpx.ConnectError):
+        if isinstance(exc, HttpConnectError):
             # No connection, so nothing was sent: safe to retry, and no order was placed.
             if method == "GET":
                 return _Retry(f"cannot connect ({reason})")
@@ -301,7 +307,7 @@ class ClobTransport:
         method: str,
         path: str,
         budget: str,
-        response: httpx.Response,
+        response: HttpResponse,
         order_submit: bool,
     ) -> Exception:
         """The error of a request the venue answered with an error status."""
@@ -345,7 +351,7 @@ class ClobTransport:
             )
         return VenueError(self.venue, f"{where}: {status} {text}")
 
-    def _retry_after(self, response: httpx.Response) -> float:
+    def _retry_after(self, response: HttpResponse) -> float:
         """``Retry-After`` in seconds (a number or an HTTP date), else the default."""
         value = response.headers.get("retry-after", "").strip()
         if value:
