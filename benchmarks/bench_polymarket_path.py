@@ -3,13 +3,18 @@ loopback HTTP (the fake checks every HMAC and recovers every order's signer).
 
 Run: ``python benchmarks/bench_polymarket_path.py``. Prints p50 / p99 µs from publishing an
 ``OrderIntent`` to its ``OrderAccepted``, one order at a time (target p50 <= 2 ms), and the
-sustained orders per second of bursts of 15 intents (one ``POST /orders`` each; target >=
-2,000/s). Client and fake share this process and its two cores.
+sustained orders per second of bursts of 15 intents (target >= 2,000/s; the execution
+component's submit workers batch them into ``POST /orders``). Twice: with the fake CLOB in
+a process of its own, as the real CLOB is another machine's work (the headline figures),
+then in this process, sharing its core with the bot.
 """
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import tempfile
 import time
 from decimal import Decimal
@@ -35,7 +40,7 @@ MARKET = "0x" + "22" * 32
 POLICIES = "policies:\n  - type: PositionLimit\n    max_size: 100000000\n"
 
 
-def stack(fake: FakeClob) -> str:
+def stack(url: str, ws_url: str) -> str:
     return f"""
 stack: {{shutdown_grace_s: 30}}
 components:
@@ -47,7 +52,7 @@ components:
     cancel_on_stop: false
     submit_rate: [[1000000, 1.0]]
     venues:
-      pm: {{kind: polymarket, dry_run: false, clob_url: "{fake.url}", user_ws_url: "{fake.ws_url}"}}
+      pm: {{kind: polymarket, dry_run: false, clob_url: "{url}", user_ws_url: "{ws_url}"}}
 """
 
 
@@ -73,35 +78,76 @@ async def accepted(bus: Bus, first: int, count: int, chunk: int) -> list[float]:
     return took
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def new_fake(port: int = 0, ws_port: int = 0) -> FakeClob:
+    fake = FakeClob(
+        accounts=[FakeAccount(ADDRESS, API_KEY, SECRET, PASSPHRASE)], port=port, ws_port=ws_port
+    )
+    fake.set_book(TOKEN, bids=[("0.20", 100)], asks=[("0.55", 100)], market=MARKET)
+    return fake
+
+
+async def serve_fake(port: int, ws_port: int) -> None:
+    """The child process: the fake CLOB until stdin closes."""
+    async with new_fake(port, ws_port):
+        print("ready", flush=True)
+        await trio.to_thread.run_sync(sys.stdin.read)
+
+
+async def measure(url: str, ws_url: str, where: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "policies.yaml").write_text(POLICIES)
+        supervisor = Supervisor(plan_from_yaml(stack(url, ws_url), base_dir=Path(folder)))
+        async with trio.open_nursery() as nursery:
+            await nursery.start(supervisor.run)
+            bus = supervisor.bus
+            await accepted(bus, 0, 50, 1)  # warm-up: connections, caches
+            one = np.array(await accepted(bus, 1_000, 500, 1)) * 1e6
+            p50, p99 = np.percentile(one, [50, 99]).tolist()
+            print(
+                f"polymarket.intent_to_accepted ({where}): p50 {p50:.0f} µs, p99 {p99:.0f} µs "
+                "(target p50 <= 2,000 µs)"
+            )
+            bursts = await accepted(bus, 10_000, 1_500, 15)
+            rate = 1_500 / sum(bursts)
+            print(
+                f"polymarket.orders_per_s ({where}): {rate:,.0f} orders/s in bursts of 15 "
+                "(target >= 2,000)"
+            )
+            supervisor.request_stop()
+
+
 async def main() -> None:
     os.environ.update(
         POLYMARKET_PRIVATE_KEY=KEY, POLYMARKET_API_KEY=API_KEY, POLYMARKET_API_SECRET=SECRET,
         POLYMARKET_API_PASSPHRASE=PASSPHRASE, AGBOTKIT_LIVE_TRADING="1",
     )  # fmt: skip
-    fake = FakeClob(accounts=[FakeAccount(ADDRESS, API_KEY, SECRET, PASSPHRASE)])
-    fake.set_book(TOKEN, bids=[("0.20", 100)], asks=[("0.55", 100)], market=MARKET)
-    async with fake:
-        with tempfile.TemporaryDirectory() as folder:
-            (Path(folder) / "policies.yaml").write_text(POLICIES)
-            supervisor = Supervisor(plan_from_yaml(stack(fake), base_dir=Path(folder)))
-            async with trio.open_nursery() as nursery:
-                await nursery.start(supervisor.run)
-                bus = supervisor.bus
-                await accepted(bus, 0, 50, 1)  # warm-up: connections, caches
-                one = np.array(await accepted(bus, 1_000, 500, 1)) * 1e6
-                p50, p99 = np.percentile(one, [50, 99]).tolist()
-                print(
-                    f"polymarket.intent_to_accepted: p50 {p50:.0f} µs, p99 {p99:.0f} µs "
-                    "(loopback to the fake CLOB; target p50 <= 2,000 µs)"
-                )
-                bursts = await accepted(bus, 10_000, 1_500, 15)
-                rate = 1_500 / sum(bursts)
-                print(
-                    f"polymarket.orders_per_s: {rate:,.0f} orders/s in bursts of 15 "
-                    "(one POST /orders each; target >= 2,000)"
-                )
-                supervisor.request_stop()
+    port, ws_port = free_port(), free_port()
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(port), str(ws_port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        url, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{ws_port}/ws/user"
+        await measure(url, ws_url, "fake in its own process")
+    finally:
+        child.communicate("")
+    async with new_fake() as fake:
+        await measure(fake.url, fake.ws_url, "fake in this process")
 
 
 if __name__ == "__main__":
-    trio.run(main)
+    if sys.argv[1:2] == ["--serve"]:
+        trio.run(serve_fake, int(sys.argv[2]), int(sys.argv[3]))
+    else:
+        trio.run(main)
