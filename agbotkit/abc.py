@@ -183,6 +183,15 @@ class Component(abc.ABC, Generic[ConfigT]):
         """
         return ()
 
+    @classmethod
+    def describe(cls, config: ConfigT, stack_dir: Path) -> Sequence[str]:
+        """What a user must know about this component before running it, one line each
+        (``agbotkit check`` prints them; the execution component says which venues
+        would trade real money). Look, don't act, as in :meth:`preflight`. The default
+        says nothing.
+        """
+        return ()
+
     @abc.abstractmethod
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Run until cancelled; call ``task_status.started()`` once really ready.
@@ -263,6 +272,17 @@ class VenueAdapter(abc.ABC, Generic[ConfigT]):
         """What would make this venue fail at start, found without starting it (missing
         credentials files, say). Look, don't act; the default finds nothing."""
         return ()
+
+    @classmethod
+    def no_money_reason(cls, config: ConfigT) -> str | None:
+        """Why orders on this configuration can never reach a real exchange (``"dry_run:
+        true: orders are signed and logged, never sent"``), or ``None`` when they would
+        once live trading is switched on. ``agbotkit check`` says it. The default reads
+        class-level :attr:`capabilities`: ``None`` (real money) unless they say otherwise.
+        """
+        if not cls.capabilities.real_money:
+            return "this venue trades no real money"
+        return None
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Connect and keep the venue's streams going; ``task_status.started()`` once

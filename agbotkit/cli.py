@@ -208,6 +208,9 @@ def _check(stacks: Sequence[str]) -> int:
             continue
         names = ", ".join(f"{c.name} ({c.spec.kind})" for c in plan.components)
         print(f"{stack}: ok: {len(plan.components)} components: {names}")
+        for component in plan.components:
+            for line in component.component_class.describe(component.config, plan.stack_dir):
+                print(f"  {component.name}: {line}")
     return status
 
 

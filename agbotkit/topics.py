@@ -12,7 +12,7 @@ from agbotkit.model.markets import MarketInfo
 from agbotkit.model.metrics import Metric
 from agbotkit.model.orders import Fill, OrderIntent, OrderOutcome
 from agbotkit.model.positions import PositionSnapshot
-from agbotkit.model.risk import KillSwitchChanged, KillSwitchCommand, OrderDecision
+from agbotkit.model.risk import KillSwitchChanged, KillSwitchCommand, OrderDecision, RiskLimits
 
 __all__ = [
     "BOOKS",
@@ -30,6 +30,7 @@ __all__ = [
     "POSITIONS",
     "RAW_FRAMES",
     "RISK_COMMANDS",
+    "RISK_LIMITS",
     "RISK_STATE",
     "SUBSCRIPTIONS",
 ]
@@ -86,4 +87,7 @@ RISK_COMMANDS: Topic[KillSwitchCommand] = Topic(
 )
 RISK_STATE: Topic[KillSwitchChanged] = Topic(
     "risk_state", "each risk component's kill switch state (retained, keyed by component)"
+)
+RISK_LIMITS: Topic[RiskLimits] = Topic(
+    "risk_limits", "each risk component's policies in force (retained, keyed by component)"
 )

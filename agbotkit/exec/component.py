@@ -43,12 +43,13 @@ from agbotkit.exec.config import (
 )
 from agbotkit.exec.gateway import Gateway
 from agbotkit.exec.metrics import ExecMetrics
+from agbotkit.exec.modes import log_trading_modes, trading_modes
 from agbotkit.exec.oms import OrderManager
 from agbotkit.exec.upkeep import Upkeep
 from agbotkit.exec.venue import Pending, RunningVenue
 from agbotkit.model.venues import VenueEvent
 from agbotkit.toolkit.tasks import run_every, take_waiting
-from agbotkit.topics import CANCEL_REQUESTS, ORDER_DECISIONS, RISK_STATE
+from agbotkit.topics import CANCEL_REQUESTS, ORDER_DECISIONS, RISK_LIMITS, RISK_STATE
 
 __all__ = ["Execution", "ExecutionConfig"]
 
@@ -67,6 +68,11 @@ class Execution(Component[ExecutionConfig]):
     def preflight(cls, config: ExecutionConfig, stack_dir: Path) -> Sequence[Problem]:
         """Every venue must be installed and its options valid."""
         return plan_venues(config, stack_dir)[1]
+
+    @classmethod
+    def describe(cls, config: ExecutionConfig, stack_dir: Path) -> Sequence[str]:
+        """Which venues would trade real money, and why each would or would not."""
+        return [mode.text for mode in trading_modes(config, plan_venues(config, stack_dir)[0])]
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         config, context = self.config, self.context
@@ -113,13 +119,7 @@ class Execution(Component[ExecutionConfig]):
                     publish_metrics = partial(metrics.publish, gateway.venues, context.rate_limits)
                     nursery.start_soon(run_every, config.metrics_interval_s, publish_metrics)
                     nursery.start_soon(run_every, 60.0, partial(_forget, oms, config, context))
-                    log.info(
-                        "venues: %s",
-                        ", ".join(
-                            f"{v.name} ({type(v.adapter).__name__}{', DRY RUN' if v.dry_run else ''})"
-                            for v in gateway.venues.values()
-                        ),
-                    )
+                    log_trading_modes(trading_modes(config, plans), bus.retained(RISK_LIMITS), log)
                     task_status.started()
             finally:
                 with context.draining(config.cancel_timeout_s + 1):

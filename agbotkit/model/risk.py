@@ -33,6 +33,7 @@ __all__ = [
     "PolicyViolation",
     "RiskContext",
     "RiskDecision",
+    "RiskLimits",
 ]
 
 #: Slack granted to every limit comparison (shares, prices, USD), against float rounding.
@@ -312,3 +313,20 @@ class KillSwitchChanged:
     component: str = attrs.field(default="", kw_only=True)
     timestamp_ms: int = attrs.field(default=0, kw_only=True)
     command_id: str | None = attrs.field(default=None, kw_only=True)
+
+
+@attrs.frozen(slots=True)
+class RiskLimits:
+    """The policies a risk component enforces (retained on ``RISK_LIMITS``, republished
+    after every reload), so that what trades can say which limits are in force.
+
+    Attributes:
+        component: the risk component's name.
+        policy_file: the file they come from.
+        policies: one line per policy: its type, scope and options, e.g.
+            ``PositionLimit (global): max_size=100``.
+    """
+
+    component: str
+    policy_file: str
+    policies: tuple[str, ...]

@@ -46,6 +46,7 @@ from agbotkit.errors import ConfigError
 from agbotkit.model.orders import OrderIntent
 from agbotkit.risk.judge import METRIC_DECISION, Feed, Judge
 from agbotkit.risk.keeper import METRIC_KILL_SWITCH, KillSwitchKeeper
+from agbotkit.risk.limits import publish_limits
 from agbotkit.risk.loading import engine_from_file, load_policy_file
 from agbotkit.risk.portfolio import METRIC_INVENTORY, METRIC_POSITION, Portfolio
 from agbotkit.risk.reloader import METRIC_POLICY_RELOADS, PolicyReloader
@@ -149,6 +150,7 @@ class RiskComponent(Component[RiskConfig]):
             retry_interval_s=config.metrics_interval_s,
         )
         reloader = PolicyReloader(engine, config.policy_file, policy_changes, keeper, context)
+        publish_limits(engine, config.policy_file, context)
         if config.positions_from is not None:
             for position in await load_positions(config.positions_from, context, self.name):
                 portfolio.restore(position)

@@ -14,6 +14,7 @@ from agbotkit.errors import ConfigError
 from agbotkit.model.metrics import MetricType
 from agbotkit.risk.engine import RiskEngine
 from agbotkit.risk.keeper import KillSwitchKeeper
+from agbotkit.risk.limits import publish_limits
 from agbotkit.risk.loading import reload_policy_file
 from agbotkit.risk.watch import FileChanges
 
@@ -76,6 +77,7 @@ class PolicyReloader:
         )
         if ok:
             self._keeper.sync("policy-file")  # `enabled:` of the KillSwitch entry may have changed
+            publish_limits(self._engine, self._path, self._context)
         return ok
 
     def poll(self) -> None:

@@ -181,6 +181,11 @@ class ScriptedVenue(VenueAdapter[ScriptedVenueConfig]):
 
     Config = ScriptedVenueConfig
 
+    @classmethod
+    def no_money_reason(cls, config: ScriptedVenueConfig) -> str | None:
+        """A scripted exchange holds no money, unless told to claim it does."""
+        return None if config.real_money else "scripted test venue: no money"
+
     def __init__(self, config: ScriptedVenueConfig, context: VenueContext) -> None:
         super().__init__(config, context)
         self.exchange = ScriptedExchange.named(config.exchange)

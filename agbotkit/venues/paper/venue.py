@@ -94,6 +94,11 @@ class PaperVenue(VenueAdapter[PaperConfig]):
 
     Config = PaperConfig
 
+    @classmethod
+    def no_money_reason(cls, config: PaperConfig) -> str | None:
+        """Paper trading: no exchange, no money."""
+        return "paper trading, fills simulated against the books"
+
     def __init__(self, config: PaperConfig, context: VenueContext) -> None:
         super().__init__(config, context)
         self.capabilities = VenueCapabilities(

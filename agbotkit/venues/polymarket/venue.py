@@ -106,6 +106,13 @@ class PolymarketVenue(VenueAdapter[PolymarketConfig]):
                 problems.append(Problem(("credentials_file",), str(exc)))
         return problems
 
+    @classmethod
+    def no_money_reason(cls, config: PolymarketConfig) -> str | None:
+        """``dry_run: true`` (the default) signs and logs every order and sends none."""
+        if config.dry_run:
+            return "DRY RUN, dry_run: true signs and logs every order and sends none"
+        return None
+
     def __init__(self, config: PolymarketConfig, context: VenueContext) -> None:
         super().__init__(config, context)
         key = _signing_key(config, context)
@@ -154,8 +161,10 @@ class PolymarketVenue(VenueAdapter[PolymarketConfig]):
             task_status.started()
             await trio.sleep_forever()
         log.warning(
-            "polymarket venue %s: LIVE: orders are sent from %s (signer %s, %s wallet)",
+            "polymarket venue %s: LIVE: orders are sent to %s for the funder (maker) %s, "
+            "signed by %s (%s wallet)",
             self.name,
+            self.config.clob_url,
             self.signer.maker,
             self.signer.signer,
             self.config.signature_type,
