@@ -7,9 +7,12 @@ supported Python (3.11, 3.12, 3.13) found on this machine and skips the ones it 
 
 from __future__ import annotations
 
+import base64
 import os
 import pathlib
+import secrets
 import shutil
+import uuid
 
 import nox
 
@@ -129,10 +132,33 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=None)
 def demo(session: nox.Session) -> None:
-    """Install agbotkit and minibot; run the offline demo (dashboard on :8080, Ctrl-C stops)."""
+    """Install agbotkit and minibot; run the offline demo (dashboard on :8080, Ctrl-C stops).
+
+    `-- --fake-clob` runs examples/demo-polymarket.yaml instead: minibot's orders are signed
+    in Polymarket's V2 format and sent to a fake CLOB on 127.0.0.1, with a throwaway key
+    and API credentials made for this run (no exchange, no money).
+    """
     npm(session)
     session.install(".", MINIBOT)
-    session.run("agbotkit", "run", "examples/demo.yaml", *session.posargs)
+    args = list(session.posargs)
+    if "--fake-clob" not in args:
+        session.run("agbotkit", "run", "examples/demo.yaml", *args)
+        return
+    args.remove("--fake-clob")
+    session.log("demo against the fake CLOB, with a throwaway wallet key and API credentials")
+    session.run("agbotkit", "run", "examples/demo-polymarket.yaml", *args, env=throwaway_wallet())
+
+
+def throwaway_wallet() -> dict[str, str]:
+    """A random private key and API credentials, and live trading switched on: for the
+    fake CLOB only (nothing in it holds money, and the stack talks to 127.0.0.1 only)."""
+    return {
+        "POLYMARKET_PRIVATE_KEY": secrets.token_hex(32),
+        "POLYMARKET_API_KEY": str(uuid.uuid4()),
+        "POLYMARKET_API_SECRET": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "POLYMARKET_API_PASSPHRASE": secrets.token_hex(16),
+        "AGBOTKIT_LIVE_TRADING": "1",
+    }
 
 
 @nox.session(python=None)

@@ -219,7 +219,7 @@ def _risk(action: str, stack: str, reason: str, component: str | None) -> int:
     from agbotkit.risk import commands as risk_commands
 
     try:
-        plan = plan_file(stack)
+        plan = plan_file(stack, preflight=False)
         targets = risk_commands.risk_targets(
             plan.components, plan.stack_dir, stack_file=stack, only=component
         )
@@ -241,7 +241,7 @@ def _orders(args: argparse.Namespace) -> int:
     from agbotkit.dashboard import client
 
     try:
-        plan = plan_file(args.stack)
+        plan = plan_file(args.stack, preflight=False)
         target = client.dashboard_target(
             plan.components, stack_file=args.stack, only=args.component
         )
@@ -268,7 +268,8 @@ def _keys(args: argparse.Namespace) -> int:
     from agbotkit.venues.polymarket import derive
 
     try:
-        config = derive.polymarket_venue(plan_file(args.stack).components, args.stack, args.venue)
+        components = plan_file(args.stack, preflight=False).components
+        config = derive.polymarket_venue(components, args.stack, args.venue)
         job = partial(derive.derive_and_write, config, args.out, nonce=args.nonce)
         path, key = trio.run(partial(job, overwrite=args.force))
     except (ConfigError, PluginError) as exc:
@@ -286,7 +287,7 @@ def _db(args: argparse.Namespace) -> int:
     from agbotkit.db import commands as db_commands
 
     try:
-        plan = plan_file(args.stack)
+        plan = plan_file(args.stack, preflight=False)
         backend = db_commands.find_database(
             plan.components, plan.stack_dir, stack_file=args.stack, only=args.component
         )

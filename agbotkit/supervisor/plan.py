@@ -61,22 +61,36 @@ class StackPlan:
         return self.stack.document.base_dir
 
 
-def plan_file(path: str | Path, registry: PluginRegistry | None = None) -> StackPlan:
+def plan_file(
+    path: str | Path, registry: PluginRegistry | None = None, *, preflight: bool = True
+) -> StackPlan:
     """Load, validate and plan the stack file at ``path``.
 
     Every problem of the file is reported at once: the stack's own settings, each
     component's kind and options, and what each component's preflight finds.
+
+    Args:
+        path: the stack file.
+        registry: where component kinds are looked up.
+        preflight: run each component's preflight. Commands that only read the stack's
+            settings (``agbotkit risk kill``, ``orders cancel-all``, ``db``, ``keys
+            derive``) skip it: a kill switch must work from a shell that lacks the bot's
+            credentials.
 
     Raises:
         ConfigError: every problem in the file or in any component's options.
     """
     issues: list[ConfigIssue] = []
     stack = parse_stack(YamlDocument.from_file(path), issues=issues)
-    return plan_stack(stack, registry or PluginRegistry(), issues=issues)
+    return plan_stack(stack, registry or PluginRegistry(), issues=issues, preflight=preflight)
 
 
 def plan_stack(
-    stack: StackFile, registry: PluginRegistry, *, issues: list[ConfigIssue] | None = None
+    stack: StackFile,
+    registry: PluginRegistry,
+    *,
+    issues: list[ConfigIssue] | None = None,
+    preflight: bool = True,
 ) -> StackPlan:
     """Resolve every entry's ``kind``, validate its options and run its preflight.
 
@@ -84,6 +98,7 @@ def plan_stack(
         stack: the parsed stack file.
         registry: where component kinds are looked up.
         issues: problems already found in the file, reported with these.
+        preflight: run each component's preflight (see :func:`plan_file`).
 
     Raises:
         ConfigError: every problem found, ``issues`` included, in file order.
@@ -111,7 +126,7 @@ def plan_stack(
         except ConfigError as exc:
             issues.extend(exc.issues)
             continue
-        problems = cls.preflight(config, document.base_dir)
+        problems = cls.preflight(config, document.base_dir) if preflight else ()
         issues.extend(document.issue((*path, *p.field), p.message) for p in problems)
         timeout = spec.start_timeout_s or stack.settings.start_timeout_s
         planned.append(PlannedComponent(spec, cls, config, timeout))

@@ -155,3 +155,32 @@ async def test_a_dry_run_start_logs_no_limits(
         pass
     assert "venue real: DRY RUN" in caplog.text
     assert "LIVE TRADING" not in caplog.text
+
+
+def test_operational_commands_work_without_the_bots_credentials(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A kill switch must work from a shell that lacks the trading credentials: the commands
+    # that only read a stack's settings skip the components' preflight checks.
+    for name in ("POLYMARKET_PRIVATE_KEY", "POLYMARKET_API_KEY", "POLYMARKET_API_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "policies.yaml").write_text(POLICIES)
+    stack = tmp_path / "stack.yaml"
+    stack.write_text(
+        "components:\n"
+        "  risk: {kind: risk, policy_file: policies.yaml}\n"
+        "  storage: {kind: storage, url: 'sqlite:///.agbotkit/x.db'}\n"
+        "  execution:\n"
+        "    kind: execution\n"
+        "    live_trading: true\n"
+        "    venues:\n"
+        "      pm: {kind: polymarket, dry_run: false}\n"
+    )
+    code, _, err = run_cli("check", str(stack))
+    assert code != 0
+    assert "no private key" in err
+    code, out, err = run_cli("risk", "kill", "--stack", str(stack), "--reason", "test")
+    assert (code, err) == (0, "")
+    assert "risk" in out
+    code, _, err = run_cli("db", "status", "--stack", str(stack))
+    assert "no private key" not in err

@@ -34,12 +34,15 @@ class FakeClobOptions:
         ws_port: the user channel's port on 127.0.0.1.
         settle_after_s: each trade moves on (``MINED``, ``CONFIRMED``) this often.
         tick_size: the tick of every token.
+        heartbeat_timeout_s: cancel every open order when no heartbeat came for this long,
+            as Polymarket does (``None``: no dead-man switch).
     """
 
     port: int = attrs.field(default=18731, validator=between(1, 65535))
     ws_port: int = attrs.field(default=18732, validator=between(1, 65535))
     settle_after_s: float = attrs.field(default=2.0, validator=at_least(0))
     tick_size: str = "0.01"
+    heartbeat_timeout_s: float | None = attrs.field(default=None, validator=at_least(1))
 
 
 class FakeClobComponent(Component[FakeClobOptions]):
@@ -56,6 +59,7 @@ class FakeClobComponent(Component[FakeClobOptions]):
             port=config.port,
             ws_port=config.ws_port,
             settle_after_s=config.settle_after_s or None,
+            heartbeat_timeout_s=config.heartbeat_timeout_s,
         )
         bus = self.context.bus
         with bus.subscribe(BOOKS, buffer=10_000, overflow=Overflow.DROP_OLDEST) as books:
