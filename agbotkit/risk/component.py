@@ -190,13 +190,14 @@ class RiskComponent(Component[RiskConfig]):
             portfolio.learn_market(market)
             links.learn_market(market)
 
-        def market_data(event: object) -> None:
+        def on_market_data(event: object) -> None:
             portfolio.market_data(event)
             links.reference(event)
 
         def publish_analytics() -> None:
             links.refresh(portfolio.mid, context.now_ms())
             analytics.publish()
+
         keeper = KillSwitchKeeper(
             engine,
             kill_file,
@@ -235,7 +236,7 @@ class RiskComponent(Component[RiskConfig]):
                 Feed(markets, learn_market),
                 Feed(books, portfolio.mark),
                 Feed(fills, portfolio.apply_fill),
-                Feed(market_data, market_data),
+                Feed(market_data, on_market_data),
                 Feed(outcomes, keeper.record_outcome),
                 Feed(commands, keeper.command),
             )

@@ -35,6 +35,7 @@ from agbotkit.config.checks import FieldValueError, greater_than, non_empty, one
 from agbotkit.model.markets import MarketInfo
 from agbotkit.model.prices import ReferencePrice, ReferencePriceSnapshot
 from agbotkit.risk.advanced.greeks import Greeks, digital
+from agbotkit.risk.advanced.greeks_inputs import OptionType
 from agbotkit.risk.advanced.implied_vol import digital_implied_volatility
 from agbotkit.risk.riskview import PortfolioRisk
 
@@ -84,7 +85,7 @@ class UnderlyingLink:
 class _Linked:
     symbol: str
     strike: float
-    option: str  # "call" or "put"
+    option: OptionType
     expiry_ms: int | None
 
 
@@ -140,9 +141,7 @@ class UnderlyingLinks:
                 {token: self._greeks(token, linked, mid(token), now_ms) for token, linked in self._tokens.items()}
             )  # fmt: skip
 
-    def _greeks(
-        self, token: str, linked: _Linked, mid: float | None, now_ms: int
-    ) -> Greeks | None:
+    def _greeks(self, token: str, linked: _Linked, mid: float | None, now_ms: int) -> Greeks | None:
         spot = self._spots.get(linked.symbol)
         if spot is None or mid is None or not 0 < mid < 1 or linked.expiry_ms is None:
             return None
@@ -151,7 +150,7 @@ class UnderlyingLinks:
             return None
         try:
             volatility = digital_implied_volatility(linked.option, mid, spot, linked.strike, years)
-            return digital(linked.option, spot, linked.strike, years, volatility)  # type: ignore[arg-type]
+            return digital(linked.option, spot, linked.strike, years, volatility)
         except ValueError as exc:  # no volatility gives this price: no Greeks now
             LOGGER.debug("no Greeks for token %s: %s", token, exc)
             return None

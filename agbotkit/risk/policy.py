@@ -163,7 +163,7 @@ class RiskPolicy(abc.ABC, Generic[ConfigT]):
         exceed max_size 100 (market 0xabc)``.
         """
 
-    def bind(self, view: PortfolioView) -> None:  # noqa: B027 (optional hook, no-op default)
+    def bind(self, view: PortfolioView) -> None:
         """Receive the risk component's portfolio view (default: ignore it).
 
         Called by the engine for every policy it is given, before any check. Keep the view

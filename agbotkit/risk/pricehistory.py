@@ -149,7 +149,7 @@ class PriceHistory:
             empty = np.zeros((0, 0))
             return CovarianceFactor((), empty, 0, empty, self.day_scale)
         k = min(self._counts[column] - 1 for _, column in warm)
-        columns = [column for _, column in warm]
+        columns = np.array([column for _, column in warm], dtype=np.intp)
         # The last k + 1 rows, oldest first, from the ring.
         order = (np.arange(self._next - k - 1, self._next)) % self._rows.shape[0]
         prices = self._rows[np.ix_(order, columns)]

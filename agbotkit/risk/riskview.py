@@ -179,7 +179,9 @@ class PortfolioRisk:
         u = matrix @ weights
         sigma_w = (matrix.T @ u).tolist()
         self._variance = float(u @ u)
-        self._terms = dict(zip(self._factor.tokens, zip(sigma_w, self._diagonal, strict=True), strict=True))
+        self._terms = dict(
+            zip(self._factor.tokens, zip(sigma_w, self._diagonal, strict=True), strict=True)
+        )
 
     def _update_greeks(self) -> None:
         totals = ZERO_GREEKS

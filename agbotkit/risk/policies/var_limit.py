@@ -104,7 +104,7 @@ class VarLimit(RiskPolicy[VarLimitConfig]):
         self._limit_variance = ((config.max_var_usd + TOLERANCE) / self._scale) ** 2
         fallback = config.fallback_volatility
         self._fallback_variance = None if fallback is None else fallback * fallback
-        level = f"{Decimal(repr(config.confidence_level)) * 100:g}"
+        level = f"{float(Decimal(repr(config.confidence_level)) * 100):g}"
         self._label = f"VaR({level}%, {config.time_horizon_days:g} d, {config.method})"
 
     def bind(self, view: PortfolioView) -> None:
