@@ -18,13 +18,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_risk import SEED, contexts, per_eval_us  # noqa: E402 (the script's own folder)
+from bench_risk import SEED, contexts, per_eval_us
 
-from agbotkit.risk.advanced.greeks import digital  # noqa: E402
-from agbotkit.risk.engine import RiskEngine  # noqa: E402
-from agbotkit.risk.loading import parse_policies_yaml  # noqa: E402
-from agbotkit.risk.pricehistory import PriceHistory  # noqa: E402
-from agbotkit.risk.riskview import PortfolioRisk  # noqa: E402
+from agbotkit.risk.advanced.greeks import digital
+from agbotkit.risk.engine import RiskEngine
+from agbotkit.risk.loading import parse_policies_yaml
+from agbotkit.risk.pricehistory import PriceHistory
+from agbotkit.risk.riskview import PortfolioRisk
 
 ADVANCED = """
   - type: VarLimit
@@ -42,7 +42,9 @@ WINDOW = 1440
 def view() -> PortfolioRisk:
     """100 tokens (``t0``..``t99``, as bench_risk's orders), a full window of marks."""
     rng = np.random.default_rng(5)
-    prices = np.clip(0.5 + np.cumsum(rng.normal(0, 0.002, (WINDOW + 1, TOKENS)), axis=0), 0.02, 0.98)
+    prices = np.clip(
+        0.5 + np.cumsum(rng.normal(0, 0.002, (WINDOW + 1, TOKENS)), axis=0), 0.02, 0.98
+    )
     risk = PortfolioRisk(PriceHistory(interval_s=60, window=WINDOW, min_observations=30))
     tokens = [f"t{j}" for j in range(TOKENS)]
     for row in prices:
@@ -69,11 +71,15 @@ def main() -> None:
     start = time.perf_counter()
     for n in range(200):
         risk.set_position("t1", float(n + 1))
-    print(f"risk.view_fill_update: {(time.perf_counter() - start) / 200 * 1e6:.0f} µs/fill (reference)")
+    print(
+        f"risk.view_fill_update: {(time.perf_counter() - start) / 200 * 1e6:.0f} µs/fill (reference)"
+    )
     start = time.perf_counter()
     for _ in range(20):
         risk.sample()
-    print(f"risk.view_price_sample: {(time.perf_counter() - start) / 20 * 1e3:.2f} ms/sample (reference)")
+    print(
+        f"risk.view_price_sample: {(time.perf_counter() - start) / 20 * 1e3:.2f} ms/sample (reference)"
+    )
 
 
 if __name__ == "__main__":

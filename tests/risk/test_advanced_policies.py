@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import textwrap
 
 import numpy as np
 import pytest
@@ -48,7 +47,8 @@ def reference_var(prices: np.ndarray, weights: np.ndarray, confidence: float, da
 
 def test_policy_file_entries_load_with_their_options() -> None:
     var_limit, greeks_limit = parse_policies_yaml(FILE.format(max_var=100))
-    assert isinstance(var_limit, VarLimit) and isinstance(greeks_limit, GreeksLimit)
+    assert isinstance(var_limit, VarLimit)
+    assert isinstance(greeks_limit, GreeksLimit)
     assert var_limit.config == VarLimitConfig(
         max_var_usd=100, confidence_level=0.99, time_horizon_days=2
     )
@@ -125,13 +125,15 @@ def test_the_fallback_volatility_prices_cold_tokens_as_independent() -> None:
     assert policy.check(order("cold", 100, held=100)) is None
     reason = policy.check(order("cold", 200, held=100))
     expected = normal_quantile(0.95) * 0.05 * 300
-    assert reason is not None and format_usd(expected) in reason
+    assert reason is not None
+    assert format_usd(expected) in reason
 
 
 def test_policies_without_a_view_deny() -> None:
     engine = RiskEngine(parse_policies_yaml(FILE.format(max_var=10)))
     reasons = engine.evaluate(order("a", 1)).reasons
-    assert len(reasons) == 2 and all("no portfolio view" in r for r in reasons)
+    assert len(reasons) == 2
+    assert all("no portfolio view" in r for r in reasons)
 
 
 def test_a_reload_binds_the_new_policies() -> None:
@@ -148,7 +150,9 @@ def test_greeks_limit_uses_probability_delta_for_unlinked_tokens() -> None:
     policy = GreeksLimit(GreeksLimitConfig(max_delta=500))
     policy.bind(view)
     assert policy.check(order("b", 50)) is None  # at the limit
-    assert policy.check(order("b", 60)) == "portfolio delta 510 would exceed max_delta 500 (now 450)"
+    assert (
+        policy.check(order("b", 60)) == "portfolio delta 510 would exceed max_delta 500 (now 450)"
+    )
     assert policy.check(order("a", -450, held=450)) is None
 
 
@@ -170,7 +174,9 @@ def test_greeks_limit_fails_closed_on_unknown_greeks() -> None:
     policy = GreeksLimit(GreeksLimitConfig(max_delta=1e9))
     policy.bind(view)
     reason = policy.check(order("yes", 10))
-    assert reason is not None and "Greeks unknown" in reason and "yes" in reason
+    assert reason is not None
+    assert "Greeks unknown" in reason
+    assert "yes" in reason
     view.set_position("yes", 10)
     assert policy.check(order("plain", 1)) is not None
     assert policy.check(order("yes", -10, held=10)) is None

@@ -69,7 +69,8 @@ def test_a_late_token_shortens_the_common_window() -> None:
             view.mark("b", float(row[1]))
         view.sample()
     factor = view.factor
-    assert factor.tokens == ("a", "b") and factor.observations == 14
+    assert factor.tokens == ("a", "b")
+    assert factor.observations == 14
     expected = reference_covariance(prices[-15:], 14)
     np.testing.assert_allclose(factor.matrix.T @ factor.matrix, expected, rtol=1e-9)
 
