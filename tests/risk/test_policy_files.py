@@ -21,12 +21,14 @@ from agbotkit.risk.loading import (
 
 PRESETS = sorted((Path(__file__).parents[2] / "policies").glob("*.yaml"))
 BUILT_IN = {
+    "GreeksLimit",
     "InventoryLimit",
     "KillSwitch",
     "MaxOrderSize",
     "NoTradeBeforeResolution",
     "PositionLimit",
     "PriceBand",
+    "VarLimit",
 }
 # Every installed policy is listed in the message, third-party ones (the example plugin's
 # TradingHours) included.

@@ -41,6 +41,7 @@ from scipy.special import ndtri
 
 from agbotkit.config.checks import FieldValueError, greater_than, one_of, report
 from agbotkit.model.risk import TOLERANCE, RiskContext
+from agbotkit.risk.advanced.var import tail_probability
 from agbotkit.risk.policy import PortfolioView, RiskPolicy, format_usd
 
 __all__ = ["VarLimit", "VarLimitConfig", "normal_quantile"]
@@ -52,11 +53,10 @@ INCREMENTAL_METHODS = ("parametric",)
 def normal_quantile(confidence_level: float) -> float:
     """``z`` with ``P(Z > z) = 1 - confidence_level`` for a standard normal ``Z``.
 
-    The tail probability is computed in decimal from the level as written (0.95 -> 0.05
-    exactly), never as a binary ``1 - 0.95``.
+    The tail probability is the VaR engine's, exact (0.95 -> 0.05), never a binary
+    ``1 - 0.95``.
     """
-    tail = Decimal(1) - Decimal(repr(confidence_level))
-    return float(-ndtri(float(tail)))
+    return float(-ndtri(tail_probability(confidence_level)))
 
 
 def _open_unit(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
