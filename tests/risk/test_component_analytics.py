@@ -65,13 +65,14 @@ def reference_var(confidence: float, shares: float) -> float:
     return float(norm.ppf(confidence)) * daily_sd * abs(shares)
 
 
-def reference_delta(mid: float, now_ms: int) -> float:
-    """A digital call's delta at the vol its price implies (x > 0: one root), by hand."""
+def reference_greeks(mid: float, now_ms: int) -> tuple[float, float]:
+    """A digital call's delta and vega at the vol its price implies (x > 0: one root)."""
     years = (EXPIRY_MS - now_ms) / (365 * DAY_MS)
     x, z = math.log(SPOT / STRIKE), float(norm.ppf(mid))
     u = -z + math.sqrt(z * z + 2 * x)  # sigma sqrt(T) solving N(x/u - u/2) = mid
     d2 = x / u - u / 2
-    return float(norm.pdf(d2)) / (SPOT * u)
+    sigma = u / math.sqrt(years)
+    return float(norm.pdf(d2)) / (SPOT * u), -float(norm.pdf(d2)) * (d2 + u) / sigma
 
 
 @pytest.fixture
@@ -116,10 +117,12 @@ async def test_the_component_publishes_var_es_and_greeks_and_judges_var(
             -float(changes[changes <= cut].mean()), rel=1e-9
         )
         delta = by_name["risk.portfolio_delta", None]
-        assert delta.value == pytest.approx(
-            HELD * reference_delta(MIDS[30], delta.timestamp_ms), rel=1e-9
+        delta_ref, vega_ref = reference_greeks(MIDS[30], delta.timestamp_ms)
+        assert delta.value == pytest.approx(HELD * delta_ref, rel=1e-9)
+        assert by_name["risk.portfolio_vega", None].value == pytest.approx(
+            HELD * vega_ref, rel=1e-9
         )
-        for greek in ("gamma", "vega", "theta", "rho"):
+        for greek in ("gamma", "theta", "rho"):
             assert (f"risk.portfolio_{greek}", None) in by_name
         # VarLimit judges on the same books (one more sample since: mids 0..30): 10 more
         # shares pass, 100 more do not.
