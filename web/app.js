@@ -176,6 +176,9 @@
       small: true,
     },
     inventory: { el: "chart-inventory", re: /^polymarket\.inventory\.value_usd$/ },
+    // The risk component's analytics: VaR and ES per method, and the portfolio Greeks.
+    var: { el: "chart-var", re: /^risk\.(var_95|var_99|es_95)$/ },
+    greeks: { el: "chart-greeks", re: /^risk\.portfolio_(delta|gamma|vega|theta|rho)$/ },
     kill: {
       el: "chart-kill",
       re: /^polymarket\.risk\.kill_switch$/,
@@ -599,6 +602,7 @@
     "polymarket.risk.kill_switch",
     "polymarket.risk.decision",
     "polymarket.*.book_resyncs",
+    "risk.*",
     "agbotkit.component.up",
   ];
 

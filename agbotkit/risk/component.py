@@ -15,6 +15,13 @@ against its own books:
   ``watch_interval_s``). Its state is saved to the state file on every change, loaded at
   start, and published retained on ``RISK_STATE``.
 
+Portfolio risk (see :mod:`~agbotkit.risk.riskview`): the marks are sampled every
+``price_sample_interval_s`` into a price history (the covariance ``VarLimit`` and the VaR
+metrics use); markets named in ``underlyings`` have their tokens priced as digital options
+on the RTDS reference price (``ReferencePrice`` on ``MARKET_DATA``) for ``GreeksLimit``
+and the Greek metrics; every ``analytics_interval_s`` the ``risk.var_*``, ``risk.es_95``
+and ``risk.portfolio_*`` gauges are published (:mod:`~agbotkit.risk.analytics`).
+
 The policy file is reloaded on SIGHUP and, with ``reload: true``, when it changes on
 disk; a file that fails validation is refused (logged at ERROR with file and line) and
 the policies in force stay.
@@ -40,17 +47,22 @@ import trio
 from agbotkit.abc import Component, Problem
 from agbotkit.bus.subscription import Subscription
 from agbotkit.bus.topic import Overflow
-from agbotkit.config.checks import at_least, greater_than
+from agbotkit.config.checks import FieldValueError, at_least, greater_than
 from agbotkit.db.database import DatabaseConfig
 from agbotkit.errors import ConfigError
+from agbotkit.model.markets import MarketInfo
 from agbotkit.model.orders import OrderIntent
+from agbotkit.risk.analytics import RiskAnalytics
 from agbotkit.risk.judge import METRIC_DECISION, Feed, Judge
 from agbotkit.risk.keeper import METRIC_KILL_SWITCH, KillSwitchKeeper
 from agbotkit.risk.limits import publish_limits
+from agbotkit.risk.links import UnderlyingLink, UnderlyingLinks
 from agbotkit.risk.loading import engine_from_file, load_policy_file
 from agbotkit.risk.portfolio import METRIC_INVENTORY, METRIC_POSITION, Portfolio
+from agbotkit.risk.pricehistory import PriceHistory
 from agbotkit.risk.reloader import METRIC_POLICY_RELOADS, PolicyReloader
 from agbotkit.risk.restore import load_positions
+from agbotkit.risk.riskview import PortfolioRisk
 from agbotkit.risk.watch import FileChanges, KillStateFile, hangup_signals
 from agbotkit.toolkit.tasks import consume, run_every
 from agbotkit.topics import (
@@ -98,6 +110,16 @@ class RiskConfig:
             component held is read back from it, so a restart does not start flat. A
             database without a schema yet has nothing to restore; one that cannot be read
             fails the start. None: start flat.
+        analytics_interval_s: how often the ``risk.var_*``, ``risk.es_95`` and
+            ``risk.portfolio_*`` gauges are published (and linked tokens' Greeks refreshed).
+        price_sample_interval_s: how often every token's mark is sampled into the price
+            history (one price change per interval per token).
+        price_window: how many price changes per token the covariance is estimated on.
+        min_price_observations: price changes a token needs before it enters the
+            covariance (before: it is *cold*, see ``VarLimit``); at most ``price_window``.
+        underlyings: markets (by condition id) whose outcome depends on an underlying's
+            reference price, each with ``symbol``, ``strike``, ``direction`` and
+            ``expiry`` (see :class:`~agbotkit.risk.links.UnderlyingLink`).
     """
 
     policy_file: Path
@@ -112,6 +134,16 @@ class RiskConfig:
     intent_buffer: int = attrs.field(default=1024, validator=at_least(1))
     book_buffer: int = attrs.field(default=10_000, validator=at_least(1))
     positions_from: DatabaseConfig | None = None
+    analytics_interval_s: float = attrs.field(default=10.0, validator=greater_than(0))
+    price_sample_interval_s: float = attrs.field(default=60.0, validator=greater_than(0))
+    price_window: int = attrs.field(default=1440, validator=at_least(2))
+    min_price_observations: int = attrs.field(default=30, validator=at_least(2))
+    underlyings: dict[str, UnderlyingLink] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        if self.min_price_observations > self.price_window:
+            message = f"expected a value <= price_window ({self.price_window})"
+            raise FieldValueError("min_price_observations", message)
 
     def state_path(self, name: str, stack_dir: Path) -> Path:
         """The state file of the component called ``name`` in a stack in ``stack_dir``."""
@@ -140,8 +172,33 @@ class RiskComponent(Component[RiskConfig]):
         kill_file = KillStateFile(config.state_path(self.name, context.stack_dir))
         kill_state = kill_file.load()
         policy_changes = FileChanges(config.policy_file)  # before loading: no edit is missed
-        engine = engine_from_file(config.policy_file, kill_state=kill_state, clock=context.now_ms)
-        portfolio = Portfolio(context, fee_rate=config.fee_rate, fee_exponent=config.fee_exponent)
+        history = PriceHistory(
+            interval_s=config.price_sample_interval_s,
+            window=config.price_window,
+            min_observations=config.min_price_observations,
+        )
+        view = PortfolioRisk(history)
+        engine = engine_from_file(
+            config.policy_file, kill_state=kill_state, clock=context.now_ms, view=view
+        )
+        portfolio = Portfolio(
+            context, fee_rate=config.fee_rate, fee_exponent=config.fee_exponent, view=view
+        )
+        links = UnderlyingLinks(config.underlyings, view)
+        analytics = RiskAnalytics(view, context, portfolio.inventory_value)
+
+        def learn_market(market: MarketInfo) -> None:
+            portfolio.learn_market(market)
+            links.learn_market(market)
+
+        def on_market_data(event: object) -> None:
+            portfolio.market_data(event)
+            links.reference(event)
+
+        def publish_analytics() -> None:
+            links.refresh(portfolio.mid, context.now_ms())
+            analytics.publish()
+
         keeper = KillSwitchKeeper(
             engine,
             kill_file,
@@ -178,10 +235,10 @@ class RiskComponent(Component[RiskConfig]):
             # up with them (see agbotkit.risk.judge); each also has its own task, so the
             # books stay current while no intent comes.
             feeds: tuple[Feed[Any], ...] = (
-                Feed(markets, portfolio.learn_market),
+                Feed(markets, learn_market),
                 Feed(books, portfolio.mark),
                 Feed(fills, portfolio.apply_fill),
-                Feed(market_data, portfolio.market_data),
+                Feed(market_data, on_market_data),
                 Feed(outcomes, keeper.record_outcome),
                 Feed(commands, keeper.command),
             )
@@ -197,6 +254,8 @@ class RiskComponent(Component[RiskConfig]):
                     nursery.start_soon(run_every, config.watch_interval_s, reloader.poll)
                 nursery.start_soon(run_every, config.metrics_interval_s, keeper.tick)
                 nursery.start_soon(run_every, config.metrics_interval_s, portfolio.publish_all)
+                nursery.start_soon(run_every, config.price_sample_interval_s, view.sample)
+                nursery.start_soon(run_every, config.analytics_interval_s, publish_analytics)
                 if hangups is not None:
                     nursery.start_soon(reloader.reload_on, hangups)
                 keeper.sync("restored" if kill_state.triggered else "startup")

@@ -14,6 +14,10 @@ an exception::
 The engine always holds exactly one kill switch: the file's ``KillSwitch`` entry, or a
 default one without automatic rules, so :meth:`RiskEngine.trigger_kill_switch` works
 whatever the file says. Its state survives :meth:`RiskEngine.replace_policies`.
+
+An engine given a :class:`~agbotkit.risk.policy.PortfolioView` binds every policy to it
+(:meth:`~agbotkit.risk.policy.RiskPolicy.bind`), on construction and on every replacement,
+so portfolio-wide policies (``VarLimit``, ``GreeksLimit``) see the component's books.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 from agbotkit.errors import ConfigError, ConfigIssue
 from agbotkit.model.risk import ALLOWED, KillState, PolicyViolation, RiskContext, RiskDecision
 from agbotkit.risk.policies.kill_switch import KillSwitch, KillSwitchConfig, KillSwitchState
-from agbotkit.risk.policy import RiskPolicy
+from agbotkit.risk.policy import PortfolioView, RiskPolicy
 from agbotkit.toolkit.clock import wall_clock_ms
 
 __all__ = ["RiskEngine", "find_duplicates"]
@@ -121,6 +125,8 @@ class RiskEngine:
         kill_state: a persisted kill-switch state to start from (after a restart).
         clock: the time for kill-switch records, Unix epoch milliseconds (tests and
             components pass their own); ``None``: the wall clock.
+        view: the portfolio view policies are bound to (the risk component's); ``None``:
+            policies are not bound, and those that need a view deny every order.
 
     Raises:
         ConfigError: two policies of one type share a scope.
@@ -132,8 +138,10 @@ class RiskEngine:
         *,
         kill_state: KillState | None = None,
         clock: Callable[[], int] | None = None,
+        view: PortfolioView | None = None,
     ) -> None:
         self._clock = clock
+        self._view = view
         self._kill_state = KillSwitchState()
         self._table = self._build(policies)
         if kill_state is not None:
@@ -167,6 +175,9 @@ class RiskEngine:
             if isinstance(policy, KillSwitch):
                 policy = kill_switch = policy.with_state(self._kill_state)
             bound.append(policy)
+        if self._view is not None:
+            for policy in bound:
+                policy.bind(self._view)
         if kill_switch is None:
             kill_switch = KillSwitch(KillSwitchConfig(), state=self._kill_state)
             bound.insert(0, kill_switch)

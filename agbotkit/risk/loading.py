@@ -34,7 +34,7 @@ from agbotkit.errors import ConfigError, ConfigIssue, PluginError
 from agbotkit.model.risk import KillState
 from agbotkit.plugins import PluginRegistry
 from agbotkit.risk.engine import RiskEngine, find_duplicates
-from agbotkit.risk.policy import RiskPolicy
+from agbotkit.risk.policy import PortfolioView, RiskPolicy
 
 __all__ = [
     "POLICY_GROUP",
@@ -94,6 +94,7 @@ def engine_from_file(
     environ: Mapping[str, str] | None = None,
     kill_state: KillState | None = None,
     clock: Callable[[], int] | None = None,
+    view: PortfolioView | None = None,
 ) -> RiskEngine:
     """An engine for the policy file at ``path`` (``.json``, else YAML).
 
@@ -103,12 +104,13 @@ def engine_from_file(
         environ: the environment ``${VAR}`` references are read from; default: the process's.
         kill_state: a persisted kill-switch state to start from (see :class:`RiskEngine`).
         clock: the engine's clock, Unix epoch milliseconds; ``None``: the wall clock.
+        view: the portfolio view the policies are bound to (see :class:`RiskEngine`).
 
     Raises:
         ConfigError: with file, line and field of every problem.
     """
     policies = load_policy_file(path, registry=registry, environ=environ)
-    return RiskEngine(policies, kill_state=kill_state, clock=clock)
+    return RiskEngine(policies, kill_state=kill_state, clock=clock, view=view)
 
 
 def reload_policy_file(

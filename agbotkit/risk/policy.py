@@ -28,20 +28,35 @@ sets it applies to that market or token only. For each policy type the engine ap
 most specific entry that matches the order: the token's, else the market's, else the
 global one (the entry that names neither), so a per-market limit overrides the global
 limit, up or down. Two entries of one type with the same scope are a duplicate.
+
+Portfolio-wide state: :class:`~agbotkit.model.risk.RiskContext` carries one order and its
+token's position. A policy that needs the whole portfolio (``VarLimit``, ``GreeksLimit``)
+overrides :meth:`RiskPolicy.bind`: the engine calls it with a read-only
+:class:`PortfolioView` that the risk component keeps current from fills, marks and its
+price samples, before the policy judges any order (and again after a reload). The check
+stays synchronous and reads only cached numbers.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import attrs
 
 from agbotkit.config.checks import FieldValueError, non_empty
 from agbotkit.model.risk import RiskContext
+from agbotkit.risk.advanced.greeks import Greeks
 
-__all__ = ["ConfigT", "RiskPolicy", "ScopedConfig", "format_number", "format_usd"]
+__all__ = [
+    "ConfigT",
+    "PortfolioView",
+    "RiskPolicy",
+    "ScopedConfig",
+    "format_number",
+    "format_usd",
+]
 
 ConfigT = TypeVar("ConfigT")
 
@@ -72,6 +87,41 @@ class ScopedConfig:
     def __attrs_post_init__(self) -> None:
         if self.market_id is not None and self.token_id is not None:
             raise FieldValueError("token_id", "give market_id or token_id, not both")
+
+
+class PortfolioView(Protocol):
+    """What a policy may read of the risk component's portfolio (read-only, cached).
+
+    Variances are of the daily P&L in USD², from the covariance ``S`` of per-share daily
+    price changes of the *warm* tokens (enough price history); see
+    :class:`agbotkit.risk.riskview.PortfolioRisk`, the implementation.
+    """
+
+    @property
+    def variance(self) -> float:
+        """``w' S w`` over the warm tokens held (``w``: shares)."""
+
+    @property
+    def cold_square(self) -> float:
+        """The sum of squared shares held in cold tokens (not in ``S``)."""
+
+    @property
+    def cold_tokens(self) -> tuple[str, ...]:
+        """The cold tokens held."""
+
+    def variance_terms(self, token: str) -> tuple[float, float] | None:
+        """``((S w)_i, S_ii)`` of a warm token; ``None`` when ``token`` is cold."""
+
+    def greeks(self, token: str) -> Greeks | None:
+        """Per-share Greeks of ``token``; ``None`` when they are not known now."""
+
+    @property
+    def portfolio_greeks(self) -> Greeks:
+        """The Greeks of everything held whose Greeks are known."""
+
+    @property
+    def unknown_greeks(self) -> tuple[str, ...]:
+        """Tokens held whose Greeks are not known now."""
 
 
 class RiskPolicy(abc.ABC, Generic[ConfigT]):
@@ -111,6 +161,14 @@ class RiskPolicy(abc.ABC, Generic[ConfigT]):
 
         The reason should carry the numbers a trader needs, e.g. ``position 150 would
         exceed max_size 100 (market 0xabc)``.
+        """
+
+    def bind(self, view: PortfolioView) -> None:
+        """Receive the risk component's portfolio view (default: ignore it).
+
+        Called by the engine for every policy it is given, before any check. Keep the view
+        and read it in :meth:`check`; never modify it. A policy that needs the view must
+        fail closed (deny, saying so) while it has none, e.g. in an engine built without one.
         """
 
     @property

@@ -4,7 +4,9 @@ A :class:`Portfolio` wraps a :class:`~agbotkit.risk.simulator.PolymarketSimulato
 the component learns from the bus: the mid of every token's latest valid book, each market's
 tokens, outcome names and end date, and which tokens it traded. It builds the
 :class:`~agbotkit.model.risk.RiskContext` an intent is judged against, and publishes what it
-holds: position snapshots on ``POSITIONS`` and the position and inventory gauges.
+holds: position snapshots on ``POSITIONS`` and the position and inventory gauges. Given a
+:class:`~agbotkit.risk.riskview.PortfolioRisk`, it keeps that view's positions and marks
+current too (what ``VarLimit`` and ``GreeksLimit`` judge against).
 
 Synchronous and loop-free: the component's tasks call it, and tests drive it directly.
 """
@@ -25,6 +27,7 @@ from agbotkit.model.metrics import MetricType
 from agbotkit.model.orders import Fill, OrderIntent, Side, TradeStatus
 from agbotkit.model.positions import Position, PositionSnapshot
 from agbotkit.model.risk import RiskContext
+from agbotkit.risk.riskview import PortfolioRisk
 from agbotkit.risk.simulator import PolymarketSimulator
 from agbotkit.topics import POSITIONS
 
@@ -44,9 +47,11 @@ class Portfolio:
             position snapshots and gauges go to.
         fee_rate: the taker fee rate for fills that carry no fee (see the simulator).
         fee_exponent: the exponent of the fee curve.
+        view: the portfolio-risk view to keep current (positions and marks); optional.
 
     Attributes:
         simulator: the books: positions, average costs, PnL.
+        view: the portfolio-risk view, when given.
     """
 
     def __init__(
@@ -55,8 +60,10 @@ class Portfolio:
         *,
         fee_rate: Decimal = Decimal(0),
         fee_exponent: int = 1,
+        view: PortfolioRisk | None = None,
     ) -> None:
         self._context = context
+        self.view = view
         self._log = context.logger
         self.simulator = PolymarketSimulator(fee_rate=fee_rate, fee_exponent=fee_exponent)
         self._mids: dict[str, Decimal] = {}  # token -> mid of its latest valid book
@@ -82,6 +89,11 @@ class Portfolio:
             market_end_ms=self._end_ms.get(intent.market_id),
         )
 
+    def mid(self, token: str) -> float | None:
+        """The mid of the token's latest valid book, ``None`` without one."""
+        mid = self._mids.get(token)
+        return None if mid is None else float(mid)
+
     def inventory_value(self) -> float:
         """What everything held is worth at the marks, USD."""
         if self._inventory is None:
@@ -105,6 +117,7 @@ class Portfolio:
             self._token_market.setdefault(position.token_id, position.market_id)
         self._traded.add(position.token_id)
         self._changed()
+        self._hold(position.token_id)
 
     def apply_fill(self, fill: Fill) -> None:
         """Book ``fill``; a fill the books cannot take is logged at ERROR and skipped.
@@ -133,6 +146,7 @@ class Portfolio:
             if mid is not None:
                 self.simulator.update_mid(token, mid)
         self._changed()
+        self._hold(token)
         self.publish_position(token)
         self._gauge(METRIC_INVENTORY, self.inventory_value())
 
@@ -143,6 +157,8 @@ class Portfolio:
             self._mids.pop(top.asset_id, None)
             return
         self._mids[top.asset_id] = mid
+        if self.view is not None:
+            self.view.mark(top.asset_id, float(mid))
         if top.asset_id in self._traded:  # only held tokens are marked: fewer books to sum
             self.simulator.update_mid(top.asset_id, mid)
             self._changed()
@@ -160,6 +176,7 @@ class Portfolio:
         self._log.info("market %s resolved: %s won", event.market, event.winning_outcome)
         self._changed()
         for position in positions:
+            self._hold(position.token_id)
             if position.token_id in self._traded:
                 self.publish_position(position.token_id)
         self._gauge(METRIC_INVENTORY, self.inventory_value())
@@ -197,6 +214,11 @@ class Portfolio:
         for token in self._traded:
             self.publish_position(token)
         self._gauge(METRIC_INVENTORY, self.inventory_value())
+
+    def _hold(self, token: str) -> None:
+        """Tell the view the shares now held in ``token``."""
+        if self.view is not None:
+            self.view.set_position(token, float(self.simulator.position(token).size))
 
     def _changed(self) -> None:
         self._inventory = None

@@ -83,7 +83,11 @@ class Stack:
             components:
               heartbeat: {{kind: heartbeat, interval_s: 0.5}}
               replay: {{kind: replay, clob_port: 0, rtds_port: 0}}  # publishes MARKETS
-              risk: {{kind: risk, policy_file: policy.yaml, metrics_interval_s: 0.25}}
+              risk:
+                kind: risk
+                policy_file: policy.yaml
+                metrics_interval_s: 0.25
+                analytics_interval_s: 0.25
               dashboard:
                 kind: dashboard
                 port: {self.port}
@@ -189,6 +193,12 @@ class Feeder:
         metrics.append(
             Metric.gauge("agbotkit.component.up", 1.0, now, {"component": "strategy", "kind": "mm"})
         )
+        # VaR as another risk component would publish it (this stack's holds nothing; its
+        # own risk.portfolio_* gauges feed the Greeks chart).
+        for name, level in (("risk.var_95", 120.0), ("risk.var_99", 170.0), ("risk.es_95", 150.0)):
+            for method in ("historical", "parametric"):
+                labels = {"time_horizon": "1d", "method": method}
+                metrics.append(Metric.gauge(name, level + 10 * wave, now, labels))
         return encode_metrics(metrics)
 
     async def _run(self) -> None:
@@ -321,6 +331,24 @@ def test_page_loads_without_errors_and_every_chart_moves(stack: Stack, page: Any
     page.wait_for_timeout(1500)  # a few more seconds of data for the screenshot
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert errors == []
+
+
+def test_the_risk_charts_draw_var_and_the_portfolio_greeks(stack: Stack, page: Any) -> None:
+    errors = console_errors(page)
+    page.goto(stack.url)
+    wait_for_charts(page, ("var", "greeks"))
+    assert_moving(page, ("var", "greeks"))
+    labels = page.evaluate(
+        "['var', 'greeks'].map(n => window.agbotkit.charts[n].series.slice(1).map(s => s.label))"
+    )
+    var_labels, greek_labels = labels
+    assert "var_95 method=historical time_horizon=1d" in var_labels
+    assert "es_95 method=parametric time_horizon=1d" in var_labels
+    assert len(var_labels) == 6
+    # Published by the stack's own risk component (nothing held: every Greek is 0).
+    assert sorted(greek_labels) == ["delta", "gamma", "rho", "theta", "vega"]
+    assert "Value at Risk" in page.locator("#chart-var").locator("xpath=..").inner_text()
     assert errors == []
 
 

@@ -21,12 +21,14 @@ from agbotkit.risk.loading import (
 
 PRESETS = sorted((Path(__file__).parents[2] / "policies").glob("*.yaml"))
 BUILT_IN = {
+    "GreeksLimit",
     "InventoryLimit",
     "KillSwitch",
     "MaxOrderSize",
     "NoTradeBeforeResolution",
     "PositionLimit",
     "PriceBand",
+    "VarLimit",
 }
 # Every installed policy is listed in the message, third-party ones (the example plugin's
 # TradingHours) included.
@@ -130,9 +132,17 @@ def test_an_error_under_an_alias_names_the_alias_and_its_line(tmp_path: Path) ->
     assert "expected a value >= 0" in issue.message
 
 
-def test_desk_preset_has_all_six_kinds() -> None:
+def test_desk_preset_has_all_six_per_order_kinds() -> None:
+    # VarLimit and GreeksLimit judge the portfolio: their preset is portfolio-risk.yaml.
     names = {p.name for p in load_policy_file(PRESETS[0].parent / "desk.yaml")}
-    assert names == BUILT_IN
+    assert names == BUILT_IN - {"VarLimit", "GreeksLimit"}
+
+
+def test_portfolio_risk_preset_adds_var_and_greeks_to_the_seed() -> None:
+    folder = PRESETS[0].parent
+    seed = {p.name for p in load_policy_file(folder / "seed.yaml")}
+    names = {p.name for p in load_policy_file(folder / "portfolio-risk.yaml")}
+    assert names == seed | {"VarLimit", "GreeksLimit"}
 
 
 TRAILING_COMMA = """\
