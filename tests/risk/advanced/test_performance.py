@@ -24,10 +24,17 @@ from agbotkit.risk.advanced.performance import PerformanceReport
 
 REL = 1e-10
 
+# Daily returns of 0 or at least 0.01 % in size: below that, E / peak - 1 and E ** (252 / N) - 1
+# cancel to a few significant digits in any implementation (empyrical's included), and the
+# comparison would measure rounding, not conventions.
 daily_returns = arrays(
     np.float64,
     st.integers(min_value=2, max_value=300),
-    elements=st.floats(min_value=-0.5, max_value=0.5, allow_nan=False, width=64),
+    elements=st.one_of(
+        st.just(0.0),
+        st.floats(min_value=1e-4, max_value=0.5),
+        st.floats(min_value=-0.5, max_value=-1e-4),
+    ),
 )
 
 
@@ -50,10 +57,10 @@ def golden(returns: np.ndarray) -> dict[str, float]:
     return figures
 
 
-def assert_matches(ours: float, reference: float) -> None:
+def assert_matches(ours: float, reference: float, *, floor: float = 1e-14) -> None:
     # Relative 1e-10, with an absolute floor for figures that are zero up to rounding
     # (a total return of 1e-17 from a product of ones).
-    assert ours == pytest.approx(reference, rel=REL, abs=1e-14)
+    assert ours == pytest.approx(reference, rel=REL, abs=floor)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -74,7 +81,9 @@ def test_any_series_matches_empyrical_where_defined(returns: np.ndarray) -> None
     for name, reference in golden(returns).items():
         if math.isnan(reference):
             continue  # empyrical's 0/0 and x/0; the pinned answers are tested below
-        assert_matches(getattr(report, name), reference)
+        # Gains and losses that offset leave a total near 0 known to ~1e-16 (the rounding of
+        # the product), which a drawdown of 0.01 % magnifies in Calmar to ~1e-12.
+        assert_matches(getattr(report, name), reference, floor=1e-10)
 
 
 @settings(max_examples=100, deadline=None)
