@@ -74,22 +74,20 @@ def parse_scenarios(document: YamlDocument) -> tuple[Scenario, ...]:
         raise ConfigError(issues)
     scenarios: list[Scenario] = []
     first_line: dict[str, int | None] = {}
-    for index in range(len(entries)):
+    for index, entry in enumerate(entries):
         path = ("scenarios", index)
+        # Names are compared as written, so a duplicate is reported even next to an
+        # entry that is invalid for other reasons.
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if isinstance(name, str) and name in first_line:
+            message = f"scenario {name!r} is defined twice (first at line {first_line[name]})"
+            issues.append(document.issue((*path, "name"), message))
+        elif isinstance(name, str):
+            first_line[name] = document.line_of((*path, "name"))
         try:
-            scenario = structure(document, Scenario, path)
+            scenarios.append(structure(document, Scenario, path))
         except ConfigError as exc:
             issues.extend(exc.issues)
-            continue
-        if scenario.name in first_line:
-            message = (
-                f"scenario {scenario.name!r} is defined twice "
-                f"(first at line {first_line[scenario.name]})"
-            )
-            issues.append(document.issue((*path, "name"), message))
-            continue
-        first_line[scenario.name] = document.line_of((*path, "name"))
-        scenarios.append(scenario)
     if issues:
         issues.sort(key=lambda issue: issue.line if issue.line is not None else 0)
         raise ConfigError(issues)

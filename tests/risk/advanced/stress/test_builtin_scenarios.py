@@ -103,19 +103,24 @@ def quantlib_digital(direction: str, spot: float, strike: float, days: int, vol:
         ql.QuoteHandle(ql.SimpleQuote(spot)),
         flat,
         flat,
-        ql.BlackVolTermStructureHandle(ql.BlackConstantVol(today, ql.NullCalendar(), vol, day_count)),
+        ql.BlackVolTermStructureHandle(
+            ql.BlackConstantVol(today, ql.NullCalendar(), vol, day_count)
+        ),
     )
     option.setPricingEngine(ql.AnalyticEuropeanEngine(process))
     return float(option.NPV())
 
 
 @pytest.mark.parametrize("direction", ["above", "below"])
-@pytest.mark.parametrize(("strike", "days", "vol", "move"), [
-    (105_000, 30, 0.6, -0.2),
-    (90_000, 7, 0.45, -0.1),
-    (100_000, 180, 0.8, 0.15),
-    (60_000, 365, 0.3, -0.35),
-])
+@pytest.mark.parametrize(
+    ("strike", "days", "vol", "move"),
+    [
+        (105_000, 30, 0.6, -0.2),
+        (90_000, 7, 0.45, -0.1),
+        (100_000, 180, 0.8, 0.15),
+        (60_000, 365, 0.3, -0.35),
+    ],
+)
 def test_crash_reprices_a_model_priced_market_to_quantlib(
     direction: str, strike: float, days: int, vol: float, move: float
 ) -> None:
@@ -167,7 +172,11 @@ def test_per_symbol_moves_and_settled_prices() -> None:
 
 
 def test_builtins_by_name_and_empty_portfolio() -> None:
-    assert sorted(BUILTIN_SCENARIOS) == ["all_resolve_against", "liquidity_vanishes", "reference_crash"]
+    assert sorted(BUILTIN_SCENARIOS) == [
+        "all_resolve_against",
+        "liquidity_vanishes",
+        "reference_crash",
+    ]
     empty = StressPortfolio([])
     for scenario in BUILTIN_SCENARIOS.values():
         result = stress_test(empty, scenario)
