@@ -16,7 +16,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from agbotkit.config.checks import between, greater_than, non_empty, one_of
+from agbotkit.config.checks import at_least, between, greater_than, non_empty, one_of
 from agbotkit.risk.advanced.stress.repricing import DAYS_PER_YEAR
 
 __all__ = ["StressPortfolio", "StressPosition", "Underlying"]
@@ -85,8 +85,8 @@ class StressPosition:
     event: str | None = attrs.field(default=None, validator=non_empty())
     bid: float | None = attrs.field(default=None, validator=_price)
     ask: float | None = attrs.field(default=None, validator=_price)
-    bid_size: float | None = attrs.field(default=None, validator=[_finite, between(0.0, math.inf)])
-    ask_size: float | None = attrs.field(default=None, validator=[_finite, between(0.0, math.inf)])
+    bid_size: float | None = attrs.field(default=None, validator=[_finite, at_least(0.0)])
+    ask_size: float | None = attrs.field(default=None, validator=[_finite, at_least(0.0)])
     underlying: Underlying | None = None
 
     def __attrs_post_init__(self) -> None:

@@ -163,7 +163,9 @@ def test_environment_references_come_from_the_caller() -> None:
 
 
 def test_values_built_in_python_are_checked_too() -> None:
-    with pytest.raises(ValueError, match="depth_haircut: expected a value between 0.0 and 1.0"):
+    with pytest.raises(
+        ValueError, match=re.escape("depth_haircut: expected a value between 0.0 and 1.0")
+    ):
         LiquidityShock(depth_haircut=1.5)
     with pytest.raises(ValueError, match="give exactly one selector"):
         PriceShock(set_price=0.5)
