@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from urllib.parse import unquote, urlencode, urlsplit
 
 import certifi
+import h11
 import trio
 
 from agbotkit.http.connection import Connection, HttpResponse
@@ -18,7 +19,8 @@ __all__ = ["HttpClient", "default_ssl_context"]
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-_OWN_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
+# Framing and routing are the client's to say: a caller's value would desynchronise h11.
+_OWN_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "upgrade"}
 
 
 def default_ssl_context() -> ssl.SSLContext:
@@ -67,7 +69,10 @@ class HttpClient:
         self._host = url.hostname
         self._port = url.port or (443 if self._tls else 80)
         default_port = self._port == (443 if self._tls else 80)
-        self._host_header = self._host if default_port else f"{self._host}:{self._port}"
+        # An IPv6 address is written in brackets wherever a port may follow it.
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        self._where = f"{host}:{self._port}"
+        self._host_header = host if default_port else self._where
         self._ssl_context = ssl_context if self._tls and ssl_context else None
         if self._tls and self._ssl_context is None:
             self._ssl_context = default_ssl_context()
@@ -112,20 +117,34 @@ class HttpClient:
             HttpConnectionLostError, HttpProtocolError: the request went out (perhaps in
                 part) and no whole answer came back.
         """
-        target = f"{path}?{urlencode(params)}" if params else path
-        request_headers = [
-            ("Host", self._host_header),
-            ("User-Agent", self._user_agent),
-            ("Accept", "*/*"),
-        ]
+        if method.upper() == "CONNECT":
+            raise ValueError("CONNECT is not a request this client can make")
+        target = path
+        if params:
+            # As httpx spells them: booleans in lower case, '=' in a value as %3D.
+            query = urlencode({k: _param(v) for k, v in params.items()})
+            target = f"{path}{'&' if '?' in path else '?'}{query}"
+        own = {"host": self._host_header, "user-agent": self._user_agent, "accept": "*/*"}
         if content is not None or method in _BODY_METHODS:
-            request_headers.append(("Content-Length", str(len(content or b""))))
+            own["content-length"] = str(len(content or b""))
+        request_headers = list(own.items())
         if headers:
-            request_headers += [(k, v) for k, v in headers.items() if k.lower() not in _OWN_HEADERS]
+            for name, value in headers.items():
+                key = name.lower()
+                if key in ("user-agent", "accept"):
+                    request_headers.remove((key, own[key]))  # the caller's replaces ours
+                if key not in _OWN_HEADERS:
+                    request_headers.append((name, value))
+        try:
+            # Checked here, before a connection is taken: a bad header is the caller's
+            # mistake (a ValueError), not a broken connection.
+            request = h11.Request(method=method, target=target, headers=request_headers)
+        except h11.LocalProtocolError as exc:
+            raise ValueError(f"cannot send {method} {path}: {exc}") from None
         async with self._slots:
             connection = await self._checkout()
             try:
-                response = await connection.exchange(method, target, request_headers, content)
+                response = await connection.exchange(request, content)
             except BaseException:  # cancelled or broken: never reuse a half-used connection
                 await connection.aclose()
                 raise
@@ -146,29 +165,41 @@ class HttpClient:
         return await self._open()
 
     async def _open(self) -> Connection:
-        where = f"{self._host}:{self._port}"
+        where = self._where
         stream: trio.abc.Stream | None = None
         try:
             if self._proxy is None:
                 stream = await trio.open_tcp_stream(self._host, self._port)
             else:
                 proxy_host, proxy_port, authorization = self._proxy
+                where = f"the proxy {proxy_host}:{proxy_port}"  # never its credentials
                 stream = await trio.open_tcp_stream(proxy_host, proxy_port)
-                await _tunnel(stream, where, authorization)
+                where = f"{self._where} through the proxy {proxy_host}:{proxy_port}"
+                await _tunnel(stream, self._where, authorization)
             if self._ssl_context is not None:
                 stream = trio.SSLStream(
                     stream, self._ssl_context, server_hostname=self._host, https_compatible=True
                 )
                 await stream.do_handshake()
-        except (OSError, trio.BrokenResourceError, HttpConnectError) as exc:
+        except (OSError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             if stream is not None:
                 await trio.aclose_forcefully(stream)
             reason = exc.__cause__ if isinstance(exc, trio.BrokenResourceError) else exc
-            if isinstance(exc, HttpConnectError):
-                raise
             raise HttpConnectError(f"cannot connect to {where}: {reason}") from None
+        except BaseException:
+            # Cancelled midway (or refused by the proxy): the half-made stream is closed
+            # here, as no one else holds it.
+            if stream is not None:
+                await trio.aclose_forcefully(stream)
+            raise
         self.connections_opened += 1
         return Connection(stream, max_response_bytes=self._max_response_bytes)
+
+
+def _param(value: str | int) -> str | int:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 def _proxy_for(scheme: str, host: str, proxy: str | None) -> tuple[str, int, str] | None:
@@ -177,7 +208,9 @@ def _proxy_for(scheme: str, host: str, proxy: str | None) -> tuple[str, int, str
         return None
     if proxy is None:
         found = urllib.request.getproxies_environment().get(scheme)
-        if not found or urllib.request.proxy_bypass_environment(host):
+        # NO_PROXY as urllib reads it (typeshed leaves this long-standing helper out).
+        bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+        if not found or bypass(host):
             return None
         proxy = found
     url = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
@@ -202,7 +235,13 @@ async def _tunnel(stream: trio.abc.Stream, where: str, authorization: str) -> No
         if not chunk or len(answer) > 16384:
             raise HttpConnectError(f"the proxy closed the tunnel to {where} unanswered")
         answer += chunk
-    status_line = answer.split(b"\r\n", 1)[0].decode("latin-1")
+    answer_head, rest = answer.split(b"\r\n\r\n", 1)
+    status_line = answer_head.split(b"\r\n", 1)[0].decode("latin-1")
     parts = status_line.split(" ", 2)
-    if len(parts) < 2 or parts[1] != "200":
+    # Any 2xx opens the tunnel (RFC 9110, 9.3.6).
+    if len(parts) < 2 or len(parts[1]) != 3 or not parts[1].startswith("2"):
         raise HttpConnectError(f"the proxy refused a tunnel to {where}: {status_line}")
+    if rest:
+        # The origin speaks only after the client's TLS hello: bytes before it are not
+        # the origin's, and would corrupt the stream.
+        raise HttpConnectError(f"the proxy sent {len(rest)} bytes after opening the tunnel")
