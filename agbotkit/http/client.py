@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import ssl
 import urllib.request
 from collections.abc import Mapping
@@ -17,7 +18,6 @@ from agbotkit.http.errors import HttpConnectError
 
 __all__ = ["HttpClient", "default_ssl_context"]
 
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Framing and routing are the client's to say: a caller's value would desynchronise h11.
 _OWN_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "upgrade"}
@@ -117,30 +117,7 @@ class HttpClient:
             HttpConnectionLostError, HttpProtocolError: the request went out (perhaps in
                 part) and no whole answer came back.
         """
-        if method.upper() == "CONNECT":
-            raise ValueError("CONNECT is not a request this client can make")
-        target = path
-        if params:
-            # As httpx spells them: booleans in lower case, '=' in a value as %3D.
-            query = urlencode({k: _param(v) for k, v in params.items()})
-            target = f"{path}{'&' if '?' in path else '?'}{query}"
-        own = {"host": self._host_header, "user-agent": self._user_agent, "accept": "*/*"}
-        if content is not None or method in _BODY_METHODS:
-            own["content-length"] = str(len(content or b""))
-        request_headers = list(own.items())
-        if headers:
-            for name, value in headers.items():
-                key = name.lower()
-                if key in ("user-agent", "accept"):
-                    request_headers.remove((key, own[key]))  # the caller's replaces ours
-                if key not in _OWN_HEADERS:
-                    request_headers.append((name, value))
-        try:
-            # Checked here, before a connection is taken: a bad header is the caller's
-            # mistake (a ValueError), not a broken connection.
-            request = h11.Request(method=method, target=target, headers=request_headers)
-        except h11.LocalProtocolError as exc:
-            raise ValueError(f"cannot send {method} {path}: {exc}") from None
+        request = self._request_event(method, path, params, content, headers)
         async with self._slots:
             connection = await self._checkout()
             try:
@@ -153,6 +130,39 @@ class HttpClient:
             else:
                 await connection.aclose()
             return response
+
+    def _request_event(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str | int] | None,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+    ) -> h11.Request:
+        """The request's head, checked by h11 (a ``ValueError`` if it cannot be sent)."""
+        if method.upper() == "CONNECT":
+            raise ValueError("CONNECT is not a request this client can make")
+        target = path
+        if params:
+            # As httpx spells them: booleans in lower case, '=' in a value as %3D.
+            query = urlencode({k: _param(v) for k, v in params.items()})
+            target = f"{path}{'&' if '?' in path else '?'}{query}"
+        own = {"host": self._host_header, "user-agent": self._user_agent, "accept": "*/*"}
+        if content is not None or method in _BODY_METHODS:
+            own["content-length"] = str(len(content or b""))
+        extra = []
+        for name, value in (headers or {}).items():
+            key = name.lower()
+            if key in ("user-agent", "accept"):
+                own.pop(key, None)  # the caller's replaces ours
+            if key not in _OWN_HEADERS:
+                extra.append((name, value))
+        try:
+            # Checked here, before a connection is taken: a bad header is the caller's
+            # mistake (a ValueError), not a broken connection.
+            return h11.Request(method=method, target=target, headers=[*own.items(), *extra])
+        except h11.LocalProtocolError as exc:
+            raise ValueError(f"cannot send {method} {path}: {exc}") from None
 
     async def _checkout(self) -> Connection:
         while self._idle:
@@ -204,7 +214,7 @@ def _param(value: str | int) -> str | int:
 
 def _proxy_for(scheme: str, host: str, proxy: str | None) -> tuple[str, int, str] | None:
     """``(host, port, Proxy-Authorization value or "")`` of the proxy to use, if any."""
-    if host in _LOOPBACK or proxy == "":
+    if proxy == "" or _loopback(host):
         return None
     if proxy is None:
         found = urllib.request.getproxies_environment().get(scheme)
@@ -221,6 +231,17 @@ def _proxy_for(scheme: str, host: str, proxy: str | None) -> tuple[str, int, str
         user_pass = f"{unquote(url.username)}:{unquote(url.password or '')}"
         authorization = "Basic " + base64.b64encode(user_pass.encode()).decode()
     return url.hostname, url.port or 8080, authorization
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (a loopback address, ``localhost``), which no
+    proxy can reach on the client's behalf."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name, not an address
 
 
 async def _tunnel(stream: trio.abc.Stream, where: str, authorization: str) -> None:
@@ -244,4 +265,4 @@ async def _tunnel(stream: trio.abc.Stream, where: str, authorization: str) -> No
     if rest:
         # The origin speaks only after the client's TLS hello: bytes before it are not
         # the origin's, and would corrupt the stream.
-        raise HttpConnectError(f"the proxy sent {len(rest)} bytes after opening the tunnel")
+        raise HttpConnectError(f"the proxy sent bytes of its own in the tunnel to {where}")

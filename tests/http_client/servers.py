@@ -4,6 +4,7 @@ with a throwaway trustme CA, and a ``CONNECT`` proxy."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -13,6 +14,9 @@ import attrs
 import h11
 import trio
 import trustme
+
+#: The names the test certificates are for: a non-loopback one is reached through the proxy.
+NAMES = ("localhost", "127.0.0.1", "clob.example")
 
 #: A connection handler: gets the accepted stream (TLS already wrapped, if any).
 Handler = Callable[[trio.abc.Stream], Awaitable[None]]
@@ -71,19 +75,21 @@ class Server:
 
 
 @asynccontextmanager
-async def serve(handler: Handler, *, tls: trustme.CA | None = None) -> AsyncIterator[Server]:
+async def serve(
+    handler: Handler, *, tls: trustme.CA | None = None, names: Sequence[str] = NAMES
+) -> AsyncIterator[Server]:
     """Serve ``handler`` on 127.0.0.1 (a free port) until the block ends.
 
     Args:
         handler: runs once per accepted connection; the connection is closed when it returns.
-        tls: a CA to issue a certificate for ``localhost`` and 127.0.0.1 from; ``None`` for
-            plain TCP.
+        tls: a CA to issue the server's certificate from; ``None`` for plain TCP.
+        names: the host names and addresses the certificate is for.
     """
     server = Server()
     server_context: ssl.SSLContext | None = None
     if tls is not None:
         server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        tls.issue_cert("localhost", "127.0.0.1").configure_cert(server_context)
+        tls.issue_cert(*names).configure_cert(server_context)
 
     async def on_connection(stream: trio.SocketStream) -> None:
         server.accepted += 1
@@ -104,7 +110,9 @@ async def serve(handler: Handler, *, tls: trustme.CA | None = None) -> AsyncIter
             server.closed = trio.Event()
 
     async with trio.open_nursery() as nursery:
-        listeners = await nursery.start(trio.serve_tcp, on_connection, 0)
+        listeners = await nursery.start(
+            functools.partial(trio.serve_tcp, on_connection, 0, host="127.0.0.1")
+        )
         server.port = listeners[0].socket.getsockname()[1]
         yield server
         nursery.cancel_scope.cancel()
@@ -164,11 +172,15 @@ async def read_request(conn: h11.Connection, stream: trio.abc.Stream) -> Receive
 
 @asynccontextmanager
 async def serve_app(
-    app: App, *, tls: trustme.CA | None = None, per_connection: int | None = None
+    app: App,
+    *,
+    tls: trustme.CA | None = None,
+    names: Sequence[str] = NAMES,
+    per_connection: int | None = None,
 ) -> AsyncIterator[Server]:
     """Serve an h11 ``app`` (see :func:`h11_handler`) until the block ends."""
     box: list[Server] = []
-    async with serve(h11_handler(app, box, per_connection), tls=tls) as server:
+    async with serve(h11_handler(app, box, per_connection), tls=tls, names=names) as server:
         box.append(server)
         yield server
 
