@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import select
 import time
+
 import attrs
 import h11
 import trio
@@ -96,7 +97,8 @@ class Connection:
                 if not data and status == 0:
                     raise HttpConnectionLostError("the server closed the connection unanswered")
                 eof = not data
-                conn.receive_data(bytes(data))  # a Stream may give a bytearray; bytes are not copied
+                # A Stream may give a bytearray (h11 takes bytes; bytes are not copied).
+                conn.receive_data(bytes(data))
             elif isinstance(event, h11.Response):
                 status = event.status_code
                 for name, value in event.headers:

@@ -188,7 +188,11 @@ async def serve_app(
 def ok(body: bytes = b"ok", *, headers: Sequence[tuple[str, str]] = ()) -> Answer:
     """A 200 answer with a Content-Length body."""
     all_headers = [("Content-Length", str(len(body))), *headers]
-    return [h11.Response(status_code=200, headers=all_headers), h11.Data(data=body), h11.EndOfMessage()]
+    return [
+        h11.Response(status_code=200, headers=all_headers),
+        h11.Data(data=body),
+        h11.EndOfMessage(),
+    ]
 
 
 async def read_head(stream: trio.abc.Stream) -> bytes:
@@ -210,6 +214,8 @@ def raw_handler(*pieces: bytes, then_close: bool = True) -> Handler:
         await read_head(stream)
         for piece in pieces:
             await stream.send_all(piece)
+            # Let the client run between pieces, so that it reads them one by one.
+            await trio.sleep(0)
         if not then_close:
             while await stream.receive_some(65536):
                 pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 
 import h11
@@ -27,26 +28,30 @@ SIZED = b"HTTP/1.1 201 Created\r\nContent-Length: 11\r\nContent-Type: text/plain
 
 
 async def test_chunked_answer() -> None:
-    async with serve(raw_handler(CHUNKED, then_close=False)) as server:
-        async with HttpClient(server.url) as client:
-            response = await client.request("GET", "/")
-            assert response.status_code == 200
-            assert response.content == b"hello world"
-            assert response.headers["transfer-encoding"] == "chunked"
-            assert response.headers["x-many"] == "a, b"
+    async with (
+        serve(raw_handler(CHUNKED, then_close=False)) as server,
+        HttpClient(server.url) as client,
+    ):
+        response = await client.request("GET", "/")
+        assert response.status_code == 200
+        assert response.content == b"hello world"
+        assert response.headers["transfer-encoding"] == "chunked"
+        assert response.headers["x-many"] == "a, b"
 
 
 async def test_content_length_answer() -> None:
-    async with serve(raw_handler(SIZED, then_close=False)) as server:
-        async with HttpClient(server.url) as client:
-            response = await client.request("GET", "/")
+    async with (
+        serve(raw_handler(SIZED, then_close=False)) as server,
+        HttpClient(server.url) as client,
+    ):
+        response = await client.request("GET", "/")
     assert (response.status_code, response.content) == (201, b"hello world")
     assert response.headers == {"content-length": "11", "content-type": "text/plain"}
 
 
 def _split(data: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({0, len(data), *(cut % (len(data) + 1) for cut in cuts)})
-    return [data[a:b] for a, b in zip(points, points[1:], strict=False)]
+    return [data[a:b] for a, b in itertools.pairwise(points)]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -56,9 +61,11 @@ def _split(data: bytes, cuts: list[int]) -> list[bytes]:
 )
 async def test_an_answer_in_tiny_writes_reads_the_same(answer: bytes, cuts: list[int]) -> None:
     pieces = _split(answer, cuts)
-    async with serve(raw_handler(*pieces, then_close=False)) as server:
-        async with HttpClient(server.url) as client:
-            response = await client.request("GET", "/")
+    async with (
+        serve(raw_handler(*pieces, then_close=False)) as server,
+        HttpClient(server.url) as client,
+    ):
+        response = await client.request("GET", "/")
     assert response.content == b"hello world"
 
 
@@ -99,7 +106,10 @@ async def test_no_content_answer() -> None:
 
 async def test_head_answer_has_no_body() -> None:
     def app(_: Received) -> Answer:
-        return [h11.Response(status_code=200, headers=[("Content-Length", "99")]), h11.EndOfMessage()]
+        return [
+            h11.Response(status_code=200, headers=[("Content-Length", "99")]),
+            h11.EndOfMessage(),
+        ]
 
     async with serve_app(app) as server, HttpClient(server.url) as client:
         for _ in range(2):
@@ -131,10 +141,12 @@ async def test_a_body_over_the_limit_is_a_protocol_error(chunked: bool) -> None:
         events += [h11.Data(data=b"x" * 100)] * 10
         return [*events, h11.EndOfMessage()]
 
-    async with serve_app(app) as server:
-        async with HttpClient(server.url, max_response_bytes=999) as client:
-            with pytest.raises(HttpProtocolError, match="larger than 999 bytes"):
-                await client.request("GET", "/")
+    async with (
+        serve_app(app) as server,
+        HttpClient(server.url, max_response_bytes=999) as client,
+    ):
+        with pytest.raises(HttpProtocolError, match="larger than 999 bytes"):
+            await client.request("GET", "/")
         async with HttpClient(server.url, max_response_bytes=1000) as client:
             assert len((await client.request("GET", "/")).content) == 1000
 
@@ -147,13 +159,16 @@ async def test_a_body_over_the_limit_is_a_protocol_error(chunked: bool) -> None:
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nhi",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
         b"x" * 70000,  # no line end, ever
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n",
     ],
 )
 async def test_garbage_is_a_protocol_error(garbage: bytes) -> None:
-    async with serve(raw_handler(garbage, then_close=False)) as server:
-        async with HttpClient(server.url) as client:
-            with pytest.raises(HttpProtocolError, match="not valid HTTP/1.1"):
-                await client.request("GET", "/")
+    async with (
+        serve(raw_handler(garbage, then_close=False)) as server,
+        HttpClient(server.url) as client,
+    ):
+        with pytest.raises(HttpProtocolError, match=r"not valid HTTP/1\.1"):
+            await client.request("GET", "/")
 
 
 @pytest.mark.parametrize(
@@ -193,10 +208,12 @@ async def test_a_closed_client_refuses_requests() -> None:
 async def test_unread_bytes_after_an_answer_end_reuse() -> None:
     # An answer followed by bytes no request asked for: the connection is not reused.
     extra = SIZED + b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
-    async with serve(raw_handler(extra, then_close=False)) as server:
-        async with HttpClient(server.url) as client:
-            for _ in range(2):
-                assert (await client.request("GET", "/")).content == b"hello world"
+    async with (
+        serve(raw_handler(extra, then_close=False)) as server,
+        HttpClient(server.url) as client,
+    ):
+        for _ in range(2):
+            assert (await client.request("GET", "/")).content == b"hello world"
     assert server.accepted == 2
 
 
@@ -206,8 +223,10 @@ async def test_cancelled_while_connecting() -> None:
     async def silent(stream: trio.abc.Stream) -> None:
         await trio.sleep_forever()
 
-    async with serve(silent) as server:
-        async with HttpClient(f"https://127.0.0.1:{server.port}") as client:
-            with trio.move_on_after(0.05):
-                await client.request("GET", "/")
+    async with (
+        serve(silent) as server,
+        HttpClient(f"https://127.0.0.1:{server.port}") as client,
+    ):
+        with trio.move_on_after(0.05):
+            await client.request("GET", "/")
     assert client.connections_opened == 0

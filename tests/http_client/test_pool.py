@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import resource
+
+import pytest
 import trio
 
 from agbotkit.http import HttpClient
@@ -106,3 +110,21 @@ async def test_a_closed_client_closes_its_idle_connections() -> None:
         await client.aclose()
         await closed.wait()
         assert server.open_now == 0
+
+
+async def test_reuse_with_descriptors_above_1023() -> None:
+    # select() refuses descriptors above 1023; a busy process has them, and the liveness
+    # check must still see an idle connection as alive.
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        pytest.skip(f"the descriptor limit ({soft}) is too low")
+    spare = [os.open(os.devnull, os.O_RDONLY) for _ in range(1030)]
+    try:
+        async with serve_app(_ok) as server, HttpClient(server.url) as client:
+            for _ in range(3):
+                assert (await client.request("GET", "/")).status_code == 200
+            assert client._idle[0].stream.socket.fileno() > 1023
+        assert server.accepted == 1
+    finally:
+        for fd in spare:
+            os.close(fd)

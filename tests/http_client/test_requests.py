@@ -22,7 +22,9 @@ def _echo(request: Received) -> Answer:
     ]
 
 
-async def _sent(server: Server, client: HttpClient, method: str, path: str, **kw: object) -> Received:
+async def _sent(
+    server: Server, client: HttpClient, method: str, path: str, **kw: object
+) -> Received:
     response = await client.request(method, path, **kw)
     assert response.status_code == 200
     return server.requests[-1]

@@ -31,10 +31,12 @@ def trusting(ca: trustme.CA) -> ssl.SSLContext:
 
 
 async def test_tls_with_a_trusted_ca(ca: trustme.CA, trusting: ssl.SSLContext) -> None:
-    async with serve_app(_ok, tls=ca) as server:
-        async with HttpClient(f"https://localhost:{server.port}", ssl_context=trusting) as client:
-            for _ in range(3):
-                assert (await client.request("GET", "/")).content == b"secret data"
+    async with (
+        serve_app(_ok, tls=ca) as server,
+        HttpClient(f"https://localhost:{server.port}", ssl_context=trusting) as client,
+    ):
+        for _ in range(3):
+            assert (await client.request("GET", "/")).content == b"secret data"
     assert server.accepted == client.connections_opened == 1
     assert server.requests[0].header("host") == [f"localhost:{server.port}"]
 
@@ -42,29 +44,35 @@ async def test_tls_with_a_trusted_ca(ca: trustme.CA, trusting: ssl.SSLContext) -
 async def test_tls_connection_closed_by_the_server_is_replaced(
     ca: trustme.CA, trusting: ssl.SSLContext
 ) -> None:
-    async with serve_app(_ok, tls=ca, per_connection=1) as server:
-        async with HttpClient(f"https://localhost:{server.port}", ssl_context=trusting) as client:
-            for _ in range(3):
-                closed = server.closed
-                assert (await client.request("GET", "/")).status_code == 200
-                await closed.wait()
+    async with (
+        serve_app(_ok, tls=ca, per_connection=1) as server,
+        HttpClient(f"https://localhost:{server.port}", ssl_context=trusting) as client,
+    ):
+        for _ in range(3):
+            closed = server.closed
+            assert (await client.request("GET", "/")).status_code == 200
+            await closed.wait()
     assert server.accepted == client.connections_opened == 3
 
 
 async def test_tls_with_certifi_refuses_an_unknown_ca(ca: trustme.CA) -> None:
-    async with serve_app(_ok, tls=ca) as server:
-        async with HttpClient(f"https://localhost:{server.port}") as client:
-            with pytest.raises(HttpConnectError, match="CERTIFICATE_VERIFY_FAILED"):
-                await client.request("GET", "/")
+    async with (
+        serve_app(_ok, tls=ca) as server,
+        HttpClient(f"https://localhost:{server.port}") as client,
+    ):
+        with pytest.raises(HttpConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            await client.request("GET", "/")
     assert server.requests == []
     assert client.connections_opened == 0
 
 
 async def test_tls_checks_the_host_name(ca: trustme.CA, trusting: ssl.SSLContext) -> None:
-    async with serve_app(_ok, tls=ca, names=["other.example"]) as server:
-        async with HttpClient(server.url.replace("http:", "https:"), ssl_context=trusting) as c:
-            with pytest.raises(HttpConnectError, match="match"):
-                await c.request("GET", "/")
+    async with (
+        serve_app(_ok, tls=ca, names=["other.example"]) as server,
+        HttpClient(server.url.replace("http:", "https:"), ssl_context=trusting) as c,
+    ):
+        with pytest.raises(HttpConnectError, match="match"):
+            await c.request("GET", "/")
 
 
 def _authorization(head: bytes) -> list[str]:
@@ -126,7 +134,7 @@ async def test_a_refusing_proxy_is_a_connect_error_without_the_password(
         async with HttpClient(
             "https://clob.example", ssl_context=trusting, proxy=proxy_url
         ) as client:
-            with pytest.raises(HttpConnectError, match="clob.example:443") as caught:
+            with pytest.raises(HttpConnectError, match=r"clob\.example:443") as caught:
                 await client.request("POST", "/order", content=b"{}")
     assert "hunter2" not in str(caught.value)
     assert len(seen.heads) == 1
