@@ -253,14 +253,16 @@ async def _tunnel(stream: trio.abc.Stream, where: str, authorization: str) -> No
     answer = b""
     while b"\r\n\r\n" not in answer:
         chunk = await stream.receive_some(4096)
-        if not chunk or len(answer) > 16384:
+        if not chunk:
             raise HttpConnectError(f"the proxy closed the tunnel to {where} unanswered")
         answer += chunk
+        if len(answer) > 16384:
+            raise HttpConnectError(f"the proxy's answer to a tunnel to {where} is too long")
     answer_head, rest = answer.split(b"\r\n\r\n", 1)
     status_line = answer_head.split(b"\r\n", 1)[0].decode("latin-1")
     parts = status_line.split(" ", 2)
     # Any 2xx opens the tunnel (RFC 9110, 9.3.6).
-    if len(parts) < 2 or len(parts[1]) != 3 or not parts[1].startswith("2"):
+    if len(parts) < 2 or not (len(parts[1]) == 3 and parts[1].isdigit() and parts[1][0] == "2"):
         raise HttpConnectError(f"the proxy refused a tunnel to {where}: {status_line}")
     if rest:
         # The origin speaks only after the client's TLS hello: bytes before it are not

@@ -215,7 +215,7 @@ def raw_handler(*pieces: bytes, then_close: bool = True) -> Handler:
         for piece in pieces:
             await stream.send_all(piece)
             # Let the client run between pieces, so that it reads them one by one.
-            await trio.sleep(0)
+            await trio.lowlevel.checkpoint()
         if not then_close:
             while await stream.receive_some(65536):
                 pass

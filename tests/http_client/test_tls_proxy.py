@@ -122,6 +122,8 @@ async def test_tunnel_without_credentials(ca: trustme.CA, trusting: ssl.SSLConte
         b"HTTP/1.1 502 Bad Gateway\r\n\r\n",
         b"HTTP/1.1 200 OK\r\n\r\nunasked bytes",
         b"HTTP/1.1 200 OK\r\n",  # then closed
+        b"HTTP/1.1 2xx OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n" + b"X-Pad: x\r\n" * 2000,  # a head without end
         b"",
     ],
 )
