@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import select
 import time
-from collections.abc import Sequence
 
 import attrs
 import h11
@@ -52,19 +51,17 @@ class Connection:
         self.idle_since = time.monotonic()
         self.requests = 0
 
-    async def exchange(
-        self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes | None
-    ) -> HttpResponse:
-        """Send one request and read its whole answer.
+    async def exchange(self, request: h11.Request, body: bytes | None) -> HttpResponse:
+        """Send one request (already checked by h11) and read its whole answer.
 
         Raises:
             HttpConnectionLostError: the connection broke; the request may have been
-                received (``sent`` says whether all of it left).
+                received.
             HttpProtocolError: the answer was not HTTP/1.1 or too large.
         """
         self.requests += 1
         conn = self._h11
-        out = conn.send(h11.Request(method=method, target=target, headers=list(headers)))
+        out = conn.send(request)
         if body:
             out += conn.send(h11.Data(data=body))
         out += conn.send(h11.EndOfMessage())
@@ -80,10 +77,17 @@ class Connection:
         headers: dict[str, str] = {}
         chunks: list[bytes] = []
         size = 0
+        eof = False
         while True:
             try:
                 event = conn.next_event()
             except h11.RemoteProtocolError as exc:
+                if eof and status:
+                    # h11 calls an end of file inside a body a protocol error; for the
+                    # caller it is a connection lost mid-answer.
+                    raise HttpConnectionLostError(
+                        f"the server closed the connection mid-answer: {exc}"
+                    ) from None
                 raise HttpProtocolError(f"the answer is not valid HTTP/1.1: {exc}") from None
             if event is h11.NEED_DATA:
                 try:
@@ -92,7 +96,9 @@ class Connection:
                     raise HttpConnectionLostError(f"the connection broke: {exc}") from None
                 if not data and status == 0:
                     raise HttpConnectionLostError("the server closed the connection unanswered")
-                conn.receive_data(data)
+                eof = not data
+                # A Stream may give a bytearray (h11 takes bytes; bytes are not copied).
+                conn.receive_data(bytes(data))
             elif isinstance(event, h11.Response):
                 status = event.status_code
                 for name, value in event.headers:
@@ -110,13 +116,22 @@ class Connection:
                 return HttpResponse(status, headers, b"".join(chunks))
             elif isinstance(event, h11.ConnectionClosed):
                 raise HttpConnectionLostError("the server closed the connection mid-answer")
+            elif event is h11.PAUSED:
+                # The server switched protocols (a 101, or a 2xx to CONNECT): h11 will
+                # parse nothing more, and asking again would loop for ever.
+                raise HttpProtocolError(f"the server switched protocols (status {status})")
             # InformationalResponse (1xx): the final answer follows.
 
     def reusable(self) -> bool:
         """Whether the last exchange left the connection open for another request (both
-        sides done, no ``Connection: close``); if so, readies it for the next one."""
+        sides done, no ``Connection: close``, nothing more received); if so, readies it
+        for the next one."""
         conn = self._h11
         if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+            if conn.trailing_data[0]:
+                # Bytes after the answer that no request asked for: reusing the connection
+                # would hand them to the next request as its answer.
+                return False
             conn.start_next_cycle()
             self.idle_since = time.monotonic()
             return True
@@ -129,17 +144,26 @@ class Connection:
         if time.monotonic() - self.idle_since > keepalive_s:
             return False
         socket = _socket_of(self.stream)
-        if socket is None:
-            return True
-        try:
-            readable, _, _ = select.select([socket.fileno()], [], [], 0)
-        except (OSError, ValueError):
-            return False
-        return not readable
+        return socket is None or not _readable(socket.fileno())
 
     async def aclose(self) -> None:
         """Close at once, without a TLS goodbye that could wait."""
         await trio.aclose_forcefully(self.stream)
+
+
+def _readable(fd: int) -> bool:
+    """Whether ``fd`` has something to read (or its end of file) right now."""
+    try:
+        if hasattr(select, "poll"):
+            # poll, not select: select refuses descriptors above 1023, common in a busy
+            # process, and every check would then say "not alive".
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            return bool(poller.poll(0))
+        readable, _, _ = select.select([fd], [], [], 0)  # Windows has no poll
+    except (OSError, ValueError):
+        return True  # closed under us: as good as readable, never reuse it
+    return bool(readable)
 
 
 def _socket_of(stream: trio.abc.Stream) -> trio.socket.SocketType | None:
