@@ -94,7 +94,7 @@ def implied_volatility(
         )
 
     if excess(_MIN_VOLATILITY) >= 0:
-        raise ValueError(f"price {price!r} is at its zero-volatility value; no volatility")
+        raise ValueError(f"price {price!r} implies a volatility below {_MIN_VOLATILITY}")
     upper = 1.0
     while excess(upper) < 0:
         if upper >= MAX_VOLATILITY:

@@ -141,6 +141,10 @@ def test_greeks_add_subtract_and_scale_field_by_field() -> None:
     assert a - b == Greeks(0.5, 3.0, 2.75, -4.0, 7.0, 5.0)
     assert a.scaled(-2.0) == Greeks(-2.0, -4.0, -6.0, -8.0, -10.0, -12.0)
     assert Greeks() + a == a
+    with pytest.raises(TypeError):
+        a + 1.0  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        a - 1.0  # type: ignore[operator]
 
 
 def test_years_from_days() -> None:

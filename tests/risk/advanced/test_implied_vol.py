@@ -119,3 +119,12 @@ def test_vanilla_price_outside_the_bounds_is_refused(price: float) -> None:
     # A 1-year call on 100 struck at 99 is worth between 1 and 100.
     with pytest.raises(ValueError, match="price must"):
         implied_volatility("call", price, 100.0, 99.0, 1.0)
+
+
+def test_vanilla_volatility_outside_the_searched_range_is_refused() -> None:
+    # At-the-money, a volatility of 1e-9 is already worth 4e-8: 1e-9 needs less.
+    with pytest.raises(ValueError, match="below 1e-09"):
+        implied_volatility("call", 1e-9, 100.0, 100.0, 1.0)
+    # One day to expiry: 99.9 of a possible 100 needs about 12,000 %.
+    with pytest.raises(ValueError, match="above 100"):
+        implied_volatility("call", 99.9, 100.0, 100.0, 1 / 365)

@@ -105,7 +105,8 @@ def test_square_system_is_solved_exactly_to_target() -> None:
     for name in ("delta", "gamma", "vega"):
         assert getattr(hedge.resulting, name) == pytest.approx(0.0, abs=1e-10)
     assert hedge.resulting.theta == pytest.approx(
-        PORTFOLIO.theta + sum(q * g.theta for q, g in zip(hedge.quantities, (FUTURE, CALL, PUT)))
+        PORTFOLIO.theta
+        + sum(q * g.theta for q, g in zip(hedge.quantities, (FUTURE, CALL, PUT), strict=True))
     )
 
 
