@@ -9,6 +9,7 @@ and worked examples: ``docs/risk/GREEKS_GUIDE.md``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import attrs
@@ -169,7 +170,7 @@ def digital(
     """
     call = check_option(option)
     check_option_inputs(spot, strike, years, volatility, rate, dividend)
-    if not (payout > 0 and payout != float("inf")):
+    if not (math.isfinite(payout) and payout > 0):
         raise ValueError(f"payout must be a finite number > 0, got {payout!r}")
     return Greeks(*digital_values(call, spot, strike, years, volatility, rate, payout, dividend))
 

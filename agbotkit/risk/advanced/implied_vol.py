@@ -94,7 +94,7 @@ def implied_volatility(
         )
 
     if excess(_MIN_VOLATILITY) >= 0:
-        raise ValueError(f"price {price!r} is at its zero-volatility value; no volatility")
+        raise ValueError(f"price {price!r} implies a volatility below {_MIN_VOLATILITY}")
     upper = 1.0
     while excess(upper) < 0:
         if upper >= MAX_VOLATILITY:
@@ -150,8 +150,9 @@ def digital_implied_volatility(
     x = math.log(spot / strike) + (rate - dividend) * years
     sqrt_t = math.sqrt(years)
     if x > 0:
-        # The positive root of u^2 + 2zu - 2x, written without cancellation.
-        return 2.0 * x / (z + math.sqrt(z * z + 2.0 * x)) / sqrt_t
+        # The positive root of u^2 + 2zu - 2x, in whichever form adds like signs.
+        root = math.sqrt(z * z + 2.0 * x)
+        return (2.0 * x / (z + root) if z > 0 else root - z) / sqrt_t
     peak = -math.sqrt(-2.0 * x)  # the largest d2 any volatility reaches
     # A price computed at the peak volatility may land a rounding error past it.
     if z >= 0 or z > peak + _PEAK_SLACK * -peak:
