@@ -81,7 +81,8 @@ def exit_prices(
     long = shares > 0
     # Unknown depth is infinite (no haircut), also when it is scaled by 0 (inf x 0 = nan,
     # and nan compares false); 0 shares divide by 0 but take the price as it is.
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # np.where computes both branches: a tiny position overflows the one not taken.
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         depth = np.where(long, bid_depth, ask_depth) * depth_factor
         beyond = np.where(size > depth, (size - depth) / size, 0.0)
     cut = depth_haircut * beyond
