@@ -103,15 +103,18 @@ class Book:
                     return side.pop(index)
         return None
 
-    def _crossing(self, side: Side, limit: Decimal, owner: str) -> Iterator[Resting]:
-        """Resting orders an incoming ``side`` order at ``limit`` may trade with, best first."""
+    def _crossing(
+        self, side: Side, limit: Decimal, owner: str, owned_only: bool = False
+    ) -> Iterator[Resting]:
+        """Resting orders an incoming ``side`` order at ``limit`` may trade with, best first
+        (with ``owned_only``, only those an account placed)."""
         opposite = self.asks if side is Side.BUY else self.bids
         for order in opposite:
             crosses = order.price <= limit if side is Side.BUY else order.price >= limit
             if not crosses:
                 return
-            if owner and order.owner == owner:
-                continue  # no self-trade
+            if (owner and order.owner == owner) or (owned_only and not order.owner):
+                continue  # no self-trade; seeded liquidity does not trade with itself
             yield order
 
     def available(self, side: Side, limit: Decimal, owner: str = "") -> Decimal:
@@ -126,12 +129,21 @@ class Book:
         best = opposite[0].price
         return best <= limit if side is Side.BUY else best >= limit
 
-    def match(self, side: Side, limit: Decimal, size: Decimal, owner: str = "") -> list[Match]:
-        """Trade an incoming order of ``size`` shares against the book, best price first;
-        the orders it empties leave the book."""
+    def match(
+        self,
+        side: Side,
+        limit: Decimal,
+        size: Decimal,
+        owner: str = "",
+        *,
+        owned_only: bool = False,
+    ) -> list[Match]:
+        """Trade an incoming order of ``size`` shares against the book, best price first
+        (with ``owned_only``, against accounts' orders only); the orders it empties leave
+        the book."""
         matches: list[Match] = []
         left = size
-        for order in list(self._crossing(side, limit, owner)):
+        for order in list(self._crossing(side, limit, owner, owned_only)):
             if left <= 0:
                 break
             traded = min(left, order.size)

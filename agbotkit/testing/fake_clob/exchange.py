@@ -98,7 +98,7 @@ class FakeTrade:
 
     def owners(self) -> list[str]:
         """API keys of the accounts in the trade, the taker's first."""
-        keys = [self.taker.owner]
+        keys = [self.taker.owner] if self.taker.owner else []  # seeded flow has none
         for match in self.matches:
             if match.resting.owner and match.resting.owner not in keys:
                 keys.append(match.resting.owner)
@@ -170,7 +170,13 @@ class FakeExchange:
         bids: Iterable[tuple[Decimal, Decimal]],
         asks: Iterable[tuple[Decimal, Decimal]],
     ) -> None:
-        """Replace a token's seeded liquidity (orders placed through the fake stay)."""
+        """Replace a token's seeded liquidity (orders placed through the fake stay).
+
+        Seeded liquidity that crosses an account's resting order trades with it at once,
+        at the resting order's price: the market moved through that price, and on the real
+        venue the flow that moved it would have filled the order (this is how a fake whose
+        books follow live or replayed ones fills the orders resting on it).
+        """
         self.specs[spec.token_id] = spec
         book = self.books.setdefault(spec.token_id, Book())
         for side_orders in (book.bids, book.asks):
@@ -181,6 +187,27 @@ class FakeExchange:
                 book.add(
                     Resting(f"seed-{self._seeds}", side, Decimal(price), Decimal(size), "", "")
                 )
+        self._trade_through(spec, book)
+
+    def _trade_through(self, spec: TokenSpec, book: Book) -> None:
+        """Seeded orders crossing resting orders of accounts take them (see set_book)."""
+        now = int(self.now_s())
+        for seeds, owned in ((book.asks, book.bids), (book.bids, book.asks)):
+            for seed in [o for o in seeds if not o.owner]:
+                if not any(o.owner for o in owned):
+                    break
+                matches = book.match(seed.side, seed.price, seed.size, owned_only=True)
+                if not matches:
+                    continue
+                taker = FakeOrder(
+                    seed.order_id, "", "", spec, seed.side, seed.price, seed.size,
+                    OrderType.FAK, now, 0,
+                )  # fmt: skip
+                for trade in self._trades(taker, matches, now):
+                    self._trade_events(trade)
+                seed.size -= taker.size_matched
+                if seed.size <= 0:
+                    book.remove(seed.order_id)
 
     # -- placing ---------------------------------------------------------------------------
 

@@ -110,6 +110,7 @@ class FakeClob:
         self.balance = "1000000000"
         self.cancel_only_body = CANCEL_ONLY
         self.faults = Faults()
+        self._settling: set[str] = set()
         self.exchange = FakeExchange(now_s)
         self.requests: list[HttpRequest] = []
         self.orders: list[Any] = []
@@ -178,6 +179,7 @@ class FakeClob:
         self.exchange.set_book(
             spec, decimals, [(Decimal(str(p)), Decimal(str(s))) for p, s in asks]
         )
+        self.after_change()  # resting orders the new book crossed have traded
         return spec
 
     # -- running ---------------------------------------------------------------------------
@@ -262,10 +264,11 @@ class FakeClob:
             if (
                 event["event_type"] == "trade"
                 and event["status"] == "MATCHED"
-                and owner == event["trade_owner"]
+                and event["id"] not in self._settling
                 and self.settle_after_s is not None
                 and self._nursery is not None
             ):
+                self._settling.add(event["id"])  # once, whoever is told first
                 self._nursery.start_soon(self._auto_settle, event["id"])
 
     async def _auto_settle(self, trade_id: str) -> None:

@@ -483,3 +483,38 @@ async def test_the_user_channel_follows_the_markets_asked_for(
     [placement] = await events(conn, 1)
     assert placement["id"] == order.order_id
     await conn.aclose()
+
+
+async def test_a_book_moving_through_a_resting_order_fills_it(
+    fake: FakeClob, alice: ClobRestClient
+) -> None:
+    # The fake's books follow live or replayed ones: when the new book's asks reach below
+    # a resting bid, that flow trades with it, at the resting order's price.
+    socket = await user_socket(fake)
+    bid = signed(Side.BUY, "0.50", "10")
+    assert (await alice.post_order(body(bid))).status == "live"
+    await events(socket, 1)  # its PLACEMENT
+    fake.set_book(TOKEN, bids=[("0.44", "100")], asks=[("0.49", "4"), ("0.50", "3")], market=MARKET)
+    frames = await events(socket, 4)  # each crossing ask is a taker: update, trade, twice
+    updates = [f for f in frames if f["event_type"] == "order"]
+    trades = [f for f in frames if f["event_type"] == "trade"]
+    assert [u["size_matched"] for u in updates] == ["4", "7"]
+    assert [(t["price"], t["size"], t["status"], t["trader_side"]) for t in trades] == [
+        ("0.5", "4", "MATCHED", "MAKER"),
+        ("0.5", "3", "MATCHED", "MAKER"),
+    ]
+    me = UserIdentity(ALICE.api_key, KEY_A.address)
+    fills = [f for t in trades for f in decode_user_frame(json.dumps(t), me)]
+    assert [(f.order_id, f.side, f.size, f.price, f.taker) for f in fills] == [
+        (bid.order_id, Side.BUY, Decimal(4), Decimal("0.50"), False),
+        (bid.order_id, Side.BUY, Decimal(3), Decimal("0.50"), False),
+    ]
+    [left] = await alice.open_orders(market=MARKET)
+    assert (left.size_matched, left.status) == ("7", "LIVE")
+    async with httpx.AsyncClient(base_url=fake.url) as http:
+        book = (await http.get("/book", params={"token_id": TOKEN})).json()
+    assert book["asks"] == []  # the crossing flow was used up
+    # A book that does not cross leaves the order alone.
+    fake.set_book(TOKEN, bids=[("0.44", "100")], asks=[("0.55", "10")], market=MARKET)
+    [still] = await alice.open_orders(market=MARKET)
+    assert still.size_matched == "7"
