@@ -216,3 +216,34 @@ def test_es_is_at_least_var_and_var_grows_with_confidence(
     higher = binary_var(aligned, confidence_level=min(level + 0.0005, 0.9999), paths=2000, seed=1)
     assert lower.es_usd >= lower.var_usd
     assert lower.var_usd <= higher.var_usd
+
+
+def test_extreme_prices_and_volatilities_stay_finite() -> None:
+    positions = [
+        BinaryPosition("tiny", 10, 1e-45, 100.0),
+        BinaryPosition("one", 10, 1.0, 100.0),
+        BinaryPosition("near_one", 10, 1 - 1e-12, 100.0),
+        BinaryPosition("wild", 10, 0.5, 100.0),
+        BinaryPosition("e1", 10, 0.5, 100.0, event_id="e"),
+        BinaryPosition("e2", 10, 0.5, 0.0, event_id="e"),
+    ]
+    values = simulate_binary_prices(positions, time_horizon_days=1, paths=20_000)
+    assert np.isfinite(values).all()
+    assert values.min() >= 0 and values.max() <= 1
+    assert values[:, 0].max() == 0
+    assert values[:, 1].min() == 1
+    # A step of 100 logits sends the price to 0 or 1 almost surely, half the time each.
+    assert stats.binomtest(int((values[:, 3] > 0.5).sum()), 20_000, 0.5).pvalue > 1e-3
+
+
+def test_antithetic_paths_mirror_the_first_half() -> None:
+    position = BinaryPosition("m", 1, 0.3, 0.5)
+    values = simulate_binary_prices([position], time_horizon_days=1, paths=1001)[:, 0]
+    steps = logit(values.astype(np.float64)) - logit(0.3)
+    np.testing.assert_allclose(steps[501:], -steps[:500], rtol=1e-4, atol=1e-5)
+    independent = simulate_binary_prices(
+        [position], time_horizon_days=1, paths=PATHS, antithetic=False
+    )
+    steps = logit(independent[:, 0].astype(np.float64)) - logit(0.3)
+    assert stats.kstest(steps / 0.5, "norm").pvalue > 1e-3
+    assert not np.allclose(steps[PATHS // 2 :], -steps[: PATHS // 2], atol=1e-3)
