@@ -14,8 +14,9 @@ either resolves or moves:
 
 One standard normal per position and path drives both, correlated across positions by an
 optional correlation matrix (a Gaussian copula): a resolving event's winner is read from the
-draw of its first position. PnL is the change in value of the positions; VaR and ES are
-read from its simulated distribution with the historical estimator.
+draw of its first position. PnL is the change in value of the positions; VaR is the linear
+quantile of its simulated distribution and ES the mean of its worst ``alpha`` of paths
+(the payoffs have atoms: see ``tails.tail_average``).
 
 Arrays are float32 (the simulation is memory-bound; the relative error of a path's PnL is
 about 1e-6 of the gross exposure) and the normals come from a vectorised Box-Muller
@@ -39,7 +40,7 @@ from agbotkit.risk.advanced.inputs import (
     tail_probability,
 )
 from agbotkit.risk.advanced.montecarlo import standard_normals
-from agbotkit.risk.advanced.tails import empirical_tail
+from agbotkit.risk.advanced.tails import tail_average
 from agbotkit.risk.advanced.var_result import HorizonScaling, VarMethod, VarModel, VarResult
 
 __all__ = ["BinaryPosition", "binary_var", "simulate_binary_pnl", "simulate_binary_prices"]
@@ -163,7 +164,7 @@ def binary_var(
         correlation=correlation,
         antithetic=antithetic,
     )
-    var, es = empirical_tail(pnl, tail_probability(level))
+    var, es = tail_average(pnl, tail_probability(level))
     return VarResult(
         var_usd=var,
         es_usd=es,

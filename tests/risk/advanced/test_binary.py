@@ -18,6 +18,7 @@ from agbotkit.risk.advanced.binary import (
     simulate_binary_prices,
 )
 from agbotkit.risk.advanced.montecarlo import standard_normals
+from agbotkit.risk.advanced.tails import empirical_tail, tail_average
 from agbotkit.risk.advanced.var import VarEngine
 from agbotkit.risk.advanced.var_result import VarMethod, VarModel
 
@@ -54,6 +55,11 @@ def test_normal_var_is_misspecified_for_a_near_certain_share() -> None:
     at_95 = binary_var([position], confidence_level=0.95, paths=PATHS)
     at_99 = binary_var([position], confidence_level=0.99, paths=PATHS)
     assert at_95.var_usd == pytest.approx(-3.0)  # the 5 % quantile is a win of 3
+    # ES is the mean of the worst 5 % of paths: every loss of 97, then wins of 3.
+    pnl = simulate_binary_pnl([position], time_horizon_days=1, paths=PATHS)
+    lost = np.count_nonzero(pnl < 0) / PATHS
+    assert lost == pytest.approx(0.03, abs=0.002)
+    assert at_95.es_usd == pytest.approx((97 * lost - 3 * (0.05 - lost)) / 0.05, rel=1e-9)
     assert at_99.var_usd == pytest.approx(97.0)
     assert at_99.es_usd == pytest.approx(97.0)
     std = 100 * math.sqrt(0.97 * 0.03)
@@ -229,7 +235,8 @@ def test_extreme_prices_and_volatilities_stay_finite() -> None:
     ]
     values = simulate_binary_prices(positions, time_horizon_days=1, paths=20_000)
     assert np.isfinite(values).all()
-    assert values.min() >= 0 and values.max() <= 1
+    assert values.min() >= 0
+    assert values.max() <= 1
     assert values[:, 0].max() == 0
     assert values[:, 1].min() == 1
     # A step of 100 logits sends the price to 0 or 1 almost surely, half the time each.
@@ -247,3 +254,10 @@ def test_antithetic_paths_mirror_the_first_half() -> None:
     steps = logit(independent[:, 0].astype(np.float64)) - logit(0.3)
     assert stats.kstest(steps / 0.5, "norm").pvalue > 1e-3
     assert not np.allclose(steps[PATHS // 2 :], -steps[: PATHS // 2], atol=1e-3)
+
+
+def test_tail_average_agrees_with_the_historical_es_on_distinct_outcomes() -> None:
+    sample = np.random.default_rng(6).standard_normal(200_000)
+    var, es = tail_average(sample, 0.01)
+    assert (var, es) == pytest.approx(empirical_tail(sample, 0.01), rel=1e-3)
+    assert es == pytest.approx(stats.norm.pdf(stats.norm.isf(0.01)) / 0.01, rel=0.02)

@@ -194,3 +194,16 @@ def test_var_grows_with_confidence_and_es_is_at_least_var(
         assert result.es_usd >= result.var_usd
         figures.append(result.var_usd)
     assert figures[0] <= figures[1]
+
+
+def test_historical_worked_example() -> None:
+    """The example in VAR_METHODOLOGY.md: 20 returns, 95 %, $100,000."""
+    returns = [0.012, -0.008, 0.004, -0.021, 0.007, 0.015, -0.003, -0.034, 0.009, 0.001]
+    returns += [-0.012, 0.006, 0.019, -0.027, 0.002, -0.005, 0.011, -0.016, 0.008, 0.003]
+    result = VarEngine(0.95).historical(returns, 100_000)
+    # h = (20 - 1) * 0.05 = 0.95: q = -0.034 + 0.95 * (-0.027 - -0.034) = -0.02735.
+    assert result.var_usd == pytest.approx(2_735.0, rel=REL)
+    assert result.es_usd == pytest.approx(3_400.0, rel=REL)  # only -0.034 is at or below q
+    assert VarEngine(0.95, 10).historical(returns, 100_000).var_usd == pytest.approx(
+        8_648.83, abs=0.01
+    )
