@@ -140,3 +140,12 @@ def test_bad_counts_are_refused() -> None:
     with pytest.raises(ValueError, match="exception_count"):
         kupiec_pof(5, 3, 0.05)
     assert christoffersen_independence(Transitions(0, 0, 0, 0)) == (0.0, 1.0)
+
+
+def test_worked_example_of_the_methodology() -> None:
+    """VAR_METHODOLOGY.md: T = 250, 19 exceptions, transitions 215/15/15/4."""
+    lr_pof, p_pof = kupiec_pof(19, 250, 0.05)
+    assert (round(lr_pof, 4), round(p_pof, 4)) == (3.0905, 0.0787)
+    lr_ind, p_ind = christoffersen_independence(Transitions(215, 15, 15, 4))
+    assert (round(lr_ind, 4), round(p_ind, 4)) == (3.8289, 0.0504)
+    assert round(stats.chi2.sf(lr_pof + lr_ind, 2), 4) == 0.0314

@@ -118,3 +118,14 @@ def test_component_var_sums_to_total(sample: np.ndarray, data: st.DataObject, le
     scale = sum(abs(c) for c in result.component_var_usd) + abs(result.var_usd)
     assert abs(sum(result.component_var_usd) - result.var_usd) <= 1e-9 * max(scale, 1e-300)
     assert result.undiversified_var_usd >= result.var_usd - 1e-9 * max(scale, 1e-300)
+
+
+def test_worked_example_of_the_methodology() -> None:
+    """VAR_METHODOLOGY.md: $600k and $400k, vols 1 % and 2 %, correlation 0.3, 95 %."""
+    sigma = np.array([[1e-4, 0.3 * 0.01 * 0.02], [0.3 * 0.01 * 0.02, 4e-4]])
+    result = portfolio_var([600_000.0, 400_000.0], sigma)
+    assert round(result.volatility_usd, 2) == 11_349.01
+    assert round(result.var_usd, 2) == 18_667.46
+    assert [round(c, 2) for c in result.component_var_usd] == [7_304.66, 11_362.80]
+    assert [round(c, 2) for c in result.standalone_var_usd] == [9_869.12, 13_158.83]
+    assert round(result.diversification_benefit_usd, 2) == 4_360.49
