@@ -75,7 +75,7 @@ class Layout:
         weight: each moving column's event-normalised probability ``q``.
         step: each moving column's logit step, ``daily_logit_volatility * sqrt(h)``.
         scale: each moving column's event normaliser ``max(1, sum of its event's prices)``.
-        rest: for each single, the probability of its complement, ``1 - price``.
+        odds: for each single, ``(1 - price) / price`` (inf at price 0).
         events: each moving event of several outcomes as ``(start, stop, rest)``: its
             columns and the probability held by its outcomes outside the portfolio.
         source: each resolving column's decisive draw: its event's first column.
@@ -91,7 +91,7 @@ class Layout:
     weight: NDArray[np.float32]
     step: NDArray[np.float32]
     scale: NDArray[np.float32]
-    rest: NDArray[np.float32]
+    odds: NDArray[np.float32]
     events: tuple[tuple[int, int, np.float32], ...]
     source: NDArray[np.intp]
     z_low: NDArray[np.float32]
@@ -155,6 +155,14 @@ def layout(positions: Sequence[BinaryPosition], time_horizon_days: float) -> Lay
         high[start - moving : stop - moving] = cumulative
         source[start - moving : stop - moving] = start
     vols = np.array([positions[i].daily_logit_volatility for i in order[:moving]])
+    # A price of 0 or 1 cannot move (its log-odds are infinite): a zero step keeps it.
+    vols[(prices[:moving] == 0.0) | (prices[:moving] == 1.0)] = 0.0
+    # A price of 0, or one so small its odds overflow float32, has odds inf; one near 1 may
+    # have odds 0. Such prices stay where they are (a zero step), which also keeps
+    # inf * 0 out of the simulation.
+    with np.errstate(divide="ignore", over="ignore"):
+        odds = ((1.0 - prices[:singles]) / prices[:singles]).astype(np.float32)
+    vols[:singles][~np.isfinite(odds) | (odds == 0.0)] = 0.0
     return Layout(
         order=order,
         moving=moving,
@@ -164,7 +172,7 @@ def layout(positions: Sequence[BinaryPosition], time_horizon_days: float) -> Lay
         weight=probability[:moving].astype(np.float32),
         step=(vols * math.sqrt(time_horizon_days)).astype(np.float32),
         scale=normaliser[:moving].astype(np.float32),
-        rest=(1.0 - prices[:singles]).astype(np.float32),
+        odds=odds,
         events=events,
         source=source,
         # A draw below Phi^-1(high) has probability high: the winner is the outcome whose

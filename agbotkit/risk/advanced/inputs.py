@@ -107,5 +107,5 @@ def check_returns(
     finite = np.isfinite(array)
     if not finite.all():
         first = int(np.argmin(finite))
-        raise ValueError(f"{name} must be finite; {name}[{first}] is {array[first]!r}")
+        raise ValueError(f"{name} must be finite; {name}[{first}] is {float(array[first])!r}")
     return array

@@ -189,6 +189,7 @@ class VarEngine:
         paths: int = DEFAULT_PATHS,
         seed: int | None = 0,
         correlation: ArrayLike | None = None,
+        antithetic: bool = True,
     ) -> VarResult:
         """Monte Carlo VaR and ES of Polymarket positions (see :func:`binary.binary_var`):
         logit-space moves before resolution, 0/1 payoffs at resolution, exactly one winner
@@ -200,6 +201,7 @@ class VarEngine:
             paths=paths,
             seed=seed,
             correlation=correlation,
+            antithetic=antithetic,
         )
 
     def _result(
