@@ -22,7 +22,7 @@ GROUPS: dict[str, str] = {
     "agbotkit.components": "a subclass of agbotkit.abc.Component",
     "agbotkit.venues": "a subclass of agbotkit.abc.VenueAdapter",
     "agbotkit.risk_policies": "a risk policy class (see agbotkit.risk)",
-    "agbotkit.strategies": "a strategy component class (a Component that emits order intents)",
+    "agbotkit.strategies": "a Strategy class (agbotkit.strategies.api), run by the strategy component",
 }
 
 
