@@ -17,6 +17,17 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 STACKS = sorted({*EXAMPLES.rglob("*.yaml"), *EXAMPLES.rglob("*.yml")})
 
 
+@pytest.fixture(autouse=True)
+def throwaway_wallet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `./dev demo -- --fake-clob` sets for examples/demo-polymarket.yaml, whose venue
+    is live against a fake CLOB and so needs a key and API credentials to pass its check
+    (values of the right shape; nothing here talks to Polymarket)."""
+    monkeypatch.setenv("POLYMARKET_PRIVATE_KEY", "11" * 32)
+    monkeypatch.setenv("POLYMARKET_API_KEY", "00000000-0000-4000-8000-000000000000")
+    monkeypatch.setenv("POLYMARKET_API_SECRET", "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I=")
+    monkeypatch.setenv("POLYMARKET_API_PASSPHRASE", "example-passphrase")
+
+
 def test_there_are_examples() -> None:
     assert EXAMPLES / "hello.yaml" in STACKS
 
