@@ -16,7 +16,7 @@ from agbotkit.model.orders import Fill, Side
 from agbotkit.model.prices import ReferencePrice
 from agbotkit.model.risk import OrderApproved, OrderDenied
 from agbotkit.topics import BOOKS, FILLS, MARKET_DATA, MARKETS, METRICS
-from tests.risk.test_component import (
+from .test_component import (
     MARKET,
     T0,
     YES,
