@@ -23,7 +23,7 @@ from agbotkit.model.execution import OrderStatusChanged
 from agbotkit.model.orders import Fill
 from agbotkit.strategies.api import BookView, OrderRejection, Strategy, StrategyMetadata
 from agbotkit.strategies.reference.quotes import Quote, QuoteSlot
-from agbotkit.strategies.reference.ticks import ceil_tick, clamp_price, floor_tick
+from agbotkit.strategies.reference.ticks import ceil_tick, clamp_price, floor_tick, shares
 from agbotkit.strategies.signals import Bollinger, Microprice
 
 __all__ = ["MarketMaker", "MarketMakerConfig"]
@@ -141,7 +141,7 @@ class MarketMaker(Strategy[MarketMakerConfig]):
     def _quote(self, token_id: str, side: Side, price: Decimal, size: float) -> Quote | None:
         if size < max(self.config.min_size, 1e-9):
             return None
-        return Quote(token_id, side, price, Decimal(f"{size:.6f}").normalize())
+        return Quote(token_id, side, price, shares(size))
 
     def _forget(self, client_order_id: str) -> None:
         for state in self._state.values():

@@ -29,6 +29,7 @@ from agbotkit.model.execution import OrderStatusChanged
 from agbotkit.model.orders import Fill, OrderType
 from agbotkit.strategies.api import BookView, OrderRejection, Strategy, StrategyMetadata
 from agbotkit.strategies.reference.legs import LegGroup
+from agbotkit.strategies.reference.ticks import shares
 
 __all__ = ["ParityArbitrage", "ParityArbitrageConfig"]
 
@@ -146,8 +147,8 @@ class ParityArbitrage(Strategy[ParityArbitrageConfig]):
     def _send(self, tokens: list[str], side: Side, prices: list[Decimal], size: float) -> bool:
         if size < max(self.config.min_size, 1e-9):
             return False
-        shares = Decimal(f"{size:.6f}").normalize()
-        legs = [(t, side, p, shares) for t, p in zip(tokens, prices, strict=True)]
+        size_d = shares(size)
+        legs = [(t, side, p, size_d) for t, p in zip(tokens, prices, strict=True)]
         self._group = LegGroup.send(self.context, legs, self._order_type)
         self.context.signal("parity_buy" if side is Side.BUY else "parity_sell")
         return True

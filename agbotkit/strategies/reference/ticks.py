@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-__all__ = ["ceil_tick", "clamp_price", "floor_tick", "tick_decimal"]
+__all__ = ["ceil_tick", "clamp_price", "floor_tick", "shares", "tick_decimal"]
 
 
 def tick_decimal(tick: float) -> Decimal:
@@ -33,3 +33,9 @@ def clamp_price(price: Decimal, tick: float) -> Decimal:
     """``price`` within the tradable range ``[tick, 1 - tick]``."""
     step = tick_decimal(tick)
     return min(max(price, step), 1 - step)
+
+
+def shares(size: float) -> Decimal:
+    """A float size as a Decimal of at most 6 decimals, without an exponent (10.0 -> 10)."""
+    value = Decimal(f"{size:.6f}").normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
