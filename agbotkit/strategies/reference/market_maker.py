@@ -12,7 +12,6 @@ only when the wanted price moves by ``requote_threshold`` or more or the size ch
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -23,7 +22,6 @@ from agbotkit.model.execution import OrderStatusChanged
 from agbotkit.model.orders import Fill
 from agbotkit.strategies.api import BookView, OrderRejection, Strategy, StrategyMetadata
 from agbotkit.strategies.reference.quotes import Quote, QuoteSlot
-from agbotkit.strategies.reference.ticks import ceil_tick, clamp_price, floor_tick, shares
 from agbotkit.strategies.signals import Bollinger, Microprice
 
 __all__ = ["MarketMaker", "MarketMakerConfig"]
@@ -60,6 +58,7 @@ class _Market:
 
     micro: Microprice = attrs.Factory(Microprice)
     vol: Bollinger | None = None
+    tokens: tuple[str, ...] = ()
     last_micro: float = math.nan
     bid: QuoteSlot = attrs.Factory(QuoteSlot)
     ask: QuoteSlot = attrs.Factory(QuoteSlot)
@@ -73,7 +72,6 @@ class MarketMaker(Strategy[MarketMakerConfig]):
     def __init__(self, config: MarketMakerConfig, context: Any) -> None:
         super().__init__(config, context)
         self._state: dict[str, _Market] = {}
-        self._threshold = Decimal(str(config.requote_threshold))
 
     @classmethod
     def metadata(cls) -> StrategyMetadata:
@@ -84,64 +82,74 @@ class MarketMaker(Strategy[MarketMakerConfig]):
             description="Two-sided post-only quotes around the microprice, skewed by inventory.",
         )
 
-    def _quoted(self, book: BookView) -> bool:
-        tokens = self.context.tokens(book.market_id)
-        return not tokens or tokens[0] == book.token_id
-
     def on_book(self, book: BookView) -> None:
         """Recompute the quotes of a quoted token; replace those that moved."""
-        if not book.valid or not self._quoted(book):
-            return
         state = self._state.get(book.token_id)
         if state is None:
-            state = self._state[book.token_id] = _Market(vol=Bollinger(self.config.vol_window))
-        micro = state.micro.update(book)
-        if not state.micro.ready or book.best_bid is None or book.best_ask is None:
+            tokens = tuple(self.context.tokens(book.market_id))
+            if (tokens and tokens[0] != book.token_id) or not book.valid:
+                return  # not quoted (the NO token), or no snapshot yet
+            state = self._state[book.token_id] = _Market(
+                vol=Bollinger(self.config.vol_window), tokens=tokens
+            )
+        if not book.valid:
             return
-        assert state.vol is not None
+        best_bid, best_ask = book.best_bid, book.best_ask
+        if best_bid is None or best_ask is None:
+            return
+        micro = state.micro.update(book)
+        vol = state.vol
+        assert vol is not None
         if not math.isnan(state.last_micro):
-            state.vol.update(micro - state.last_micro)
+            vol.update(micro - state.last_micro)
         state.last_micro = micro
-        bid, ask = self._wanted(book, micro, state.vol, book.best_bid, book.best_ask)
+        bid, ask = self._wanted(book, state, micro, best_bid, best_ask)
+        threshold = self.config.requote_threshold
         for slot, wanted in ((state.bid, bid), (state.ask, ask)):
-            if slot.needs_requote(wanted, self._threshold):
+            if slot.needs_requote(wanted, threshold):
                 slot.replace(self.context, wanted)
                 self.context.signal("requote")
 
     def _wanted(
-        self, book: BookView, micro: float, vol: Bollinger, best_bid: float, best_ask: float
+        self, book: BookView, state: _Market, micro: float, best_bid: float, best_ask: float
     ) -> tuple[Quote | None, Quote | None]:
         config, context = self.config, self.context
-        tick = book.tick_size
-        tokens = context.tokens(book.market_id)
+        if len(state.tokens) < 2:  # tokens learned late: ask again
+            state.tokens = tuple(context.tokens(book.market_id))
+        tokens = state.tokens
         no_token = tokens[1] if len(tokens) > 1 else None
         yes_held = float(context.get_position(book.token_id))
         net = yes_held - (float(context.get_position(no_token)) if no_token else 0.0)
+        vol = state.vol
+        assert vol is not None
         half = config.half_spread + (config.vol_multiplier * vol.std if vol.ready else 0.0)
         centre = micro - config.inventory_skew * net / config.max_position
-        # Post-only: a bid stays a tick under the best ask, an ask a tick over the best bid.
-        bid_price = min(floor_tick(centre - half, tick), floor_tick(best_ask - tick, tick))
-        ask_price = max(ceil_tick(centre + half, tick), ceil_tick(best_bid + tick, tick))
-        bid_price, ask_price = clamp_price(bid_price, tick), clamp_price(ask_price, tick)
-        bid_size = min(config.size, config.max_position - net)
+        n = round(1 / book.tick_size)  # ticks per unit of price
+        # Post-only: a bid stays a tick under the best ask, an ask a tick over the best bid;
+        # both inside [tick, 1 - tick]. The 1e-9 keeps a float a hair off a tick on it.
+        bid_t = min(math.floor((centre - half) * n + 1e-9), math.ceil(best_ask * n - 1e-9) - 1)
+        ask_t = max(math.ceil((centre + half) * n - 1e-9), math.floor(best_bid * n + 1e-9) + 1)
+        bid_t, ask_t = min(max(bid_t, 1), n - 1), min(max(ask_t, 1), n - 1)
+        bid = self._quote(
+            book.token_id, Side.BUY, bid_t, n, min(config.size, config.max_position - net)
+        )
         ask_size = min(config.size, config.max_position + net)
-        bid = self._quote(book.token_id, Side.BUY, bid_price, bid_size)
         if yes_held >= max(config.min_size, 1e-9):
-            ask = self._quote(book.token_id, Side.SELL, ask_price, min(ask_size, yes_held))
+            ask = self._quote(book.token_id, Side.SELL, ask_t, n, min(ask_size, yes_held))
         elif no_token is not None:
-            no_price = 1 - ask_price
+            no_t = n - ask_t
             no_book = context.book(no_token)
             if no_book is not None and no_book.best_ask is not None:
-                no_price = min(no_price, floor_tick(no_book.best_ask - tick, tick))
-            ask = self._quote(no_token, Side.BUY, clamp_price(no_price, tick), ask_size)
+                no_t = min(no_t, math.ceil(no_book.best_ask * n - 1e-9) - 1)
+            ask = self._quote(no_token, Side.BUY, min(max(no_t, 1), n - 1), n, ask_size)
         else:
             ask = None
         return bid, ask
 
-    def _quote(self, token_id: str, side: Side, price: Decimal, size: float) -> Quote | None:
+    def _quote(self, token_id: str, side: Side, ticks: int, n: int, size: float) -> Quote | None:
         if size < max(self.config.min_size, 1e-9):
             return None
-        return Quote(token_id, side, price, shares(size))
+        return Quote(token_id, side, ticks, n, round(size, 6))
 
     def _forget(self, client_order_id: str) -> None:
         for state in self._state.values():
