@@ -4,6 +4,7 @@ hook returns, in order; positions follow the fills fed; venue rules refuse bad o
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -197,3 +198,9 @@ def test_levels_book_sorts_and_reads() -> None:
         None,
         0.0,
     )
+
+
+def test_the_docs_example_runs() -> None:
+    page = Path(__file__).resolve().parents[2] / "docs" / "strategies" / "testing.md"
+    [code] = page.read_text().split("```python\n")[1:]
+    exec(compile(code.split("```")[0], str(page), "exec"), {})
