@@ -18,6 +18,7 @@ from agbotkit.risk.policies.var_limit import VarLimit, VarLimitConfig, normal_qu
 from agbotkit.risk.policy import format_usd
 from agbotkit.risk.pricehistory import PriceHistory
 from agbotkit.risk.riskview import PortfolioRisk
+
 from .riskdata import fed_view, reference_covariance, walk
 
 FILE = """

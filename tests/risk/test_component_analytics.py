@@ -16,6 +16,7 @@ from agbotkit.model.orders import Fill, Side
 from agbotkit.model.prices import ReferencePrice
 from agbotkit.model.risk import OrderApproved, OrderDenied
 from agbotkit.topics import BOOKS, FILLS, MARKET_DATA, MARKETS, METRICS
+
 from .test_component import (
     MARKET,
     T0,

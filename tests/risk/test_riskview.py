@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from agbotkit.risk.advanced.greeks import Greeks
 from agbotkit.risk.pricehistory import PriceHistory
 from agbotkit.risk.riskview import PROBABILITY_GREEKS, PortfolioRisk
+
 from .riskdata import fed_view, reference_covariance, walk
 
 shares = st.floats(-5_000, 5_000, allow_nan=False)
