@@ -17,7 +17,8 @@ own orders only, ``FILLS``, ``ORDER_UPDATES``, risk denials on ``ORDER_DECISIONS
 venue rejections on ``ORDER_OUTCOMES``), keeps a
 :class:`~agbotkit.strategies.context_live.LiveContext` up to date and calls the
 strategy's hooks, one at a time, in the order the messages arrived (each subscription
-has a task that hands its batches to one consumer). After each hook, what it queued is
+has a task that hands its batches to one consumer, see
+:mod:`~agbotkit.strategies.intake`). After each hook, what it queued is
 published in order and lossless: intents on ``ORDER_INTENTS`` (the risk component
 judges them, the execution component sends the approved ones) and cancels on
 ``CANCEL_REQUESTS``. The strategy's metrics go out every ``metrics_interval_s``
@@ -30,7 +31,7 @@ The market-data component decides which tokens are subscribed (its ``markets``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -40,7 +41,7 @@ import attrs
 import trio
 
 from agbotkit.abc import Component, Problem
-from agbotkit.bus.subscription import BusClosedError, Subscription
+from agbotkit.bus.subscription import BusClosedError
 from agbotkit.bus.topic import Overflow
 from agbotkit.config.checks import at_least, greater_than
 from agbotkit.errors import PluginError
@@ -48,9 +49,10 @@ from agbotkit.model.orders import OrderIntent
 from agbotkit.strategies.api import Strategy
 from agbotkit.strategies.context_live import LiveContext
 from agbotkit.strategies.dispatch import Dispatcher
+from agbotkit.strategies.intake import Feed, Intake
 from agbotkit.strategies.loading import load_strategy, params_or_raise, structure_params
 from agbotkit.strategies.timer import Timer
-from agbotkit.toolkit.tasks import run_every, take_waiting
+from agbotkit.toolkit.tasks import run_every
 from agbotkit.topics import (
     BOOKS,
     CANCEL_REQUESTS,
@@ -65,8 +67,6 @@ from agbotkit.topics import (
 )
 
 __all__ = ["StrategyComponent", "StrategyComponentConfig"]
-
-Batch = tuple[Callable[[Any], None], list[Any]]
 
 
 def _optional_positive(_: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
@@ -153,7 +153,6 @@ class StrategyComponent(Component[StrategyComponentConfig]):
         self.strategy, self.live = strategy, live
         dispatcher = Dispatcher(strategy, live)
         bus = context.bus
-        send, receive = trio.open_memory_channel[Batch](config.buffer)
         block, drop = Overflow.BLOCK, Overflow.DROP_OLDEST
         size = config.buffer
         with (
@@ -161,29 +160,37 @@ class StrategyComponent(Component[StrategyComponentConfig]):
             bus.subscribe(MARKETS, buffer=1_000_000, overflow=drop) as markets,
             bus.subscribe(BOOKS, buffer=size, overflow=drop) as books,
             bus.subscribe(MARKET_DATA, buffer=size, overflow=drop) as market_data,
-            bus.subscribe(FILLS, buffer=size, overflow=block) as fills,
-            bus.subscribe(ORDER_UPDATES, buffer=size, overflow=block) as updates,
             bus.subscribe(ORDER_DECISIONS, buffer=size, overflow=block) as decisions,
             bus.subscribe(ORDER_OUTCOMES, buffer=size, overflow=block) as outcomes,
+            bus.subscribe(FILLS, buffer=size, overflow=block) as fills,
+            bus.subscribe(ORDER_UPDATES, buffer=size, overflow=block) as updates,
         ):
-            feeds: tuple[tuple[Subscription[Any], Callable[[Any], None]], ...] = (
-                (markets, dispatcher.market),
-                (books, dispatcher.book),
-                (market_data, dispatcher.market_data),
-                (fills, dispatcher.fill),
-                (updates, dispatcher.order_update),
-                (decisions, dispatcher.decision),
-                (outcomes, dispatcher.outcome),
+            # What later messages depend on first: a market before its data, a tick-size
+            # change before the books (they carry the tick size); an order's
+            # answers, then its fills (positions) before its status (a FILLED order's
+            # position is already there).
+            timer_feed = Feed(dispatcher.timer)
+            intake = Intake(
+                (
+                    Feed(dispatcher.market, markets),
+                    Feed(dispatcher.market_data, market_data),
+                    Feed(dispatcher.book, books),
+                    Feed(dispatcher.decision, decisions),
+                    Feed(dispatcher.outcome, outcomes),
+                    Feed(dispatcher.fill, fills),
+                    Feed(dispatcher.order_update, updates),
+                    timer_feed,
+                ),
+                config.buffer,
             )
             # What is already waiting (retained markets) counts before the first hook.
-            for subscription, handle in feeds:
-                for message in take_waiting(subscription):
-                    handle(message)
+            intake.catch_up()
             async with trio.open_nursery() as nursery:
                 done = nursery.cancel_scope
-                for subscription, handle in feeds:
-                    nursery.start_soon(_forward, subscription, handle, send, done)
-                timer = Timer(nursery, send.clone(), dispatcher.timer, context.now_ms)
+                for index, feed in enumerate(intake.feeds):
+                    if feed.subscription is not None:
+                        nursery.start_soon(intake.forward, index, done)
+                timer = Timer(nursery, intake.sender(timer_feed), context.now_ms)
                 publish = partial(self._publish_metrics, live)
                 nursery.start_soon(run_every, config.metrics_interval_s, publish)
                 try:
@@ -192,14 +199,10 @@ class StrategyComponent(Component[StrategyComponentConfig]):
                     dispatcher.start()
                     await self._flush(live, timer)
                     task_status.started()
-                    async for handle, batch in receive:
-                        for message in batch:
-                            handle(message)
-                            await self._flush(live, timer)
+                    await intake.run(partial(self._flush, live, timer))
                 finally:
                     with context.draining(config.stop_timeout_s):
                         await self._stop(dispatcher, live)
-                done.cancel()
 
     async def _flush(self, live: LiveContext, timer: Timer) -> None:
         """Publish what the hooks queued, in order; follow the timer they asked for."""
@@ -238,19 +241,3 @@ def _batches(outgoing: list[Any]) -> list[tuple[Any, list[Any]]]:
         else:
             batches.append((topic, [message]))
     return batches
-
-
-async def _forward(
-    subscription: Subscription[Any],
-    handle: Callable[[Any], None],
-    send: trio.MemorySendChannel[Batch],
-    done: trio.CancelScope,
-) -> None:
-    """Hand ``subscription``'s batches to the consumer until the bus closes (then end all)."""
-    while True:
-        try:
-            batch = await subscription.receive_batch()
-        except (trio.EndOfChannel, trio.ClosedResourceError):
-            done.cancel()
-            return
-        await send.send((handle, batch))

@@ -1,4 +1,4 @@
-"""The strategy's timer: ``on_timer`` every ``interval_s``, through the same queue as
+"""The strategy's timer: ``on_timer`` every ``interval_s``, through the same intake as
 every other message, so the hook runs in order with the rest and never during another.
 
 A strategy changes the interval from a hook (``context.set_timer``); after each hook the
@@ -8,8 +8,7 @@ changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import trio
 
@@ -17,25 +16,22 @@ __all__ = ["Timer"]
 
 
 class Timer:
-    """Sends ``(handle, [now_ms])`` into ``send`` every interval (see the module).
+    """Queues the time for the consumer every interval (see the module).
 
     Args:
         nursery: where the timer task runs.
-        send: the consumer's queue.
-        handle: what the consumer calls with the time (the dispatcher's ``timer``).
+        put: queues one message for the consumer's timer feed.
         now_ms: the clock.
     """
 
     def __init__(
         self,
         nursery: trio.Nursery,
-        send: trio.MemorySendChannel[Any],
-        handle: Callable[[int], None],
+        put: Callable[[int], Awaitable[None]],
         now_ms: Callable[[], int],
     ) -> None:
         self._nursery = nursery
-        self._send = send
-        self._handle = handle
+        self._put = put
         self._now_ms = now_ms
         self.interval_s = 0.0
         self._scope: trio.CancelScope | None = None
@@ -59,4 +55,4 @@ class Timer:
             while True:
                 deadline += interval_s
                 await trio.sleep_until(deadline)
-                await self._send.send((self._handle, [self._now_ms()]))
+                await self._put(self._now_ms())
