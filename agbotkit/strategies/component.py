@@ -166,19 +166,19 @@ class StrategyComponent(Component[StrategyComponentConfig]):
             bus.subscribe(ORDER_UPDATES, buffer=size, overflow=block) as updates,
         ):
             # What later messages depend on first: a market before its data, a tick-size
-            # change before the books (they carry the tick size); an order's
-            # answers, then its fills (positions) before its status (a FILLED order's
-            # position is already there).
+            # change before the books (they carry the tick size); an order's answers, then
+            # its fills (positions) before its status (a FILLED order's position is
+            # there), and all of the orders' news before the books a hook quotes on.
             timer_feed = Feed(dispatcher.timer)
             intake = Intake(
                 (
                     Feed(dispatcher.market, markets),
                     Feed(dispatcher.market_data, market_data),
-                    Feed(dispatcher.book, books),
                     Feed(dispatcher.decision, decisions),
                     Feed(dispatcher.outcome, outcomes),
                     Feed(dispatcher.fill, fills),
                     Feed(dispatcher.order_update, updates),
+                    Feed(dispatcher.book, books),
                     timer_feed,
                 ),
                 config.buffer,
