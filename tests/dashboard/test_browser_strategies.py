@@ -118,7 +118,7 @@ def test_the_panel_shows_each_strategys_orders_signals_and_pnl(stack_url: str, p
     row = page.locator('#strategies-body tr[data-strategy="quoter"]')
     cells = row.locator("td").all_text_contents()
     assert cells[0] == "quoter"
-    assert cells[1].lstrip("−").startswith("$")  # PnL in USD
+    assert cells[1].lstrip("\u2212").startswith("$")  # PnL in USD (a minus sign when negative)
     assert int(cells[2]) >= 2  # orders
     assert int(cells[4]) >= 2  # signals
     assert row.locator("td").nth(4).get_attribute("title").startswith("requote: ")
