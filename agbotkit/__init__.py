@@ -133,6 +133,14 @@ from agbotkit.risk.policy import ScopedConfig as ScopedConfig
 from agbotkit.risk.policy import format_number as format_number
 from agbotkit.risk.policy import format_usd as format_usd
 from agbotkit.risk.simulator import PolymarketSimulator as PolymarketSimulator
+
+# Strategies (the contract; the ``strategy`` component runs them)
+from agbotkit.strategies.api import BookView as BookView
+from agbotkit.strategies.api import NoParams as NoParams
+from agbotkit.strategies.api import OrderRejection as OrderRejection
+from agbotkit.strategies.api import Strategy as Strategy
+from agbotkit.strategies.api import StrategyContext as StrategyContext
+from agbotkit.strategies.api import StrategyMetadata as StrategyMetadata
 from agbotkit.toolkit.backoff import Backoff as Backoff
 
 # What every component needs again
@@ -194,6 +202,7 @@ __all__ = [
     "BookDelta",
     "BookSnapshot",
     "BookTop",
+    "BookView",
     "Bus",
     "BusClosedError",
     "BusFullError",
@@ -229,6 +238,7 @@ __all__ = [
     "MetricType",
     "NewMarket",
     "NoOptions",
+    "NoParams",
     "Order",
     "OrderAccepted",
     "OrderAck",
@@ -239,6 +249,7 @@ __all__ = [
     "OrderOutcome",
     "OrderOutcomeUnknownError",
     "OrderRejected",
+    "OrderRejection",
     "OrderStatus",
     "OrderStatusChanged",
     "OrderType",
@@ -271,6 +282,9 @@ __all__ = [
     "SigningError",
     "StorageError",
     "StorageUnavailableError",
+    "Strategy",
+    "StrategyContext",
+    "StrategyMetadata",
     "Subscription",
     "SubscriptionChange",
     "TickSizeChanged",

@@ -24,6 +24,7 @@ from agbotkit.model.execution import OrderStatus
 from agbotkit.model.venues import VenueCapabilities
 from agbotkit.plugins import GROUPS, PluginInfo, PluginRegistry
 from agbotkit.risk.policy import RiskPolicy
+from agbotkit.strategies.api import Strategy
 from agbotkit.supervisor.plan import plan_file, plan_stack
 
 COMPONENTS = "agbotkit.components"
@@ -177,6 +178,7 @@ CONTRACTS: dict[str, type] = {
     COMPONENTS: Component,
     "agbotkit.risk_policies": RiskPolicy,
     "agbotkit.venues": VenueAdapter,
+    "agbotkit.strategies": Strategy,
 }
 
 INSTALLED = [(info.group, info.name) for info in PluginRegistry().infos()]

@@ -46,6 +46,13 @@ def test_the_names_a_plugin_author_needs_are_there() -> None:
         "BookTop",
         "MarketInfo",
         "greater_than",
+        # What the example plugin's strategy and docs/strategies.md import.
+        "Strategy",
+        "StrategyContext",
+        "BookView",
+        "OrderRejection",
+        "StrategyMetadata",
+        "NoParams",
     ):
         assert name in agbotkit.__all__, name
 

@@ -2,7 +2,8 @@
 //
 // Data flow: WS /dashboard sends a "hello" frame (stack, components, kill switch, market
 // names, open orders, fills, PnL), then "batch" frames (new points per series, and what
-// changed of the rest) every push interval; the execution panels are execution.js's. On
+// changed of the rest) every push interval; the execution panels are execution.js's, the
+// strategies panel strategies.js's (drawn from the strategy.* series). On
 // every (re)connect, and when the chart window changes, the page backfills its charts from
 // /api/series?since=, so a late or returning browser sees the recent past too. Markets are
 // named by their question and outcomes (hello frame, then /api/markets for new ones). A
@@ -47,6 +48,7 @@
   let marketsFetchedAt = 0;
   let marketsChanged = false;
   const execution = window.agbotkitExecution; // the execution panels (execution.js)
+  const strategies = window.agbotkitStrategies; // the strategies panel (strategies.js)
   const charts = {}; // chart name -> uPlot
   const signatures = {}; // chart name -> the series set it was built for
   const revisions = {}; // chart name -> data updates
@@ -550,6 +552,7 @@
     drawFeedHealth();
     drawComponents();
     drawKillSwitch();
+    strategies.draw(store);
     if (marketsChanged) {
       marketsChanged = false;
       execution.redraw();
@@ -603,6 +606,7 @@
     "polymarket.risk.decision",
     "polymarket.*.book_resyncs",
     "risk.*",
+    "strategy.*",
     "agbotkit.component.up",
   ];
 

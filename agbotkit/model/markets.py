@@ -137,6 +137,9 @@ class MarketInfo:
         active: Gamma's ``active`` flag.
         closed: Gamma's ``closed`` flag.
         market_id: the Gamma market id, when given.
+        event_id: the event the market belongs to, when known: for a neg-risk market its
+            neg-risk market id (shared by every market of the event, whose outcomes
+            exclude each other), else Gamma's event id.
     """
 
     condition_id: str
@@ -151,6 +154,7 @@ class MarketInfo:
     active: bool
     closed: bool
     market_id: str | None = None
+    event_id: str | None = None
 
     def token_id(self, outcome: str) -> str:
         """Return the token id of ``outcome`` (case-sensitive).

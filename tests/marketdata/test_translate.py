@@ -995,6 +995,7 @@ def test_gamma_sample_market() -> None:
         active=True,
         closed=False,
         market_id="1557558",
+        event_id="260654",  # its event's id (events[0].id): it is not a neg-risk market
     )
     assert market.token_id("Down") == market.token_ids[1]
     with pytest.raises(KeyError):
@@ -1017,6 +1018,8 @@ def test_gamma_wrapped_list_and_variants() -> None:
                     "active": True,
                     "closed": True,
                     "id": 7,
+                    "negRiskMarketID": "0xevent",
+                    "events": [{"id": "99", "title": "E"}],
                 },
                 {"conditionId": "0xb", "outcomes": '["Yes", "No"]'},
             ]
@@ -1031,6 +1034,8 @@ def test_gamma_wrapped_list_and_variants() -> None:
     )
     assert a.end_date_ms == 1773273600000  # a bare date: midnight UTC
     assert (a.active, a.closed, a.market_id) == (True, True, "7")
+    # A neg-risk market's event is its neg-risk market id, shared by the event's markets.
+    assert (a.event_id, b.event_id) == ("0xevent", None)
     # A market without an order book: no tokens, no tick size.
     assert (b.token_ids, b.tick_size, b.min_order_size, b.end_date_ms) == ((), None, None, None)
     assert (b.question, b.slug, b.neg_risk, b.active) == ("", "", False, False)

@@ -63,7 +63,18 @@ def _market_info(market: GammaMarket) -> MarketInfo:
         active=bool(market.active),
         closed=bool(market.closed),
         market_id=None if market.id is None else str(market.id),
+        event_id=_event_id(market),
     )
+
+
+def _event_id(market: GammaMarket) -> str | None:
+    """The neg-risk market id (what a neg-risk event's markets share), else the event's."""
+    if market.neg_risk_market_id:
+        return market.neg_risk_market_id
+    for event in market.events or ():
+        if event.id is not None:
+            return str(event.id)
+    return None
 
 
 def parse_gamma_markets(raw: bytes | str) -> list[MarketInfo]:

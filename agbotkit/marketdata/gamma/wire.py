@@ -19,10 +19,17 @@ from agbotkit.errors import MalformedFrameError
 from agbotkit.marketdata.codec import DECODE_ERRORS, TOO_DEEP, _Wire, excerpt
 
 __all__ = [
+    "GammaEvent",
     "GammaMarket",
     "decode_json_string_list",
     "parse_gamma_response",
 ]
+
+
+class GammaEvent(_Wire):
+    """An event a Gamma market belongs to (``events[]``: only its id)."""
+
+    id: str | int | None = None
 
 
 class GammaMarket(_Wire, rename="camel"):
@@ -42,6 +49,8 @@ class GammaMarket(_Wire, rename="camel"):
     order_price_min_tick_size: Decimal | None = None
     order_min_size: Decimal | None = None
     neg_risk: bool | None = None
+    neg_risk_market_id: str | None = msgspec.field(default=None, name="negRiskMarketID")
+    events: list[GammaEvent] | None = None
     end_date: str | None = None
     active: bool | None = None
     closed: bool | None = None
