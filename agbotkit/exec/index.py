@@ -101,6 +101,18 @@ class OrderIndex:
         """Terminal orders (a copy: the caller may remove them while going through it)."""
         return list(self._closed.values())
 
+    def closed_before(self, before_ms: int) -> list[OrderState]:
+        """Terminal orders last changed before ``before_ms``, oldest closed first, up to the
+        first one changed since: O(number returned), not O(all terminal orders), because
+        orders join the terminal set in the order they close. One changed after it closed
+        (a late fill) holds back those behind it until a later call."""
+        found = []
+        for state in self._closed.values():
+            if state.updated_ms >= before_ms:
+                break
+            found.append(state)
+        return found
+
     # -- changes -------------------------------------------------------------------------
 
     def add(self, state: OrderState) -> None:
