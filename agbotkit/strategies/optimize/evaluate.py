@@ -7,6 +7,7 @@ worker processes receive it pickled.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -56,7 +57,7 @@ class BacktestEvaluator:
     def __call__(self, params: Mapping[str, Any], window: Window) -> TrialMetrics:
         """The metrics of the backtest with ``params`` over ``window``."""
         # Imported here: a worker process imports the backtester only when it runs one.
-        from agbotkit.strategies.backtest.engine import run_backtest
+        from agbotkit.strategies.backtest.engine import Backtest, load_strategy, structure_params
 
         config = attrs.evolve(
             self.base,
@@ -64,7 +65,19 @@ class BacktestEvaluator:
             start_ms=self.base.start_ms if window.start_ms is None else window.start_ms,
             end_ms=self.base.end_ms if window.end_ms is None else window.end_ms,
         )
-        return metrics_of(run_backtest(config))
+        cls = load_strategy(config.strategy)
+        data = _load(tuple(config.data), tuple(config.markets), config.end_ms)
+        return metrics_of(Backtest(config, data, cls, structure_params(cls, config.params)).run())
+
+
+@functools.lru_cache(maxsize=1)
+def _load(paths: tuple[str, ...], markets: tuple[str, ...], end_ms: int | None) -> Any:
+    """The decoded recordings, loaded once per process and window end: decoding costs
+    more than a short backtest, and every trial of a study replays the same data (the
+    backtester resets the books before each run)."""
+    from agbotkit.strategies.backtest.data import load_data
+
+    return load_data(paths, markets=markets, end_ms=end_ms)
 
 
 def data_range(paths: Sequence[str]) -> tuple[int, int]:
