@@ -136,11 +136,12 @@ def _run_study(settings: OptimizeSettings, storage: str | None, name: str, windo
         meta={**settings.meta, "window": window.to_json()},
     )
     if storage is None:
-        study = job.open()  # in memory: this process runs every trial
-        optimize_study(study, job)
-        return study
+        with job.opened() as study:  # in memory: this process runs every trial
+            optimize_study(study, job)
+            return study
     run_local(job, settings.jobs)
-    return _in_memory(job.open())
+    with job.opened() as study:
+        return _in_memory(study)
 
 
 def _in_memory(study: optuna.Study) -> optuna.Study:

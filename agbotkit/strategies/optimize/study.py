@@ -20,12 +20,18 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.storages import BaseStorage, JournalStorage, RDBStorage, RetryFailedTrialCallback
+from optuna.storages import (
+    BaseStorage,
+    JournalStorage,
+    RDBStorage,
+    RetryHeartbeatStaleTrialCallback,
+)
 from optuna.storages.journal import JournalFileBackend
 
 from agbotkit.errors import AgbotkitError
@@ -34,6 +40,7 @@ from agbotkit.strategies.optimize.space import SearchSpace
 __all__ = [
     "METHODS",
     "StudyMismatchError",
+    "close_storage",
     "make_sampler",
     "open_storage",
     "open_study",
@@ -87,13 +94,24 @@ def open_storage(url: str | None) -> BaseStorage | None:
             raise AgbotkitError(
                 "a postgresql:// study storage needs psycopg 3: pip install 'agbotkit[postgresql]'"
             ) from None
-    return RDBStorage(
-        url,
-        engine_kwargs={"pool_pre_ping": True},
-        heartbeat_interval=HEARTBEAT_S,
-        grace_period=GRACE_S,
-        failed_trial_callback=RetryFailedTrialCallback(max_retry=1),
-    )
+    # Optuna marks its heartbeat "experimental" (since 2.8); it is what fails and retries
+    # the trials of a worker that died, so it stays, without the warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return RDBStorage(
+            url,
+            engine_kwargs={"pool_pre_ping": True},
+            heartbeat_interval=HEARTBEAT_S,
+            grace_period=GRACE_S,
+            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
+        )
+
+
+def close_storage(storage: BaseStorage | None) -> None:
+    """Close ``storage``'s database connections (RDB storage keeps a pool open)."""
+    if isinstance(storage, RDBStorage):
+        storage.remove_session()
+        storage.engine.dispose()
 
 
 def make_sampler(

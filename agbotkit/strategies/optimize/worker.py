@@ -10,9 +10,10 @@ child would share the parent's database connections).
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 import multiprocessing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -21,7 +22,12 @@ import optuna
 from agbotkit.strategies.optimize.evaluate import Evaluator, Window
 from agbotkit.strategies.optimize.objectives import Objective
 from agbotkit.strategies.optimize.space import SearchSpace
-from agbotkit.strategies.optimize.study import make_sampler, open_storage, open_study
+from agbotkit.strategies.optimize.study import (
+    close_storage,
+    make_sampler,
+    open_storage,
+    open_study,
+)
 
 __all__ = ["StudyJob", "optimize_study", "run_local", "run_worker", "split_trials"]
 
@@ -65,9 +71,14 @@ class StudyJob:
         """This worker's sampler."""
         return make_sampler(self.method, self.space, seed=self.seed, grid_points=self.grid_points)
 
-    def open(self) -> optuna.Study:
-        """Create or join the study."""
-        return open_study(self.study_name, open_storage(self.storage), self.sampler(), self.meta)
+    @contextlib.contextmanager
+    def opened(self) -> Iterator[optuna.Study]:
+        """The study, created or joined; its storage's connections are closed after."""
+        storage = open_storage(self.storage)
+        try:
+            yield open_study(self.study_name, storage, self.sampler(), self.meta)
+        finally:
+            close_storage(storage)
 
 
 def optimize_study(study: optuna.Study, job: StudyJob) -> None:
@@ -95,7 +106,8 @@ def optimize_study(study: optuna.Study, job: StudyJob) -> None:
 def run_worker(job: StudyJob) -> int:
     """Open ``job``'s study and run its trials (the body of a worker process); how many."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    optimize_study(job.open(), job)
+    with job.opened() as study:
+        optimize_study(study, job)
     return job.n_trials
 
 
@@ -119,7 +131,8 @@ def run_local(job: StudyJob, jobs: int) -> None:
         raise ValueError("several worker processes need a shared storage, not an in-memory one")
     # The study is created here first: workers that start together would race to create
     # the storage's tables and the study.
-    job.open()
+    with job.opened():
+        pass
     shares = [n for n in split_trials(job.n_trials, jobs) if n > 0]
     if len(shares) <= 1:
         run_worker(job)
