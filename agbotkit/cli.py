@@ -7,6 +7,7 @@ error; 2 for a usage or config error; 130 when a second signal forced the stop.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import signal
@@ -29,6 +30,7 @@ from agbotkit.db.parser import add_db_parser
 from agbotkit.errors import AgbotkitError, ConfigError, ConfigIssue, ForcedStopError, PluginError
 from agbotkit.logs import configure_logging
 from agbotkit.plugins import PluginRegistry
+from agbotkit.strategies.backtest.parser import add_backtest_parser
 from agbotkit.supervisor.plan import plan_file, plan_stack
 from agbotkit.supervisor.runner import Supervisor
 from agbotkit.venues.polymarket.keys_parser import add_keys_parser
@@ -62,12 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         "record", help="run a stack and record every market-data frame it receives"
     )
     record.add_argument("stack", help="the stack file (YAML)")
-    record.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        help="the recording to write (.jsonl.gz); replay it with `kind: replay`",
-    )
+    record.add_argument("-o", "--output", required=True, help="the recording (.jsonl.gz)")
     risk = commands.add_parser(
         "risk",
         help="trigger, reset or show the kill switch of a stack's risk components",
@@ -81,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_parser(commands)
     add_orders_parser(commands)
     add_keys_parser(commands)
+    add_backtest_parser(commands)
     _accept_global_options_after_commands(parser)
     return parser
 
@@ -139,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _orders(args)
     if args.command == "keys":
         return _keys(args)
+    if handler := getattr(args, "handler", None):  # "module:function", imported when used
+        return int(getattr(importlib.import_module(handler[0]), handler[1])(args))
     return _plugins()
 
 
@@ -175,8 +175,7 @@ def _run(stack: str, record_to: str | None = None) -> int:
         print(f"agbotkit: stopped: {reasons}", file=sys.stderr)
         return EXIT_FAILED
     finally:
-        # The stack is down; the process only exits from here on. A late signal must not
-        # turn that into a traceback.
+        # The stack is down: a late signal must not turn the exit into a traceback.
         _ignore_late_signals()
     LOGGER.info("stopped cleanly")
     return EXIT_OK
@@ -231,9 +230,7 @@ def _risk(action: str, stack: str, reason: str, component: str | None) -> int:
     except OSError as exc:
         print(f"agbotkit: cannot write the kill state: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    for line in lines:
-        print(line)
-    return EXIT_OK
+    return _db_print(lines)
 
 
 def _orders(args: argparse.Namespace) -> int:
@@ -300,6 +297,8 @@ def _db(args: argparse.Namespace) -> int:
     try:
         if args.db_action == "status":
             lines = db_commands.status_lines(backend)
+        elif handler := getattr(args, "handler", None):  # export-frames: (module, function)
+            lines = getattr(importlib.import_module(handler[0]), handler[1])(backend, args)
         elif args.db_action in ("upgrade", "downgrade"):
             lines = db_commands.schema_lines(
                 backend,

@@ -75,3 +75,14 @@ def add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser])
             action.add_argument("--since", default="1d", help="default: 1d (one day ago)")
             action.add_argument("--until", help="default: now")
             action.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    export = actions.add_parser(
+        "export-frames", help="stored raw frames as a recording (for replay and backtests)"
+    )
+    export.add_argument("--stack", required=True, help="the stack file (YAML)")
+    export.add_argument("--component", help="the storage component, when there are several")
+    export.add_argument("--out", required=True, help="the recording to write (.jsonl.gz)")
+    export.add_argument("--since", default="1d", help="default: 1d (one day ago)")
+    export.add_argument("--until", help="default: now")
+    export.add_argument("--feed", choices=["clob", "rtds"], help="one feed only (default: all)")
+    # Its body writes the replay's file format, a layer above the database library.
+    export.set_defaults(handler=("agbotkit.marketdata.replay.export", "export_lines"))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import heapq
 import logging
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from typing import Any
 
 import attrs

@@ -16,6 +16,7 @@ fills.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from bisect import bisect_left, insort
 from collections.abc import Mapping
@@ -45,7 +46,7 @@ from agbotkit.strategies.backtest.equity import EquitySampler, sample_interval_m
 from agbotkit.strategies.backtest.progress import progress_bar
 from agbotkit.strategies.backtest.result import BacktestResult
 
-__all__ = ["BacktestConfig", "BacktestResult", "Backtest", "load_strategy", "run_backtest"]
+__all__ = ["Backtest", "BacktestConfig", "BacktestResult", "load_strategy", "run_backtest"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -54,16 +55,24 @@ _CHUNK = 1 << 16  # events between progress-bar updates
 
 
 def load_strategy(strategy: Any) -> type[Strategy[Any]]:
-    """The strategy class for an entry-point name (or the class itself).
+    """The strategy class for an entry-point name, a ``module:Class`` path, or the class.
 
     Raises:
         PluginError: no strategy of that name is installed.
     """
     if isinstance(strategy, type) and issubclass(strategy, Strategy):
         return strategy
-    loaded = PluginRegistry().load("agbotkit.strategies", str(strategy))
+    name = str(strategy)
+    if ":" in name:  # module:Class, for a strategy not (yet) in a plugin
+        module, _, attribute = name.partition(":")
+        try:
+            loaded = getattr(importlib.import_module(module), attribute)
+        except (ImportError, AttributeError) as exc:
+            raise PluginError("agbotkit.strategies", name, f"cannot be imported: {exc}") from None
+    else:
+        loaded = PluginRegistry().load("agbotkit.strategies", name)
     if not (isinstance(loaded, type) and issubclass(loaded, Strategy)):
-        raise PluginError(f"strategy {strategy!r} is not a Strategy subclass: {loaded!r}")
+        raise PluginError("agbotkit.strategies", name, f"not a Strategy subclass: {loaded!r}")
     return loaded
 
 

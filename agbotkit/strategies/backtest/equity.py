@@ -7,6 +7,7 @@ simulated time, so their cost does not grow with the number of events.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from decimal import Decimal
 
@@ -110,7 +111,7 @@ class EquitySampler:
         else:
             period = points[1][0] - points[0][0]
             values = [equity for _, equity in points]
-        returns = [b / a - 1.0 for a, b in zip(values, values[1:], strict=False) if a > 0]
+        returns = [b / a - 1.0 for a, b in itertools.pairwise(values) if a > 0]
         if len(returns) < 2:
             return None, period
         try:

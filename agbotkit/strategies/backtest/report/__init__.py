@@ -1,0 +1,1 @@
+"""The backtest's self-contained HTML report (:func:`~.html.write_report`)."""
