@@ -30,7 +30,8 @@ MISSING_OPTUNA = (
 def run_command(args: argparse.Namespace) -> int:
     """``agbotkit optimize``; the exit code."""
     try:
-        import optuna  # noqa: F401  (an optional dependency: say what to install)
+        # An optional dependency: say what to install.
+        import optuna
         import plotly  # noqa: F401
     except ImportError:
         print(f"agbotkit: {MISSING_OPTUNA}", file=sys.stderr)

@@ -56,7 +56,7 @@ class OptimizeSettings:
     jobs: int = 1
     seed: int | None = None
     grid_points: int = 5
-    window: Window = Window()
+    window: Window = attrs.field(factory=Window)
     walk_forward: int = 0
     anchored: bool = False
     meta: Mapping[str, Any] = attrs.field(factory=dict)
@@ -121,7 +121,9 @@ def _shared_storage(settings: OptimizeSettings) -> Iterator[str | None]:
         yield str(Path(folder, "study.journal"))
 
 
-def _run_study(settings: OptimizeSettings, storage: str | None, name: str, window: Window) -> optuna.Study:
+def _run_study(
+    settings: OptimizeSettings, storage: str | None, name: str, window: Window
+) -> optuna.Study:
     job = StudyJob(
         study_name=name,
         storage=storage,
@@ -176,7 +178,9 @@ def optimize(settings: OptimizeSettings) -> OptimizeOutcome:
             studies.append(study)
             folds.append(_fold_result(settings, study, fold))
         rows = tuple(rows_of(studies[-1]))
-    return OptimizeOutcome(rows, tuple(folds), tuple(studies), settings.jobs, time.perf_counter() - started)
+    return OptimizeOutcome(
+        rows, tuple(folds), tuple(studies), settings.jobs, time.perf_counter() - started
+    )
 
 
 def _fold_result(settings: OptimizeSettings, study: optuna.Study, fold: Any) -> FoldResult:

@@ -27,9 +27,7 @@ def _walk_forward_figure(outcome: OptimizeOutcome) -> go.Figure:
     figure = go.Figure(
         [
             go.Bar(name="in sample", x=folds, y=[r.in_sample_value for r in outcome.folds]),
-            go.Bar(
-                name="out of sample", x=folds, y=[r.out_of_sample_value for r in outcome.folds]
-            ),
+            go.Bar(name="out of sample", x=folds, y=[r.out_of_sample_value for r in outcome.folds]),
         ]
     )
     figure.update_layout(

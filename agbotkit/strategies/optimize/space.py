@@ -16,7 +16,7 @@ A YAML file gives the same (see :mod:`agbotkit.strategies.optimize.spacefile`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -58,6 +58,14 @@ def param_error(name: str, message: str, source: str = "--param") -> ConfigError
     return ConfigError([ConfigIssue(source, None, f"params.{name}", message)])
 
 
+def _choices(values: Iterable[Scalar]) -> tuple[Scalar, ...]:
+    return tuple(values)
+
+
+def _specs(specs: Iterable[ParamSpec]) -> tuple[ParamSpec, ...]:
+    return tuple(specs)
+
+
 @attrs.frozen
 class FloatRange:
     """A float parameter in ``[low, high]``.
@@ -83,7 +91,7 @@ class FloatRange:
     def grid(self, points: int) -> list[float]:
         """The grid's values: every step, else ``points`` evenly spaced (log: geometric)."""
         if self.step is not None:
-            count = int(math.floor((self.high - self.low) / self.step + 1e-9)) + 1
+            count = math.floor((self.high - self.low) / self.step + 1e-9) + 1
             # Rounded so 0.1 + 2 * 0.1 is 0.3, the value a user wrote, not 0.30000000000000004.
             return [round(self.low + i * self.step, 12) for i in range(count)]
         if points == 1 or self.low == self.high:
@@ -140,7 +148,7 @@ class Choice:
     """
 
     name: str
-    choices: tuple[Scalar, ...] = attrs.field(converter=tuple)
+    choices: tuple[Scalar, ...] = attrs.field(converter=_choices)
 
     def suggest(self, trial: Suggester) -> Any:
         """Ask ``trial`` for a value."""
@@ -166,7 +174,7 @@ class SearchSpace:
         params: one spec per parameter, in the order given.
     """
 
-    params: tuple[ParamSpec, ...] = attrs.field(converter=tuple)
+    params: tuple[ParamSpec, ...] = attrs.field(converter=_specs)
 
     def __attrs_post_init__(self) -> None:
         names = [spec.name for spec in self.params]
@@ -287,4 +295,3 @@ def make_range(
     if integers:
         return IntRange(name, int(low), int(high), int(step or 1), log)
     return FloatRange(name, float(low), float(high), None if step is None else float(step), log)
-

@@ -116,7 +116,9 @@ def fold_lines(results: Sequence[FoldResult]) -> list[str]:
     """The folds as text lines for the terminal."""
     lines = ["fold  in-sample window -> out-of-sample   in-sample  out-of-sample  best params"]
     for r in results:
-        params = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.best_params.items())
+        params = ", ".join(
+            f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.best_params.items()
+        )
         lines.append(
             f"{r.fold.index:>4}  {r.fold.train.start_ms}..{r.fold.test.start_ms}..{r.fold.test.end_ms}"
             f"  {r.in_sample_value:>10.6g}  {r.out_of_sample_value:>13.6g}  {params}"

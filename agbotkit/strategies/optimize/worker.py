@@ -61,7 +61,7 @@ class StudyJob:
     space: SearchSpace
     objective: Objective
     evaluator: Evaluator
-    window: Window = Window()
+    window: Window = attrs.field(factory=Window)
     n_trials: int = 10
     seed: int | None = None
     grid_points: int = 5

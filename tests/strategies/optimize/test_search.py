@@ -85,7 +85,8 @@ def test_failed_trials_are_kept_with_their_error() -> None:
     states = {r.params["x"]: r.state for r in outcome.rows}
     assert states == {0.0: "COMPLETE", 0.25: "COMPLETE", 0.5: "COMPLETE", 0.75: "FAIL", 1.0: "FAIL"}
     assert outcome.rows[-1].error == "RuntimeError: x 1.0 too large"
-    assert outcome.best is not None and outcome.best.params["x"] == 0.5
+    assert outcome.best is not None
+    assert outcome.best.params["x"] == 0.5
 
 
 @pytest.mark.slow
@@ -98,7 +99,9 @@ def test_two_local_processes_share_one_study_and_find_the_optimum() -> None:
     assert dict(outcome.best.params) == {"x": 0.3, "n": 4}
     tpe = optimize(settings("tpe", jobs=2, trials=30))
     assert sorted(r.number for r in tpe.rows) == list(range(30))
-    assert tpe.best is not None and tpe.best.value > -0.05
+    assert tpe.best is not None
+    assert tpe.best.value is not None
+    assert tpe.best.value > -0.05
 
 
 def test_a_study_that_searches_something_else_is_refused(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ def test_anchored_folds_grow_from_the_start() -> None:
 
 @pytest.mark.parametrize(("start", "end", "folds"), [(0, 100, 0), (0, 1, 2)])
 def test_impossible_splits_are_refused(start: int, end: int, folds: int) -> None:
-    with pytest.raises(ValueError, match="walk-forward needs at least 1 fold|cannot be cut"):
+    with pytest.raises(ValueError, match=r"walk-forward needs at least 1 fold|cannot be cut"):
         split_folds(start, end, folds)
 
 
