@@ -15,6 +15,8 @@ Example::
 * :class:`ScriptedExchange` and :class:`ScriptedVenue` (venue kind ``scripted``): an
   in-memory venue whose misbehaviour (lost answers, stalls, rejections) a test chooses.
 * :func:`check_venue_contract`: drive a venue adapter through the whole venue contract.
+* :class:`StrategyHarness` (with :class:`HarnessContext` and :class:`LevelsBook`): run a
+  strategy in memory, feed it books, trades, fills and the clock, and read what it sent.
 """
 
 from agbotkit.marketdata.replay.loopback.clob import ClobMarketServer as ClobMarketServer
@@ -22,8 +24,11 @@ from agbotkit.marketdata.replay.loopback.rtds import RtdsServer as RtdsServer
 from agbotkit.supervisor.runner import Supervisor as Supervisor
 from agbotkit.testing.fake_clob import FakeAccount as FakeAccount
 from agbotkit.testing.fake_clob import FakeClob as FakeClob
+from agbotkit.testing.harness_context import HarnessContext as HarnessContext
+from agbotkit.testing.levels_book import LevelsBook as LevelsBook
 from agbotkit.testing.postgres import ThrowawayPostgres as ThrowawayPostgres
 from agbotkit.testing.stacks import plan_from_yaml as plan_from_yaml
+from agbotkit.testing.strategy_harness import StrategyHarness as StrategyHarness
 from agbotkit.testing.venue import ScriptedExchange as ScriptedExchange
 from agbotkit.testing.venue import ScriptedVenue as ScriptedVenue
 from agbotkit.testing.venue_contract import check_venue_contract as check_venue_contract
@@ -32,9 +37,12 @@ __all__ = [
     "ClobMarketServer",
     "FakeAccount",
     "FakeClob",
+    "HarnessContext",
+    "LevelsBook",
     "RtdsServer",
     "ScriptedExchange",
     "ScriptedVenue",
+    "StrategyHarness",
     "Supervisor",
     "ThrowawayPostgres",
     "check_venue_contract",
