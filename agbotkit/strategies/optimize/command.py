@@ -141,7 +141,7 @@ def _print(outcome: Any, settings: Any, top: int) -> None:
     rate = 60 * ran / max(outcome.elapsed_s, 1e-9)
     print(
         f"study {settings.study_name}: {completed} trials completed, {failed} failed, on "
-        f"{outcome.jobs} processes in {outcome.elapsed_s:.1f} s ({rate:.0f} trials/min); "
+        f"{outcome.jobs} process{'es' if outcome.jobs > 1 else ''} in {outcome.elapsed_s:.1f} s ({rate:.0f} trials/min); "
         f"maximising {settings.objective.describe()}"
     )
     for line in table_lines(outcome.rows, settings.space.names, limit=top):

@@ -81,7 +81,9 @@ def write_plot(outcome: OptimizeOutcome, path: str | Path, *, title: str) -> Non
         "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}"
         "section{margin-bottom:2em}</style></head><body>"
         f"<h1>{html.escape(title)}</h1><p>{html.escape(summary)}; "
-        f"{len(outcome.rows)} trials on {outcome.jobs} processes.</p>"
+        f"{len(outcome.rows)} trials; {outcome.jobs} worker process"
+        + ("es" if outcome.jobs > 1 else "")
+        + ".</p>"
         + "".join(parts)
         + "</body></html>\n"
     )

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import sqlalchemy.exc
 from optuna.storages import (
     BaseStorage,
     JournalStorage,
@@ -56,6 +57,8 @@ METHODS = ("grid", "random", "tpe")
 #: heartbeat before another worker fails it (and runs it again once).
 HEARTBEAT_S = 30
 GRACE_S = 120
+#: Tries at opening an RDB storage whose tables another worker may be creating.
+CREATE_ATTEMPTS = 3
 
 _META_KEY = "agbotkit"
 
@@ -94,6 +97,20 @@ def open_storage(url: str | None) -> BaseStorage | None:
             raise AgbotkitError(
                 "a postgresql:// study storage needs psycopg 3: pip install 'agbotkit[postgresql]'"
             ) from None
+    # Workers that start together on an empty database race to create Optuna's tables:
+    # the losers' CREATE TABLE or version row fails on a unique index. Once one has won,
+    # the tables exist and opening again succeeds.
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            return _rdb_storage(url)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            if attempt == CREATE_ATTEMPTS - 1:
+                raise
+            LOGGER.info("the study storage's tables were being created by another worker: again")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _rdb_storage(url: str) -> RDBStorage:
     # Optuna marks its heartbeat "experimental" (since 2.8); it is what fails and retries
     # the trials of a worker that died, so it stays, without the warning.
     with warnings.catch_warnings():
@@ -160,8 +177,12 @@ def open_study(
     wanted = json.loads(json.dumps(dict(meta), sort_keys=True, default=str))
     stored = study.user_attrs.get(_META_KEY)
     if stored is None:
-        study.set_user_attr(_META_KEY, wanted)
-    elif stored != wanted:
+        try:
+            study.set_user_attr(_META_KEY, wanted)
+        except sqlalchemy.exc.IntegrityError:
+            # Another worker recorded it at the same moment: compare with what it wrote.
+            stored = study.user_attrs.get(_META_KEY)
+    if stored is not None and stored != wanted:
         differ = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))
         raise StudyMismatchError(
             f"study {name!r} already searches something else ({', '.join(differ)} differ: "

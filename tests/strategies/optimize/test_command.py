@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -12,6 +14,19 @@ import pytest
 from agbotkit.cli import main
 from agbotkit.marketdata.replay.synthetic import generate
 from agbotkit.strategies.optimize.evaluate import data_range
+
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# Outside the work tree unless asked (docs/optimize-plot.png is made with this variable).
+SCREENSHOT = os.environ.get("AGBOTKIT_OPTIMIZE_SCREENSHOT")
 
 STACK = """\
 components:
@@ -85,7 +100,9 @@ def optimize(folder: Path, *args: str) -> int:
     return main(["optimize", stack, "--data", data, *args])
 
 
-def test_grid_search_of_a_quoter(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture(scope="module")
+def grid_run(folder: Path) -> dict[str, Any]:
+    """A grid search of the quoter: its exit code, JSON result and HTML page."""
     out_json, out_html = folder / "grid.json", folder / "grid.html"
     code = optimize(
         folder,
@@ -97,10 +114,14 @@ def test_grid_search_of_a_quoter(folder: Path, capsys: pytest.CaptureFixture[str
         f"--json={out_json}",
         f"--report={out_html}",
     )
-    assert code == 0
-    printed = capsys.readouterr().out
-    assert "study opt_quoter_module:Quoter-grid-pnl: 6 trials completed, 0 failed, on 1" in printed
-    result: dict[str, Any] = json.loads(out_json.read_text())
+    return {"code": code, "result": json.loads(out_json.read_text()), "html": out_html}
+
+
+def test_grid_search_of_a_quoter(grid_run: dict[str, Any]) -> None:
+    assert grid_run["code"] == 0
+    result = grid_run["result"]
+    assert result["study"] == "opt_quoter_module:Quoter-grid-pnl"
+    assert result["trials_completed"] == 6
     trials = result["trials"]
     assert sorted((t["params"]["offset"], t["params"]["every"]) for t in trials) == [
         (0, 5),
@@ -121,10 +142,42 @@ def test_grid_search_of_a_quoter(folder: Path, capsys: pytest.CaptureFixture[str
         "step": 1,
         "log": False,
     }
-    page = out_html.read_text()
+    page = grid_run["html"].read_text()
     assert page.count("Plotly.newPlot") == 3  # per parameter, pairs, history
-    assert "<script" in page
     assert 'src="http' not in page  # plotly.js inlined: the page opens offline
+
+
+@pytest.mark.slow
+def test_the_plot_opens_in_chromium_with_every_figure_drawn(
+    grid_run: dict[str, Any], chromium_path: Path, sync_api: ModuleType, tmp_path: Path
+) -> None:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(grid_run["html"].as_uri())
+            page.wait_for_function(
+                "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3"
+            )
+            drawn = page.evaluate(
+                """() => [...document.querySelectorAll('section')].map(s => [
+                    s.querySelector('h2').textContent,
+                    s.querySelectorAll('.scatterlayer .trace path, .contourlayer path,'
+                        + ' .scatterlayer .point').length,
+                ])"""
+            )
+            assert [name for name, _ in drawn] == [
+                "Objective per parameter",
+                "Objective over parameter pairs",
+                "Search history",
+            ]
+            assert all(count > 0 for _, count in drawn), drawn
+            assert errors == []
+            page.screenshot(path=SCREENSHOT or str(tmp_path / "optimize.png"), full_page=True)
+        finally:
+            browser.close()
 
 
 def test_the_same_backtest_gives_the_same_value_as_agbotkit_backtest(
@@ -205,3 +258,21 @@ def test_bad_parameters_are_refused_by_name(
 ) -> None:
     assert optimize(folder, "--jobs=1", *args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_reference_market_maker_through_its_entry_point(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = folder / "mm.yaml"
+    stack.write_text("components:\n  mm:\n    kind: strategy\n    strategy: market_maker\n")
+    out_json = folder / "mm.json"
+    argv = ["optimize", str(stack), "--data", str(folder / "data.jsonl.gz"), "--jobs=1"]
+    code = main([*argv, "--method=grid", "--param=half_spread=0.01,0.04", f"--json={out_json}"])
+    assert code == 0
+    result = json.loads(out_json.read_text())
+    assert result["strategy"] == "market_maker"
+    assert sorted(t["params"]["half_spread"] for t in result["trials"]) == [0.01, 0.04]
+    assert all(t["state"] == "COMPLETE" for t in result["trials"])
+    refused = main([*argv, "--param=half_spread=0.01:0.9"])
+    assert refused == 2
+    assert "params.half_spread: value 0.9 refused: " in capsys.readouterr().err
