@@ -23,6 +23,7 @@ __all__ = [
     "BacktestLike",
     "Objective",
     "TrialMetrics",
+    "json_number",
     "max_drawdown_usd",
     "metrics_of",
 ]

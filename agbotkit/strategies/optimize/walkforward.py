@@ -17,7 +17,7 @@ import attrs
 from agbotkit.strategies.optimize.evaluate import Window
 from agbotkit.strategies.optimize.objectives import TrialMetrics, json_number
 
-__all__ = ["Fold", "FoldResult", "split_folds", "summary"]
+__all__ = ["Fold", "FoldResult", "fold_lines", "split_folds", "summary"]
 
 
 @attrs.frozen

@@ -29,7 +29,7 @@ from agbotkit.strategies.optimize.study import (
     open_study,
 )
 
-__all__ = ["StudyJob", "optimize_study", "run_local", "run_worker", "split_trials"]
+__all__ = ["ERROR_ATTR", "StudyJob", "optimize_study", "run_local", "run_worker", "split_trials"]
 
 LOGGER = logging.getLogger(__name__)
 
