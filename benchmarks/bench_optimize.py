@@ -99,15 +99,15 @@ def run_case(data: Path, jobs: int, trials: int, method: str) -> tuple[float, An
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=0, help="per case (default: 12 per core)")
-    parser.add_argument("--seconds", type=int, default=120, help="of synthetic data (120)")
+    parser.add_argument("--trials", type=int, default=0, help="per case (default: 30 per core)")
+    parser.add_argument("--seconds", type=int, default=600, help="of synthetic data (600)")
     parser.add_argument("--method", choices=["random", "tpe", "grid"], default="random")
     args = parser.parse_args()
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     cores = default_jobs()
-    trials = args.trials or 12 * cores
+    trials = args.trials or 30 * cores
     data = recording(args.seconds)
     from agbotkit.strategies.backtest.data import load_data
 
