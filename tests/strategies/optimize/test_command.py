@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -276,3 +277,11 @@ def test_the_reference_market_maker_through_its_entry_point(
     refused = main([*argv, "--param=half_spread=0.01:0.9"])
     assert refused == 2
     assert "params.half_spread: value 0.9 refused: " in capsys.readouterr().err
+
+
+def test_without_optuna_it_says_what_to_install(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "optuna", None)  # what `import optuna` finds uninstalled
+    assert optimize(folder, "--param=offset=0:2") == 2
+    assert "pip install 'agbotkit[optimize]'" in capsys.readouterr().err
