@@ -31,6 +31,7 @@ from agbotkit.errors import AgbotkitError, ConfigError, ConfigIssue, ForcedStopE
 from agbotkit.logs import configure_logging
 from agbotkit.plugins import PluginRegistry
 from agbotkit.strategies.backtest.parser import add_backtest_parser
+from agbotkit.strategies.optimize.parser import add_optimize_parser
 from agbotkit.supervisor.plan import plan_file, plan_stack
 from agbotkit.supervisor.runner import Supervisor
 from agbotkit.venues.polymarket.keys_parser import add_keys_parser
@@ -54,7 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_global_options(parser, defaults=True)
     parser.set_defaults(log_level="INFO")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
     run = commands.add_parser("run", help="run a stack until Ctrl-C or SIGTERM")
     run.add_argument("stack", help="the stack file (YAML)")
     check = commands.add_parser("check", help="validate stack files without starting anything")
@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_orders_parser(commands)
     add_keys_parser(commands)
     add_backtest_parser(commands)
+    add_optimize_parser(commands)
     _accept_global_options_after_commands(parser)
     return parser
 
