@@ -63,6 +63,9 @@ class ReplayConfig:
         clob_port: the CLOB market server's port (0: any free port, see the log).
         rtds_port: the RTDS server's port.
         restamp: move server timestamps to the present (keeps lag metrics meaningful).
+        wait_for_client: hold the first frame until a CLOB client has subscribed, so it
+            sees the recording from its start (comparisons with the backtester, tests);
+            by default the replay starts at once, like a live market.
     """
 
     path: Path | None = None
@@ -72,6 +75,7 @@ class ReplayConfig:
     clob_port: int = attrs.field(default=0, validator=between(0, 65535))
     rtds_port: int = attrs.field(default=0, validator=between(0, 65535))
     restamp: bool = True
+    wait_for_client: bool = False
 
 
 class Replay(Component[ReplayConfig]):
@@ -113,6 +117,8 @@ class Replay(Component[ReplayConfig]):
                 self.rtds.url,
             )
             task_status.started()
+            if self.config.wait_for_client:
+                await self.clob.subscribed.wait()
             while True:
                 await self._play(recording)
                 # An empty recording would loop without a checkpoint, freezing the process.

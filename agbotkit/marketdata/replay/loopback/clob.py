@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import attrs
+import trio
 
 from agbotkit.marketdata.replay.loopback.base import (
     CUSTOM_EVENTS,
@@ -92,6 +93,8 @@ class ClobMarketServer(_LoopbackServer[_ClobClient]):
         """
         super().__init__(**options)
         self.snapshots = snapshots
+        #: Set once a client has subscribed to a token (a replay may wait for it).
+        self.subscribed = trio.Event()
 
     def current_subscriptions(self) -> dict[int, frozenset[str]]:
         """The token ids of each live connection, by connection id."""
@@ -192,6 +195,8 @@ class ClobMarketServer(_LoopbackServer[_ClobClient]):
             self._enqueue(client, INVALID_OPERATION)
 
     def _send_books(self, client: _ClobClient, assets: Sequence[str]) -> None:
+        if assets:
+            self.subscribed.set()
         if not assets or self.snapshots is None or self.silent:
             return
         parts: list[str] = []
