@@ -17,7 +17,6 @@ fills.
 from __future__ import annotations
 
 import gc
-import importlib
 import logging
 from bisect import bisect_left, insort
 from collections.abc import Mapping
@@ -25,12 +24,11 @@ from typing import Any
 
 from agbotkit.config.converter import structure
 from agbotkit.config.document import YamlDocument
-from agbotkit.errors import PluginError
 from agbotkit.model.books import BookSnapshot, TickSizeChanged
 from agbotkit.model.markets import MarketResolved, Trade
-from agbotkit.plugins import PluginRegistry
 from agbotkit.risk.engine import RiskEngine
 from agbotkit.risk.loading import engine_from_file
+from agbotkit.strategies import loading
 from agbotkit.strategies.api import Strategy
 from agbotkit.strategies.backtest.broker import Broker
 from agbotkit.strategies.backtest.config import BacktestConfig
@@ -57,25 +55,15 @@ _KEEP_CLOSED_MS = 60_000  # simulated time a finished order stays in the order m
 
 
 def load_strategy(strategy: Any) -> type[Strategy[Any]]:
-    """The strategy class for an entry-point name, a ``module:Class`` path, or the class.
+    """The strategy class for an entry-point name, a ``module:Class`` path, or the class
+    itself (the ``strategy`` component's loading, which also takes a class here).
 
     Raises:
-        PluginError: no strategy of that name is installed.
+        PluginError: no such strategy, its import failed, or it is not a Strategy subclass.
     """
     if isinstance(strategy, type) and issubclass(strategy, Strategy):
         return strategy
-    name = str(strategy)
-    if ":" in name:  # module:Class, for a strategy not (yet) in a plugin
-        module, _, attribute = name.partition(":")
-        try:
-            loaded = getattr(importlib.import_module(module), attribute)
-        except (ImportError, AttributeError) as exc:
-            raise PluginError("agbotkit.strategies", name, f"cannot be imported: {exc}") from None
-    else:
-        loaded = PluginRegistry().load("agbotkit.strategies", name)
-    if not (isinstance(loaded, type) and issubclass(loaded, Strategy)):
-        raise PluginError("agbotkit.strategies", name, f"not a Strategy subclass: {loaded!r}")
-    return loaded
+    return loading.load_strategy(str(strategy))
 
 
 def structure_params(cls: type[Strategy[Any]], params: Mapping[str, Any]) -> Any:
