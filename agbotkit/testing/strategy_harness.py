@@ -30,11 +30,9 @@ import collections
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from agbotkit.config.converter import structure_options
-from agbotkit.exec.rules import FillRules, book_refusal, order_refusal
+from agbotkit.exec.rules import FillRules
 from agbotkit.model.books import Side, TickSizeChanged
 from agbotkit.model.execution import CancelOrder, OrderStatus, OrderStatusChanged
 from agbotkit.model.markets import MarketResolved, Trade
@@ -43,6 +41,7 @@ from agbotkit.model.orders import Fill, Order
 from agbotkit.risk.simulator import PolymarketSimulator
 from agbotkit.strategies.api import Number, OrderRejection, Strategy
 from agbotkit.testing.harness_context import HarnessContext
+from agbotkit.testing.harness_rules import harness_params, venue_refusal
 from agbotkit.testing.levels_book import Levels, LevelsBook
 
 __all__ = ["HarnessContext", "StrategyHarness"]
@@ -89,7 +88,7 @@ class StrategyHarness:
         self.rules = rules
         self.auto_confirm_cancels = auto_confirm_cancels
         self.simulator = PolymarketSimulator(fee_rate=fee_rate)
-        config = _config(strategy_cls, params)
+        config = harness_params(strategy_cls, params)
         self.context = HarnessContext(
             strategy_id=strategy_id,
             params=config,
@@ -385,30 +384,7 @@ class StrategyHarness:
             self.reject(client_order_id, reason, "venue")
 
     def _refusal(self, order: Order) -> str | None:
-        rules = self.rules
-        if rules is None:
+        if self.rules is None:
             return None
         view = self.context.books.get(order.token_id)
-        tick = to_decimal(view.tick_size) if view is not None else rules.default_tick_size
-        refusal = order_refusal(order, tick, rules.min_size, self.context.now)
-        if refusal is not None or view is None:
-            return refusal
-        best = view.best_ask if order.side is Side.BUY else view.best_bid
-        best_price = None if best is None else to_decimal(best)
-        crossing = best_price is not None and (
-            order.price >= best_price if order.side is Side.BUY else order.price <= best_price
-        )
-        return book_refusal(order, crossing, best_price, rules.min_notional_usd)
-
-
-def _config(strategy_cls: type[Strategy[Any]], params: Any) -> Any:
-    config_cls = strategy_cls.Config
-    if params is None:
-        return config_cls()
-    if isinstance(params, Mapping):
-        config, problems = structure_options(config_cls, dict(params), base_dir=Path.cwd())
-        if problems:
-            text = "; ".join(f"{'.'.join(map(str, path)) or '$'}: {msg}" for path, msg in problems)
-            raise ValueError(f"invalid params for {strategy_cls.__name__}: {text}")
-        return config
-    return params
+        return venue_refusal(order, view, self.rules, self.context.now)
