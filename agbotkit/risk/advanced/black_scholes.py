@@ -27,6 +27,7 @@ __all__ = [
     "GreeksTuple",
     "black_scholes_arrays",
     "black_scholes_values",
+    "checked_terms",
     "d1_d2",
     "norm_cdf",
     "norm_pdf",
@@ -102,6 +103,48 @@ def black_scholes_values(
     return price, delta, gamma, vega, theta, rho
 
 
+class Terms(NamedTuple):
+    """Checked array inputs of an option formula, with ``sqrt(T)``, ``s sqrt(T)``, ``d1``
+    and ``d2`` (shared by the Black-Scholes and digital formulas)."""
+
+    spot: NDArray[np.float64]
+    strike: NDArray[np.float64]
+    years: NDArray[np.float64]
+    volatility: NDArray[np.float64]
+    rate: NDArray[np.float64]
+    dividend: NDArray[np.float64]
+    sqrt_t: NDArray[np.float64]
+    stdev: NDArray[np.float64]
+    d1: NDArray[np.float64]
+    d2: NDArray[np.float64]
+
+
+def checked_terms(
+    spot: ArrayLike,
+    strike: ArrayLike,
+    years: ArrayLike,
+    volatility: ArrayLike,
+    rate: ArrayLike,
+    dividend: ArrayLike,
+) -> Terms:
+    """The inputs as checked float arrays and the standardised distances ``d1``, ``d2``.
+
+    Raises:
+        ValueError: an argument holds NaN, infinity, or a non-positive value where a
+            positive one is needed; the message names it.
+    """
+    s = as_checked_array("spot", spot, positive=True)
+    k = as_checked_array("strike", strike, positive=True)
+    t = as_checked_array("years", years, positive=True)
+    v = as_checked_array("volatility", volatility, positive=True)
+    r = as_checked_array("rate", rate, positive=False)
+    q = as_checked_array("dividend", dividend, positive=False)
+    sqrt_t = np.sqrt(t)
+    stdev = v * sqrt_t
+    d1 = (np.log(s / k) + (r - q) * t) / stdev + 0.5 * stdev
+    return Terms(s, k, t, v, r, q, sqrt_t, stdev, d1, d1 - stdev)
+
+
 def black_scholes_arrays(
     call: ArrayLike,
     spot: ArrayLike,
@@ -129,21 +172,12 @@ def black_scholes_arrays(
         ValueError: an argument holds NaN, infinity, or a non-positive value where a
             positive one is needed; the message names it.
     """
-    is_call = np.asarray(call, dtype=bool)
-    s = as_checked_array("spot", spot, positive=True)
-    k = as_checked_array("strike", strike, positive=True)
-    t = as_checked_array("years", years, positive=True)
-    v = as_checked_array("volatility", volatility, positive=True)
-    r = as_checked_array("rate", rate, positive=False)
-    q = as_checked_array("dividend", dividend, positive=False)
-
-    sqrt_t = np.sqrt(t)
-    stdev = v * sqrt_t
-    d1 = (np.log(s / k) + (r - q) * t) / stdev + 0.5 * stdev
-    d2 = d1 - stdev
+    s, k, t, v, r, q, sqrt_t, stdev, d1, d2 = checked_terms(
+        spot, strike, years, volatility, rate, dividend
+    )
     df_r = np.exp(-r * t)
     df_q = np.exp(-q * t)
-    sign = np.where(is_call, 1.0, -1.0)
+    sign = np.where(np.asarray(call, dtype=bool), 1.0, -1.0)
     # One formula for both types: N(sign * d) is N(d) for a call and N(-d) for a put.
     n1 = ndtr(sign * d1)
     n2 = ndtr(sign * d2)

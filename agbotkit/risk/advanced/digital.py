@@ -25,6 +25,7 @@ from scipy.special import ndtr
 from agbotkit.risk.advanced.black_scholes import (
     GreeksArrays,
     GreeksTuple,
+    checked_terms,
     d1_d2,
     norm_cdf,
     norm_pdf,
@@ -92,22 +93,12 @@ def digital_arrays(
         ValueError: an argument holds NaN, infinity, or a non-positive value where a
             positive one is needed; the message names it.
     """
-    is_call = np.asarray(call, dtype=bool)
-    s = as_checked_array("spot", spot, positive=True)
-    k = as_checked_array("strike", strike, positive=True)
-    t = as_checked_array("years", years, positive=True)
-    v = as_checked_array("volatility", volatility, positive=True)
-    r = as_checked_array("rate", rate, positive=False)
-    cash_paid = as_checked_array("payout", payout, positive=True)
-    q = as_checked_array("dividend", dividend, positive=False)
-
-    sqrt_t = np.sqrt(t)
-    stdev = v * sqrt_t
-    d1 = (np.log(s / k) + (r - q) * t) / stdev + 0.5 * stdev
-    d2 = d1 - stdev
-    cash = cash_paid * np.exp(-r * t)
+    s, _, t, v, r, q, sqrt_t, stdev, d1, d2 = checked_terms(
+        spot, strike, years, volatility, rate, dividend
+    )
+    cash = as_checked_array("payout", payout, positive=True) * np.exp(-r * t)
     density = cash * np.exp(-0.5 * d2 * d2) * _INV_SQRT_2PI
-    sign = np.where(is_call, 1.0, -1.0)
+    sign = np.where(np.asarray(call, dtype=bool), 1.0, -1.0)
     price = cash * ndtr(sign * d2)
     delta = sign * density / (s * stdev)
     gamma = -sign * density * d1 / (s * s * stdev * stdev)
