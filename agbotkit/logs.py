@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["JsonFormatter", "WarningThrottle", "configure_logging"]
+__all__ = ["CONSOLE_HANDLER", "JsonFormatter", "WarningThrottle", "configure_logging"]
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 # Attributes every LogRecord has; anything else was passed in `extra=` and is kept.
@@ -36,9 +36,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+#: The name of the handler :func:`configure_logging` installs (so it can be found again).
+CONSOLE_HANDLER = "agbotkit.console"
+
+
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     """Send logs to stderr at ``level`` in ``fmt`` (``text`` or ``json``)."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(CONSOLE_HANDLER)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

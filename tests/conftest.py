@@ -14,6 +14,7 @@ from typing import NoReturn
 import pytest
 
 from agbotkit.cli import main
+from agbotkit.logs import CONSOLE_HANDLER
 
 # ``pytester`` runs small pytest sessions inside a test (tests/test_missing_requirements.py).
 pytest_plugins = ["pytester"]
@@ -78,6 +79,18 @@ def sync_api() -> ModuleType:
         return importlib.import_module("playwright.sync_api")
     except ImportError as exc:
         missing(f"playwright is not installed ({exc}): pip install '.[test]'")
+
+
+@pytest.fixture(autouse=True)
+def no_console_handler_left() -> Iterator[None]:
+    """A test that runs ``main()`` leaves its stderr handler on the root logger, pointing at
+    that test's captured stderr, which is closed afterwards: later tests would log into it.
+    Take it off (and put the root level back) after every test."""
+    level = logging.getLogger().level
+    yield
+    root = logging.getLogger()
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != CONSOLE_HANDLER]
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -193,9 +193,9 @@ class FakeExchange:
         """Seeded orders crossing resting orders of accounts take them (see set_book)."""
         now = int(self.now_s())
         for seeds, owned in ((book.asks, book.bids), (book.bids, book.asks)):
+            if not any(o.owner for o in owned):
+                continue  # no account's order on the other side: nothing to trade with
             for seed in [o for o in seeds if not o.owner]:
-                if not any(o.owner for o in owned):
-                    break
                 matches = book.match(seed.side, seed.price, seed.size, owned_only=True)
                 if not matches:
                     continue
