@@ -94,18 +94,28 @@ def summary_lines(result: BacktestResult) -> list[str]:
     return lines
 
 
+def config_from_args(args: argparse.Namespace) -> BacktestConfig:
+    """The backtest the options shared by ``backtest`` and ``optimize`` describe (stack,
+    ``--data``, ``--from``/``--to``, ``--component``, ``--latency-ms``, ``--cash``).
+
+    Raises:
+        ConfigError, ValueError: the stack or an option is invalid.
+    """
+    return config_from_stack(
+        args.stack,
+        list(args.data),
+        start_ms=None if args.start is None else parse_time(args.start),
+        end_ms=None if args.end is None else parse_time(args.end),
+        component=args.component,
+        latency_ms=args.latency_ms,
+        initial_cash_usd=args.cash,
+    )
+
+
 def run_command(args: argparse.Namespace) -> int:
     """``agbotkit backtest``; the exit code (2: bad arguments or configuration)."""
     try:
-        config = config_from_stack(
-            args.stack,
-            list(args.data),
-            start_ms=None if args.start is None else parse_time(args.start),
-            end_ms=None if args.end is None else parse_time(args.end),
-            component=args.component,
-            latency_ms=args.latency_ms,
-            initial_cash_usd=args.cash,
-        )
+        config = config_from_args(args)
     except (ConfigError, ValueError) as exc:
         print(f"agbotkit: {exc}", file=sys.stderr)
         return 2

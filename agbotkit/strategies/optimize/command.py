@@ -69,8 +69,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _settings(args: argparse.Namespace) -> tuple[Any, str]:
     """The optimisation the arguments ask for, checked, and the strategy's name."""
-    from agbotkit.db.commands import parse_time
-    from agbotkit.strategies.backtest.command import config_from_stack
+    from agbotkit.strategies.backtest.command import config_from_args
     from agbotkit.strategies.backtest.engine import load_strategy
     from agbotkit.strategies.optimize.evaluate import BacktestEvaluator, Window, data_range
     from agbotkit.strategies.optimize.objectives import Objective
@@ -79,15 +78,7 @@ def _settings(args: argparse.Namespace) -> tuple[Any, str]:
     from agbotkit.strategies.optimize.spacefile import load_space
     from agbotkit.strategies.optimize.validate import check_space
 
-    base = config_from_stack(
-        args.stack,
-        list(args.data),
-        start_ms=None if args.start is None else parse_time(args.start),
-        end_ms=None if args.end is None else parse_time(args.end),
-        component=args.component,
-        latency_ms=args.latency_ms,
-        initial_cash_usd=args.cash,
-    )
+    base = config_from_args(args)
     space = SearchSpace.from_args(args.param)
     if args.space:
         space = SearchSpace((*load_space(args.space).params, *space.params))
