@@ -361,11 +361,13 @@ def test_a_late_page_backfills_and_fits_a_phone(stack: Stack, chromium: Any) -> 
         page.goto(stack.url)
         page.wait_for_function("window.agbotkit && window.agbotkit.connected")
         wait_for_charts(page)
-        oldest = page.evaluate(
-            "Math.min(...[...window.agbotkit.store.values()]"
-            ".filter(s => s.name === 'polymarket.clob.lag_ms').map(s => s.t[0]))"
+        # History from before the page existed: the backfill's answers arrive after the
+        # first live frames (one request per series pattern), so wait for them.
+        page.wait_for_function(
+            """before => Math.min(...[...window.agbotkit.store.values()]
+                .filter(s => s.name === 'polymarket.clob.lag_ms').map(s => s.t[0])) < before""",
+            arg=opened_ms - 1000,
         )
-        assert oldest < opened_ms - 1000  # history from before the page existed
         page.wait_for_function("document.querySelectorAll('#positions-list li').length === 2")
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0
