@@ -63,7 +63,7 @@ from decimal import Decimal
 import attrs
 
 from agbotkit.exec.liquidity import BookView, Slice, TakenLiquidity, crosses, opposite, walk
-from agbotkit.exec.queue import RestingOrders, SimOrder, trade_walk
+from agbotkit.exec.queue import RestingOrders, SimOrder, bound_queue_places, trade_walk
 from agbotkit.exec.rules import FillRules, book_refusal, order_refusal, taker_fee
 from agbotkit.model.books import LevelChange
 from agbotkit.model.execution import OrderStatus
@@ -140,14 +140,13 @@ class FillSimulator:
             return SubmitResult(self._ack(order, "", OrderStatus.REJECTED, reason, now_ms))
         token = order.token_id
         slices = walk(book, token, side, order.price, order.size, self._taken) if crossing else []
-        available = sum((s.size for s in slices), _ZERO)
         self._seq += 1
         sim = SimOrder(order, venue_order_id, self._seq, now_ms)
-        if order.order_type is OrderType.FOK and available < order.size:
+        if order.order_type is OrderType.FOK and sum((s.size for s in slices), _ZERO) < order.size:
             return SubmitResult(
                 self._close(sim, OrderStatus.CANCELED, "FOK could not be fully filled", now_ms)
             )
-        fills = tuple(self._take(sim, s, now_ms) for s in slices)
+        fills = tuple(self._take(sim, s, now_ms) for s in slices) if slices else ()
         if sim.remaining <= 0:
             ack = self._close(sim, OrderStatus.FILLED, "", now_ms)
         elif not order.order_type.rests:
@@ -212,17 +211,15 @@ class FillSimulator:
         """The book of ``token_id`` changed: ``changes`` are a delta's levels, ``None`` for
         a snapshot (anything may have changed). Returns the fills and updates it caused."""
         events = self.expire(now_ms)
-        levels = None if changes is None else [(c.side, c.price) for c in changes]
-        self._taken.follow(token_id, book, levels)
         if changes is None:
-            touched: Iterable[SimOrder] = list(self._resting.of_token(token_id))
+            self._taken.follow(token_id, book, None)
+            bound_queue_places(book, self._resting.of_token(token_id))
+            sides: Iterable[Side] = (Side.BUY, Side.SELL)
         else:
-            touched = [o for c in changes for o in self._resting.at(token_id, c.side, c.price)]
-        for sim in touched:
-            displayed = book.size_at(sim.order.side, sim.order.price)
-            if displayed < sim.queue_ahead:
-                sim.queue_ahead = displayed
-        for side in (Side.BUY, Side.SELL):
+            levels = [(c.side, c.price) for c in changes]
+            self._taken.follow(token_id, book, levels)
+            sides = self._resting.reached(token_id, book, levels)
+        for side in sides:
             events.extend(self._through(token_id, side, book, now_ms))
         return events
 

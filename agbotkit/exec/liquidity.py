@@ -123,7 +123,10 @@ class TakenLiquidity:
         records = self._tokens.get(token_id)
         if not records:
             return
-        keys = list(records) if levels is None else [k for k in levels if k in records]
+        # A delta may list one level twice: each key once (the book holds its last size).
+        keys = (
+            list(records) if levels is None else [k for k in dict.fromkeys(levels) if k in records]
+        )
         for key in keys:
             displayed = book.size_at(key[0], key[1])
             taken = self._still_taken(records[key], displayed)

@@ -13,16 +13,17 @@ order, then that order, then the real shares between it and our next order, and 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 
 import attrs
 
+from agbotkit.exec.liquidity import BookView, crosses, opposite
 from agbotkit.model.execution import OrderStatus
 from agbotkit.model.orders import Order, Side
 from agbotkit.model.venues import VenueOrder
 
-__all__ = ["RestingOrders", "SimOrder", "trade_walk"]
+__all__ = ["RestingOrders", "SimOrder", "bound_queue_places", "trade_walk"]
 
 _ZERO = Decimal(0)
 
@@ -129,6 +130,34 @@ class RestingOrders:
         (do not modify)."""
         return self._levels.get(token_id, {}).get(side, {})
 
+    def reached(
+        self, token_id: str, book: BookView, levels: Sequence[tuple[Side, Decimal]]
+    ) -> list[Side]:
+        """A delta changed ``levels`` of ``token_id``'s book: bound the queue places of our
+        orders at those levels, and return the sides of our orders it may let fill (BUY
+        first), which the caller then walks.
+
+        A change only matters where we rest (the queue ahead may shrink) or on the other
+        side at a price that crosses one of ours (liquidity we can fill against appeared or
+        changed). Most deltas touch neither and are done with here."""
+        mine = self._levels.get(token_id)
+        if not mine:
+            return []
+        found: set[Side] = set()
+        for side, price in levels:
+            ours = mine.get(side)
+            if ours is not None and price in ours:
+                bound_queue_places(book, ours[price].values())
+            other = opposite(side)
+            theirs = mine.get(other)
+            if (
+                theirs is not None
+                and other not in found
+                and any(crosses(other, ours_at, price) for ours_at in theirs)
+            ):
+                found.add(other)
+        return [side for side in (Side.BUY, Side.SELL) if side in found]
+
     def of_token(self, token_id: str) -> Iterator[SimOrder]:
         """Every resting order of ``token_id``."""
         for prices in self._levels.get(token_id, {}).values():
@@ -158,6 +187,15 @@ class RestingOrders:
 
     def __contains__(self, venue_order_id: object) -> bool:
         return venue_order_id in self._by_id
+
+
+def bound_queue_places(book: BookView, orders: Iterable[SimOrder]) -> None:
+    """The shares displayed at an order's price bound the queue ahead of it (cancels ahead
+    of it moved it up); only ever lowers a place."""
+    for sim in orders:
+        displayed = book.size_at(sim.order.side, sim.order.price)
+        if displayed < sim.queue_ahead:
+            sim.queue_ahead = displayed
 
 
 def trade_walk(

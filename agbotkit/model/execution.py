@@ -17,7 +17,14 @@ import attrs
 from agbotkit.model.numbers import optional_decimal, to_decimal
 from agbotkit.model.orders import Order
 
-__all__ = ["CancelAll", "CancelOrder", "CancelRequest", "OrderStatus", "OrderStatusChanged"]
+__all__ = [
+    "CancelAll",
+    "CancelOrder",
+    "CancelRequest",
+    "OrderStatus",
+    "OrderStatusChanged",
+    "as_status",
+]
 
 
 class OrderStatus(enum.StrEnum):
@@ -67,6 +74,12 @@ _OPEN = frozenset(
 )
 
 
+def as_status(value: OrderStatus | str) -> OrderStatus:
+    """``value`` as an :class:`OrderStatus` (an attrs converter: a member passes as is,
+    without the enum's lookup, which every venue answer would otherwise pay)."""
+    return value if value.__class__ is OrderStatus else OrderStatus(value)
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class OrderStatusChanged:
     """An order moved to a new status (or its fills grew): published on ``ORDER_UPDATES``.
@@ -84,7 +97,7 @@ class OrderStatusChanged:
     """
 
     order: Order
-    status: OrderStatus = attrs.field(converter=OrderStatus)
+    status: OrderStatus = attrs.field(converter=as_status)
     previous: OrderStatus | None = None
     venue_order_id: str = ""
     filled_size: Decimal = attrs.field(default=Decimal(0), converter=to_decimal)

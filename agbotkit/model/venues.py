@@ -13,7 +13,7 @@ from typing import TypeAlias
 
 import attrs
 
-from agbotkit.model.execution import OrderStatus
+from agbotkit.model.execution import OrderStatus, as_status
 from agbotkit.model.numbers import non_negative, optional_decimal, positive, to_decimal
 from agbotkit.model.orders import Fill, OrderType, Side
 
@@ -76,7 +76,7 @@ class OrderAck:
 
     client_order_id: str
     venue_order_id: str = ""
-    status: OrderStatus = attrs.field(default=OrderStatus.ACCEPTED, converter=OrderStatus)
+    status: OrderStatus = attrs.field(default=OrderStatus.ACCEPTED, converter=as_status)
     reason: str = ""
     timestamp_ms: int = 0
 
@@ -127,7 +127,7 @@ class VenueOrder:
     filled_size: Decimal = attrs.field(
         default=Decimal(0), converter=to_decimal, validator=non_negative
     )
-    status: OrderStatus = attrs.field(default=OrderStatus.ACCEPTED, converter=OrderStatus)
+    status: OrderStatus = attrs.field(default=OrderStatus.ACCEPTED, converter=as_status)
     client_order_id: str = ""
     order_type: OrderType = attrs.field(default=OrderType.GTC, converter=OrderType)
     expires_at_ms: int | None = None
@@ -148,7 +148,7 @@ class VenueOrderUpdate:
     """
 
     venue_order_id: str
-    status: OrderStatus = attrs.field(converter=OrderStatus)
+    status: OrderStatus = attrs.field(converter=as_status)
     client_order_id: str = ""
     filled_size: Decimal | None = attrs.field(default=None, converter=optional_decimal)
     reason: str = ""

@@ -239,6 +239,12 @@ class PolymarketSimulator:
         book = self._books.get(token_id)
         return (book if book is not None else _Book()).snapshot(token_id)
 
+    def size(self, token_id: str) -> Decimal:
+        """Shares held of ``token_id`` (0 when never traded); :meth:`position` without
+        building the whole position, for callers that ask per order."""
+        book = self._books.get(token_id)
+        return _ZERO if book is None else book.size
+
     def positions(self) -> tuple[Position, ...]:
         """Every token traded, marked or settled this session, in first-seen order."""
         return tuple(book.snapshot(token) for token, book in self._books.items())

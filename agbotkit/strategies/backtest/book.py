@@ -52,6 +52,7 @@ class TokenBook:
         "bid_prices",
         "bids",
         "market_id",
+        "sim",
         "tick_size",
         "timestamp_ms",
         "token_id",
@@ -72,6 +73,8 @@ class TokenBook:
         self.tick_size = tick_size or _DEFAULT_TICK
         self.watched = False
         self.view = TokenView(self)
+        #: the book as the fill simulator reads it (one per book: it is read per event)
+        self.sim = _SimView(self)
 
     def load(
         self, bids: Iterable[PriceLevel], asks: Iterable[PriceLevel], timestamp_ms: int
@@ -162,11 +165,6 @@ class _SimView:
 
     def size_at(self, side: Side, price: Decimal) -> Decimal:
         return self._book.size_at(side, price)
-
-
-def sim_view(book: TokenBook) -> _SimView:
-    """``book`` as the fill simulator reads it."""
-    return _SimView(book)
 
 
 class TokenView:

@@ -30,7 +30,7 @@ from agbotkit.model.venues import OrderAck, VenueEvent
 from agbotkit.risk.engine import RiskEngine
 from agbotkit.risk.simulator import PolymarketSimulator
 from agbotkit.strategies.api import OrderRejection, Strategy
-from agbotkit.strategies.backtest.book import TokenBook, sim_view
+from agbotkit.strategies.backtest.book import TokenBook
 
 __all__ = ["VENUE", "Broker"]
 
@@ -68,6 +68,7 @@ class Broker:
         clock: Callable[[], int],
     ) -> None:
         self.strategy: Strategy[object] | None = None
+        self._hears_changes = False  # see attach()
         self.risk = risk
         self.latency_ms = latency_ms
         self.books = books
@@ -189,7 +190,7 @@ class Broker:
             self._acked(order, ack, ())
             return
         result = self.venue.submit(
-            order, sim_view(book) if book is not None and book.valid else None, now_ms
+            order, book.sim if book is not None and book.valid else None, now_ms
         )
         if order.side is Side.SELL and result.ack.status in _RESTING:
             self._promise(order.client_order_id, token, order.size)
@@ -228,7 +229,7 @@ class Broker:
     def on_book(self, book: TokenBook, changes: object, now_ms: int) -> None:
         """A watched book changed (``changes``: the level changes, ``None``: a snapshot)."""
         self._venue_events(
-            self.venue.on_book(book.token_id, sim_view(book), changes, now_ms)  # type: ignore[arg-type]
+            self.venue.on_book(book.token_id, book.sim, changes, now_ms)  # type: ignore[arg-type]
         )
 
     def on_trade(self, trade: Trade, now_ms: int) -> None:
@@ -277,7 +278,7 @@ class Broker:
     # -- bookkeeping ------------------------------------------------------------------
 
     def _held(self, token: str) -> Decimal:
-        return self.positions.position(token).size if token in self._touched else _ZERO
+        return self.positions.size(token) if token in self._touched else _ZERO
 
     def _promise(self, client_order_id: str, token: str, shares: Decimal) -> None:
         """Shares an open sell promises (negative: it delivered some)."""
@@ -317,16 +318,28 @@ class Broker:
                 )
             )
 
+    def attach(self, strategy: Strategy[object]) -> None:
+        """The strategy whose hooks hear about its orders."""
+        self.strategy = strategy
+        # Five status changes per order: skip the calls when both hooks are the base
+        # class's (they do nothing), which most strategies leave alone.
+        kind = type(strategy)
+        self._hears_changes = (
+            kind.on_order_update is not Strategy.on_order_update
+            or kind.on_cancel is not Strategy.on_cancel
+        )
+
     def _tell(self, change: OrderStatusChanged) -> None:
         strategy = self.strategy
-        if strategy is not None:
+        if strategy is not None and self._hears_changes:
             strategy.on_order_update(change)
             if change.status in _ENDED:
                 strategy.on_cancel(change)
 
     def _tell_all(self, changes: Iterable[OrderStatusChanged]) -> None:
-        for change in changes:
-            self._tell(change)
+        if self._hears_changes:
+            for change in changes:
+                self._tell(change)
 
     def set_inventory(self, value_usd: float) -> None:
         """The inventory value risk policies see (updated at each equity sample)."""

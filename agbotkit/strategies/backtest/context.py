@@ -24,6 +24,9 @@ from agbotkit.strategies.backtest.broker import VENUE, Broker
 
 __all__ = ["BacktestContext"]
 
+#: how many distinct prices and sizes the context remembers as Decimals
+_DECIMALS_KEPT = 4096
+
 
 class BacktestContext(StrategyContext):
     """A strategy's context in a backtest (see the module docstring).
@@ -60,6 +63,7 @@ class BacktestContext(StrategyContext):
         self._books = books
         self._infos = infos
         self._count = 0
+        self._decimals: dict[tuple[type, Number], Decimal] = {}
         self._tokens: dict[str, tuple[str, ...]] = {m: i.token_ids for m, i in infos.items()}
         for book in books.values():
             if book.market_id not in infos:
@@ -93,8 +97,8 @@ class BacktestContext(StrategyContext):
                 market_id=market_id,
                 token_id=token_id,
                 side=side,
-                price=price if isinstance(price, Decimal) else to_decimal(price),
-                size=size if isinstance(size, Decimal) else to_decimal(size),
+                price=price if isinstance(price, Decimal) else self._decimal(price),
+                size=size if isinstance(size, Decimal) else self._decimal(size),
                 order_type=order_type,
                 expires_at_ms=expires_at_ms,
                 post_only=post_only,
@@ -107,6 +111,18 @@ class BacktestContext(StrategyContext):
             return client_order_id
         self.queue.append((True, order))
         return client_order_id
+
+    def _decimal(self, value: Number) -> Decimal:
+        """``to_decimal(value)``, remembered: strategies quote the same few prices over and
+        over, and the conversion (through ``str``) is a good part of an order's cost."""
+        key = (value.__class__, value)
+        exact = self._decimals.get(key)
+        if exact is None:
+            exact = to_decimal(value)
+            if len(self._decimals) >= _DECIMALS_KEPT:
+                self._decimals.clear()
+            self._decimals[key] = exact
+        return exact
 
     def cancel_order(self, client_order_id: str) -> None:
         self.queue.append((False, client_order_id))

@@ -153,7 +153,7 @@ class Backtest:
             infos=data.markets,
         )
         self.strategy = cls(params, self.context)
-        self.broker.strategy = self.strategy
+        self.broker.attach(self.strategy)
         self.sampler = EquitySampler(self.broker.positions, data.books, config.initial_cash_usd)
         self.interval_ms = sample_interval_ms(data.first_ms, data.last_ms)
         self.sample_due = _NEVER
