@@ -132,7 +132,7 @@ class BacktestContext(StrategyContext):
             self.queue.append((False, state.order.client_order_id))
 
     def get_position(self, token_id: str) -> Decimal:
-        return self._broker.positions.position(token_id).size
+        return self._broker.positions.size(token_id)
 
     def positions(self) -> Mapping[str, Position]:
         return {p.token_id: p for p in self._broker.positions.positions()}

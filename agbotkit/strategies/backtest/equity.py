@@ -69,7 +69,7 @@ class EquitySampler:
             book = books.get(token)
             mid = None if book is None else book.mid
             series.append(None if mid is None else float(mid))
-            self._sizes[token].append(float(positions.position(token).size))
+            self._sizes[token].append(float(positions.size(token)))
         pnl = float(positions.total_pnl_usd)
         self.equity.append((now_ms, self.initial + pnl))
         self._times.append(now_ms)
