@@ -2,7 +2,8 @@
 
 A :class:`YamlDocument` holds the plain data (dicts, lists, scalars) that the converter
 structures, plus the ruamel node tree so an error at a field path can name its line.
-``${VAR}`` and ``${VAR:-default}`` in strings are replaced from the environment.
+``${VAR}`` and ``${VAR:-default}`` in strings are replaced from the environment; an unquoted
+value that is one reference gets the type YAML would give its text, a quoted one stays a string.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from agbotkit.errors import ConfigError, ConfigIssue
 
@@ -62,6 +64,7 @@ class YamlDocument:
         self._issues: list[ConfigIssue] = []
         self._lines = text.splitlines()
         yaml = YAML(typ="rt", pure=True)
+        yaml.preserve_quotes = True  # a quoted '${VAR}' stays a string (see _interpolate)
         try:
             self._root: Any = yaml.load(StringIO(text))
         except MarkedYAMLError as exc:
@@ -180,10 +183,11 @@ class YamlDocument:
         if isinstance(node, float):
             return float(node)
         if isinstance(node, str):
-            return self._interpolate(str(node), path)
+            quoted = isinstance(node, SingleQuotedScalarString | DoubleQuotedScalarString)
+            return self._interpolate(str(node), path, typed=not quoted)
         return node
 
-    def _interpolate(self, text: str, path: FieldPath) -> Any:
+    def _interpolate(self, text: str, path: FieldPath, *, typed: bool = True) -> Any:
         if "${" not in text:
             return text
         missing: list[str] = []
@@ -210,9 +214,10 @@ class YamlDocument:
                 )
             )
         whole = _ENV_REF.fullmatch(text)
-        if whole is not None and not whole.group(1):
-            # A value that is one reference takes the type YAML would give its text,
-            # so `port: ${PORT:-8080}` is a number.
+        if typed and whole is not None and not whole.group(1):
+            # An unquoted value that is one reference takes the type YAML would give its
+            # text, so `port: ${PORT:-8080}` is a number; quoted, it stays a string, as a
+            # quoted scalar does in YAML (`funder: "${WALLET}"` keeps 0x12ab as text).
             return _yaml_scalar(result)
         return result
 

@@ -262,8 +262,18 @@ ENV = {
     ],
 )
 def test_interpolation(value: str, result: Any) -> None:
-    document = YamlDocument(f"v: '{value}'\n", environ=ENV)
+    # Written as a block scalar: unquoted, so a whole reference is typed like YAML's text.
+    document = YamlDocument(f"v: >-\n  {value}\n", environ=ENV)
     assert document.data == {"v": result}
+
+
+@pytest.mark.parametrize("quote", ["'", '"'])
+def test_a_quoted_reference_stays_a_string(quote: str) -> None:
+    # A wallet address or a number in a quoted value must not become an int.
+    environ = {**ENV, "WALLET": "0x12ab", "PORT": "8080"}
+    text = f"a: {quote}${{WALLET}}{quote}\nb: {quote}${{PORT}}{quote}\nc: ${{PORT}}\n"
+    document = YamlDocument(text, environ=environ)
+    assert document.data == {"a": "0x12ab", "b": "8080", "c": 8080}
 
 
 def test_interpolation_in_lists_and_nested_mappings() -> None:
