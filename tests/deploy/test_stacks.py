@@ -26,6 +26,8 @@ ROLE_ENV = {
     "AGBOTKIT_DATABASE_URL": "postgresql://agbotkit@postgres:5432/agbotkit",
     "AGBOTKIT_DATABASE_PASSWORD": "dummy-password",
     "AGBOTKIT_DASHBOARD_TOKEN": "dummy-token",
+    # The gateway's leader lease: the wallet's address.
+    "AGBOTKIT_LEASE_NAME": "0x0000000000000000000000000000000000000001",
 }
 #: The only folder a role writes to (the image's read-only root has no other).
 DATA_DIR = Path("/var/lib/agbotkit")
@@ -151,8 +153,8 @@ def test_the_gateway_holds_the_leader_lease(monkeypatch: pytest.MonkeyPatch) -> 
             "the execution component has no leader_lease option in this checkout: the "
             "gateway's lease is a commented placeholder in deploy/stacks/gateway.yaml"
         )
-    monkeypatch.setenv("AGBOTKIT_LEASE_NAME", "0x0000000000000000000000000000000000000001")
     execution = component(plan("gateway", monkeypatch), "execution")
     lease = execution.leader_lease
     assert lease is not None, "uncomment leader_lease in deploy/stacks/gateway.yaml"
     assert lease.database.url == ROLE_ENV["AGBOTKIT_DATABASE_URL"]
+    assert lease.name == f"wallet-{ROLE_ENV['AGBOTKIT_LEASE_NAME']}"
