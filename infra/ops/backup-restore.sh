@@ -7,11 +7,11 @@
 #
 # The database is named by the environment, never on the command line (command lines end up
 # in shell history, process lists and CI logs):
-#   AGBOTKIT_DB_URL            postgresql://user@host:port/dbname (required). A password in it
-#                              works but is better given as:
-#   AGBOTKIT_DB_PASSWORD_FILE  a file holding the password, or libpq's own PGPASSWORD /
-#                              PGPASSFILE (~/.pgpass).
-#   BACKUP_COMPRESS            pg_dump compression level, 0-9 (default 6).
+#   AGBOTKIT_DATABASE_URL       postgresql://user@host:port/dbname (required; the variable the
+#                               role stacks read too). A password in it works, but give it as:
+#   AGBOTKIT_DATABASE_PASSWORD  the password (as the stacks' password_env), or
+#   AGBOTKIT_DATABASE_PASSWORD_FILE  a file holding it, or libpq's own PGPASSWORD / PGPASSFILE.
+#   BACKUP_COMPRESS             pg_dump compression level, 0-9 (default 6).
 #
 # backup writes DIR/agbotkit-DBNAME-YYYYmmddTHHMMSSZ.dump and a .sha256 beside it, written
 # under a temporary name and renamed once complete and readable.
@@ -33,7 +33,7 @@ die() {
 	exit 1
 }
 usage() {
-	sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -42,12 +42,12 @@ urldecode() {
 	printf '%b' "${text//%/\\x}"
 }
 
-# Turn AGBOTKIT_DB_URL into libpq's PG* variables, so that no tool gets it as an argument.
+# Turn AGBOTKIT_DATABASE_URL into libpq's PG* variables, so that no tool gets it as an argument.
 load_url() {
-	local url=${AGBOTKIT_DB_URL:-}
-	[[ -n $url ]] || die "AGBOTKIT_DB_URL is not set (postgresql://user@host:port/dbname)"
+	local url=${AGBOTKIT_DATABASE_URL:-}
+	[[ -n $url ]] || die "AGBOTKIT_DATABASE_URL is not set (postgresql://user@host:port/dbname)"
 	local pattern='^postgres(ql)?://(([^:@/]*)(:([^@/]*))?@)?(\[[^]/]+\]|[^:/?]*)(:([0-9]+))?/([^?]+)(\?(.*))?$'
-	[[ $url =~ $pattern ]] || die "AGBOTKIT_DB_URL is not a postgresql://user@host:port/dbname URL"
+	[[ $url =~ $pattern ]] || die "AGBOTKIT_DATABASE_URL is not a postgresql://user@host:port/dbname URL"
 	local user=${BASH_REMATCH[3]} password=${BASH_REMATCH[5]} host=${BASH_REMATCH[6]}
 	local port=${BASH_REMATCH[8]} dbname=${BASH_REMATCH[9]} query=${BASH_REMATCH[11]}
 	host=${host#[}
@@ -89,12 +89,15 @@ load_url() {
 		connect_timeout) export PGCONNECT_TIMEOUT="$value" ;;
 		application_name) export PGAPPNAME="$value" ;;
 		target_session_attrs) export PGTARGETSESSIONATTRS="$value" ;;
-		*) die "AGBOTKIT_DB_URL: query parameter '$key' is not supported here" ;;
+		*) die "AGBOTKIT_DATABASE_URL: query parameter '$key' is not supported here" ;;
 		esac
 	done
-	if [[ -n ${AGBOTKIT_DB_PASSWORD_FILE:-} ]]; then
-		[[ -r $AGBOTKIT_DB_PASSWORD_FILE ]] || die "cannot read AGBOTKIT_DB_PASSWORD_FILE"
-		PGPASSWORD="$(head -n 1 "$AGBOTKIT_DB_PASSWORD_FILE")"
+	if [[ -n ${AGBOTKIT_DATABASE_PASSWORD:-} ]]; then
+		export PGPASSWORD="$AGBOTKIT_DATABASE_PASSWORD"
+	fi
+	if [[ -n ${AGBOTKIT_DATABASE_PASSWORD_FILE:-} ]]; then
+		[[ -r $AGBOTKIT_DATABASE_PASSWORD_FILE ]] || die "cannot read AGBOTKIT_DATABASE_PASSWORD_FILE"
+		PGPASSWORD="$(head -n 1 "$AGBOTKIT_DATABASE_PASSWORD_FILE")"
 		export PGPASSWORD
 	fi
 	# Where, without credentials: safe to log.

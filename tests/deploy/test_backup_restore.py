@@ -130,9 +130,10 @@ def contents(url: str) -> dict[str, Any]:
 
 def script(*args: str, url: str | None, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
-    env.pop("AGBOTKIT_DB_URL", None)
+    for name in ("AGBOTKIT_DATABASE_URL", "AGBOTKIT_DATABASE_PASSWORD"):
+        env.pop(name, None)
     if url is not None:
-        env["AGBOTKIT_DB_URL"] = url
+        env["AGBOTKIT_DATABASE_URL"] = url
     result = subprocess.run(
         ["bash", str(SCRIPT), *args],
         capture_output=True, text=True, env=env, cwd=cwd, timeout=120, check=False,
@@ -276,7 +277,7 @@ def test_usage_and_a_missing_url_are_clear(tmp_path: Path) -> None:
     assert script(url=None, cwd=tmp_path).returncode == 2
     assert script("nonsense", url=None, cwd=tmp_path).returncode == 2
     result = script("backup", url=None, cwd=tmp_path)
-    assert result.returncode == 1 and "AGBOTKIT_DB_URL is not set" in result.stderr
+    assert result.returncode == 1 and "AGBOTKIT_DATABASE_URL is not set" in result.stderr
     result = script("backup", url="mysql://a@b/c", cwd=tmp_path)
     assert result.returncode == 1 and "not a postgresql://" in result.stderr
 
