@@ -146,7 +146,8 @@ def backup(url: str, folder: Path) -> Path:
     result = script("backup", "-o", str(folder), url=with_secret(url), cwd=folder)
     assert result.returncode == 0, result.stderr
     dump = Path(result.stdout.strip())
-    assert dump.is_file() and Path(f"{dump}.sha256").is_file()
+    assert dump.is_file()
+    assert Path(f"{dump}.sha256").is_file()
     return dump
 
 
@@ -177,7 +178,8 @@ def test_restore_refuses_a_database_that_is_not_empty(source: str, tmp_path: Pat
     dump = backup(source, tmp_path)
     result = script("restore", str(dump), url=source, cwd=tmp_path)
     assert result.returncode == 1
-    assert "is not empty" in result.stderr and "--force" in result.stderr
+    assert "is not empty" in result.stderr
+    assert "--force" in result.stderr
     assert contents(source)["counts"]["orders"] == 3
 
 
@@ -217,7 +219,8 @@ def test_a_corrupted_dump_fails_its_checksum(
     for args in (("verify", str(dump)), ("restore", str(dump))):
         result = script(*args, url=target, cwd=tmp_path)
         assert result.returncode == 1
-        assert "checksum mismatch" in result.stderr and "corrupted" in result.stderr
+        assert "checksum mismatch" in result.stderr
+        assert "corrupted" in result.stderr
 
 
 def test_without_its_checksum_a_damaged_archive_is_refused_and_nothing_is_restored(
@@ -277,9 +280,11 @@ def test_usage_and_a_missing_url_are_clear(tmp_path: Path) -> None:
     assert script(url=None, cwd=tmp_path).returncode == 2
     assert script("nonsense", url=None, cwd=tmp_path).returncode == 2
     result = script("backup", url=None, cwd=tmp_path)
-    assert result.returncode == 1 and "AGBOTKIT_DATABASE_URL is not set" in result.stderr
+    assert result.returncode == 1
+    assert "AGBOTKIT_DATABASE_URL is not set" in result.stderr
     result = script("backup", url="mysql://a@b/c", cwd=tmp_path)
-    assert result.returncode == 1 and "not a postgresql://" in result.stderr
+    assert result.returncode == 1
+    assert "not a postgresql://" in result.stderr
 
 
 def test_shellcheck_is_clean() -> None:

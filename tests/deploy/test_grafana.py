@@ -59,7 +59,8 @@ def test_dashboard_structure(path: Path) -> None:
     assert path.stem == document["uid"].removeprefix("agbotkit-")
     assert len(document["uid"]) <= 40  # Grafana's limit
     assert document["title"].startswith("agbotkit / ")
-    assert isinstance(document["version"], int) and document["version"] >= 1
+    assert isinstance(document["version"], int)
+    assert document["version"] >= 1
     assert isinstance(document["schemaVersion"], int)
     assert "agbotkit" in document["tags"]
     variables = {variable["name"]: variable for variable in document["templating"]["list"]}
@@ -70,10 +71,12 @@ def test_dashboard_structure(path: Path) -> None:
     for panel in panels(document):
         assert panel["type"] in PANEL_TYPES, panel["title"]
         grid = panel["gridPos"]
-        assert grid["w"] > 0 and grid["h"] > 0 and grid["x"] + grid["w"] <= 24, panel["title"]
+        assert min(grid["w"], grid["h"]) > 0, panel["title"]
+        assert grid["x"] + grid["w"] <= 24, panel["title"]
         if panel["type"] == "row":
             continue
-        assert panel["title"] and panel["datasource"] == DATASOURCE, panel["title"]
+        assert panel["title"], panel
+        assert panel["datasource"] == DATASOURCE, panel["title"]
         targets = panel["targets"]
         assert targets, f"{panel['title']} has no query"
         refs = [target["refId"] for target in targets]
@@ -154,7 +157,9 @@ def test_metric_check_can_fail() -> None:
 
 def test_coverage_of_the_catalogue() -> None:
     """Each area's key series is on a dashboard (a dashboard set that lost a whole area fails)."""
-    used = {name for path in dashboards() for expr in queries(load(path)) for name in metric_names(expr)}
+    used = {
+        name for path in dashboards() for expr in queries(load(path)) for name in metric_names(expr)
+    }
     key = {
         "agbotkit_component_up",
         "polymarket_clob_lag_ms",

@@ -57,9 +57,7 @@ def produced(name: str, files: dict[Path, str]) -> bool:
             has("marketdata/component.py", f'FeedStats("{feed}"')
         )
     if head == "polymarket.user":
-        return has(
-            "venues/polymarket/user_channel.py", 'f"polymarket.user.{name}"', f'"{last}"'
-        )
+        return has("venues/polymarket/user_channel.py", 'f"polymarket.user.{name}"', f'"{last}"')
     if head == "agbotkit.storage":
         return has("storage/component.py", 'OWN_PREFIX = "agbotkit.storage."', f'("{last}",')
     if head == "agbotkit.metrics.emitter":
@@ -216,11 +214,11 @@ def test_a_running_stack_exposes_only_catalogued_families(
         text = exposition(url)
         if text is not None:
             families = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.MULTILINE))
-            if EXPECTED <= families.keys():
+            if families.keys() >= EXPECTED:
                 break
         time.sleep(0.5)
     tail = log.read_text(errors="replace")[-3000:]
-    assert EXPECTED <= families.keys(), f"missing {EXPECTED - families.keys()}\n{tail}"
+    assert families.keys() >= EXPECTED, f"missing {EXPECTED - families.keys()}\n{tail}"
     by_prometheus = {entry.prometheus: entry for entry in catalogue.values()}
     # minibot and the quoter are example plugins: their own metrics are not agbotkit's.
     ours = {name: kind for name, kind in families.items() if not name.startswith(PLUGINS)}

@@ -118,7 +118,8 @@ def test_alert_metadata(rule: dict[str, Any]) -> None:
     assert rule["alert"].startswith("Agbotkit")
     assert rule["labels"]["severity"] in SEVERITIES
     annotations = rule["annotations"]
-    assert annotations["summary"].strip() and annotations["description"].strip()
+    assert annotations["summary"].strip()
+    assert annotations["description"].strip()
     url = annotations["runbook_url"]
     assert url.startswith(RUNBOOK_BASE), url
     runbook = OPS / url.removeprefix(RUNBOOK_BASE)
