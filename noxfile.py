@@ -76,12 +76,25 @@ def postgresql(session: nox.Session) -> None:
     apt_install(session, "postgresql", present, "the PostgreSQL storage tests skip")
 
 
+def monitoring_tools(session: nox.Session) -> None:
+    """promtool and amtool (Debian's prometheus and prometheus-alertmanager): the deploy
+    tests check and unit-test the alert rules and the Alertmanager config with them."""
+    apt_install(session, "prometheus", shutil.which("promtool") is not None, "the rule tests skip")
+    apt_install(
+        session,
+        "prometheus-alertmanager",
+        shutil.which("amtool") is not None,
+        "the Alertmanager config test skips",
+    )
+
+
 def run_suite(session: nox.Session) -> None:
     """Install agbotkit as a wheel (as a user would) with the example packages, run every
     test, and print the total coverage of the installed package."""
     npm(session)
     browser(session)
     postgresql(session)
+    monitoring_tools(session)
     session.install(".[test]", EXAMPLE_PLUGIN, MINIBOT)
     session.run(
         "pytest",
