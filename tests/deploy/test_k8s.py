@@ -8,20 +8,18 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
+from .checkov_scan import assert_clean_or_justified, scan
 from .k8s_manifests import (
     K8S,
     KUBECTL_MISSING,
     OVERLAYS,
-    ROOT,
     Manifest,
     containers,
     environment,
@@ -42,11 +40,6 @@ kubernetes_validate = pytest.importorskip(
 #: and the newest kubernetes-validate ships schemas for.
 KUBERNETES_VERSIONS = ("1.32.0", "1.37.0")
 IMAGE = "ghcr.io/agbotkit/agbotkit"
-DOCS = ROOT / "docs" / "deployment-kubernetes.md"
-CHECKOV_MISSING = (
-    "checkov is not installed: `nox -s tests` puts it in a virtual environment of its own "
-    "and names it in AGBOTKIT_CHECKOV (its pins clash with agbotkit's test dependencies)"
-)
 
 pytestmark = pytest.mark.skipif(kubectl() is None, reason=KUBECTL_MISSING)
 
@@ -91,50 +84,15 @@ def test_the_schema_validation_rejects_a_broken_manifest(
         kubernetes_validate.validate(gateway, KUBERNETES_VERSIONS[0], strict=True)
 
 
-def checkov() -> str | None:
-    return os.environ.get("AGBOTKIT_CHECKOV") or shutil.which("checkov")
-
-
 def test_checkov_finds_nothing_unjustified(
     rendered: dict[str, list[Manifest]], tmp_path: Path
 ) -> None:
-    tool = checkov()
-    if tool is None:
-        pytest.skip(CHECKOV_MISSING)
-
-    args: list[str] = []
+    targets: list[str] = []
     for name, manifests in rendered.items():
         path = tmp_path / f"{name}.yaml"
         path.write_text(yaml.safe_dump_all(manifests), encoding="utf-8")
-        args += ["-f", str(path)]
-    done = subprocess.run(
-        [tool, *args, "--framework", "kubernetes", "--skip-download", "--compact", "-o", "json"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-        # No call home: checkov reads these to stay offline.
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"},
-    )
-    report = json.loads(done.stdout)
-    report = report if isinstance(report, dict) else {"results": merge_results(report)}
-    results = report["results"]
-    failed = [(c["check_id"], c["resource"]) for c in results["failed_checks"]]
-    assert failed == [], f"checkov: {failed}"
-    assert results["passed_checks"], "checkov checked nothing"
-    docs = DOCS.read_text(encoding="utf-8")
-    for check in results["skipped_checks"]:
-        justification = check["check_result"].get("suppress_comment", "")
-        assert len(justification) > 30, f"{check['check_id']} skipped without a reason"
-        assert check["check_id"] in docs, f"{check['check_id']} is not listed in {DOCS.name}"
-
-
-def merge_results(reports: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    merged: dict[str, list[Any]] = {"passed_checks": [], "failed_checks": [], "skipped_checks": []}
-    for report in reports:
-        for key, checks in merged.items():
-            checks.extend(report["results"][key])
-    return merged
+        targets += ["-f", str(path)]
+    assert_clean_or_justified(scan("kubernetes", *targets))
 
 
 def test_the_gateway_is_one_statefulset_replica(rendered: dict[str, list[Manifest]]) -> None:
