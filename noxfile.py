@@ -12,6 +12,7 @@ import os
 import pathlib
 import secrets
 import shutil
+import sys
 import uuid
 
 import nox
@@ -86,6 +87,43 @@ def monitoring_tools(session: nox.Session) -> None:
         shutil.which("amtool") is not None,
         "the Alertmanager config test skips",
     )
+#: The policy scanner of tests/deploy, in a virtual environment of its own: its dependency
+#: pins (packaging, python-dateutil...) clash with agbotkit's test dependencies.
+CHECKOV = "checkov==3.3.30"
+
+
+def find_uv() -> str | None:
+    """uv, which nox[uv] brings as a package (not always on PATH), else one on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
+
+
+def checkov(session: nox.Session) -> None:
+    """Install checkov into .nox/_tools/checkov (once per version) and name it to the tests
+    in AGBOTKIT_CHECKOV; where it cannot be installed, warn: its tests then skip."""
+    tool = ROOT / ".nox" / "_tools" / "checkov"
+    executable = tool / "bin" / "checkov"
+    stamp = tool / "installed.txt"
+    if not (stamp.is_file() and stamp.read_text(encoding="utf-8") == CHECKOV):
+        shutil.rmtree(tool, ignore_errors=True)
+        uv = find_uv()
+        if uv is not None:
+            session.run(uv, "venv", "-q", "-p", sys.executable, str(tool), external=True)
+            install = [uv, "pip", "install", "-q", "-p", str(tool / "bin" / "python"), CHECKOV]
+        else:
+            session.run(sys.executable, "-m", "venv", str(tool), external=True)
+            install = [str(tool / "bin" / "python"), "-m", "pip", "install", "-q", CHECKOV]
+        session.run(*install, external=True, success_codes=[0, 1, 2])
+        if executable.exists():
+            stamp.write_text(CHECKOV, encoding="utf-8")
+    if executable.exists():
+        session.env["AGBOTKIT_CHECKOV"] = str(executable)
+    else:
+        session.warn(f"{CHECKOV} could not be installed: the checkov scans in tests/deploy skip")
 
 
 def run_suite(session: nox.Session) -> None:
@@ -95,6 +133,7 @@ def run_suite(session: nox.Session) -> None:
     browser(session)
     postgresql(session)
     monitoring_tools(session)
+    checkov(session)
     session.install(".[test]", EXAMPLE_PLUGIN, MINIBOT)
     session.run(
         "pytest",
