@@ -44,6 +44,9 @@ class Cancels:
     async def cancel_order(self, request: CancelOrder) -> None:
         """Cancel one order by our id (else the venue's)."""
         gateway, oms = self.gateway, self.gateway.oms
+        if gateway.standby:  # the orders are the leader's to cancel
+            LOGGER.warning("cancel of %s ignored: %s", request.client_order_id, gateway.standby)
+            return
         state = oms.get(request.client_order_id) if request.client_order_id else None
         if state is None and request.venue_order_id:
             for name in gateway.venues:

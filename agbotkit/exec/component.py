@@ -13,7 +13,9 @@ The component runs the venue adapters its ``venues`` option names (entry-point g
   and refuses new orders until it is reset;
 * at start, reconciles with each venue; while running, looks up orders whose submit
   outcome was lost; at a stop, cancels everything (``cancel_on_stop``) and publishes the
-  last known state of what is still open.
+  last known state of what is still open;
+* with ``leader_lease``, trades only while it holds the lease, a standby otherwise
+  (:mod:`agbotkit.exec.lease`).
 
 The parts: :mod:`~agbotkit.exec.oms` (the order manager, pure), :mod:`~agbotkit.exec.gateway`
 (submits and venue events), :mod:`~agbotkit.exec.cancels`, :mod:`~agbotkit.exec.upkeep`,
@@ -22,6 +24,8 @@ The parts: :mod:`~agbotkit.exec.oms` (the order manager, pure), :mod:`~agbotkit.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -42,12 +46,14 @@ from agbotkit.exec.config import (
     venues_or_raise,
 )
 from agbotkit.exec.gateway import Gateway
+from agbotkit.exec.lease.leader import Leader
 from agbotkit.exec.metrics import ExecMetrics
 from agbotkit.exec.modes import log_trading_modes, trading_modes
 from agbotkit.exec.oms import OrderManager
 from agbotkit.exec.upkeep import Upkeep
 from agbotkit.exec.venue import Pending, RunningVenue
 from agbotkit.model.venues import VenueEvent
+from agbotkit.toolkit.ratelimit import RateLimits
 from agbotkit.toolkit.tasks import run_every, take_waiting
 from agbotkit.topics import CANCEL_REQUESTS, ORDER_DECISIONS, RISK_LIMITS, RISK_STATE
 
@@ -89,6 +95,7 @@ class Execution(Component[ExecutionConfig]):
             log.warning(
                 "live_trading is on in the stack but %s is not 1: dry run", LIVE_TRADING_ENV
             )
+        leader = self._leader(gateway, cancels, upkeep, plans, live)
         bus = context.bus
         block = Overflow.BLOCK
         with (
@@ -101,31 +108,66 @@ class Execution(Component[ExecutionConfig]):
         ):
             try:
                 async with trio.open_nursery() as nursery:
-                    for plan in plans:
-                        venue = await self._start_venue(nursery, plan, gateway, live)
-                        gateway.venues[plan.name] = venue
+                    if leader is None:
+                        for plan in plans:
+                            venue = await self._start_venue(nursery, plan, gateway, live)
+                            gateway.venues[plan.name] = venue
                     for change in take_waiting(risk_state):
                         await cancels.on_kill_switch(change)
-                    for venue in gateway.venues.values():
-                        await upkeep.reconcile(venue)
-                    for venue in gateway.venues.values():
-                        for _ in range(config.submit_workers):
-                            nursery.start_soon(gateway.submit_worker, venue)
+                    if leader is None:
+                        for venue in gateway.venues.values():
+                            await upkeep.reconcile(venue)
+                        for venue in gateway.venues.values():
+                            for _ in range(config.submit_workers):
+                                nursery.start_soon(gateway.submit_worker, venue)
+                    else:
+                        gateway.standby = leader.standby_reason
+                        nursery.start_soon(leader.run)
                     done = nursery.cancel_scope
                     nursery.start_soon(_batches, decisions, gateway.on_decisions, done)
                     nursery.start_soon(_each, cancel_requests, cancels.on_request, done)
                     nursery.start_soon(_each, risk_state, cancels.on_kill_switch, done)
                     nursery.start_soon(_every, config.resolve_interval_s, upkeep.resolve_once)
-                    publish_metrics = partial(metrics.publish, gateway.venues, context.rate_limits)
+                    publish_metrics = partial(
+                        _publish_metrics, metrics, gateway, leader, context.rate_limits
+                    )
                     nursery.start_soon(run_every, config.metrics_interval_s, publish_metrics)
                     nursery.start_soon(run_every, 60.0, partial(_forget, oms, config, context))
                     log_trading_modes(trading_modes(config, plans), bus.retained(RISK_LIMITS), log)
                     task_status.started()
             finally:
-                with context.draining(config.cancel_timeout_s + 1):
+                release_s = 0.0 if leader is None else leader.lease.config.lease_s
+                with context.draining(config.cancel_timeout_s + 1 + release_s):
                     await upkeep.stop()
                     for venue in gateway.venues.values():
                         await venue.adapter.aclose()
+                    if leader is not None:  # trading has stopped: a standby may take over
+                        await leader.release()
+
+    def _leader(
+        self, gateway: Gateway, cancels: Cancels, upkeep: Upkeep, plans: list[VenuePlan], live: bool
+    ) -> Leader | None:
+        """The leader lease's runner, if the options ask for one."""
+        lease_config = self.config.leader_lease
+        if lease_config is None:
+            return None
+        # psycopg is an optional dependency: imported only when a lease is configured.
+        from agbotkit.exec.lease.lease import LeaderLease
+
+        lease = LeaderLease(
+            lease_config,
+            self.context.stack_dir,
+            f"components.{self.name}.leader_lease",
+            holder=f"{socket.gethostname()}:{os.getpid()}:{self.name}",
+        )
+
+        async def start_venues(nursery: trio.Nursery) -> None:
+            for plan in plans:
+                gateway.venues[plan.name] = await self._start_venue(nursery, plan, gateway, live)
+
+        return Leader(
+            lease, gateway, cancels, upkeep, self.context, start_venues, self.config.submit_workers
+        )
 
     async def _start_venue(
         self, nursery: trio.Nursery, plan: VenuePlan, gateway: Gateway, live: bool
@@ -186,6 +228,14 @@ async def _venue_events(
 ) -> None:
     async for event in events:
         await gateway.on_venue_events(venue, [event, *take_waiting(events)])
+
+
+def _publish_metrics(
+    metrics: ExecMetrics, gateway: Gateway, leader: Leader | None, limits: RateLimits
+) -> None:
+    metrics.publish(gateway.venues, limits)
+    if leader is not None:
+        leader.publish()
 
 
 def _forget(oms: OrderManager, config: ExecutionConfig, context: ComponentContext) -> None:

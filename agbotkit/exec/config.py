@@ -22,6 +22,7 @@ from agbotkit.abc import Problem, VenueAdapter
 from agbotkit.config.checks import at_least, greater_than, one_of
 from agbotkit.config.converter import structure_options
 from agbotkit.errors import ConfigError, ConfigIssue, PluginError
+from agbotkit.exec.lease.config import LeaseConfig
 from agbotkit.plugins import PluginRegistry
 from agbotkit.toolkit.ratelimit import Window
 
@@ -69,6 +70,8 @@ class ExecutionConfig:
         metrics_interval_s: how often the execution gauges are published.
         forget_after_s: finished orders are kept in memory this long (for lookups).
         decision_buffer: approved orders that may wait before the risk component waits.
+        leader_lease: trade only while holding this lease (a PostgreSQL advisory lock;
+            see :mod:`agbotkit.exec.lease`); absent: always trade.
     """
 
     venues: dict[str, dict[str, Any]]
@@ -88,6 +91,7 @@ class ExecutionConfig:
     metrics_interval_s: float = attrs.field(default=1.0, validator=greater_than(0))
     forget_after_s: float = attrs.field(default=3600.0, validator=greater_than(0))
     decision_buffer: int = attrs.field(default=10_000, validator=at_least(1))
+    leader_lease: LeaseConfig | None = None
 
     @property
     def submit_windows(self) -> tuple[Window, ...]:
@@ -167,6 +171,8 @@ def plan_venues(
         problems.append(
             Problem(("default_venue",), "several venues: say which one takes orders naming none")
         )
+    if config.leader_lease is not None:
+        problems.extend(config.leader_lease.problems(stack_dir, ("leader_lease",)))
     return plans, problems
 
 

@@ -43,6 +43,8 @@ class Gateway:
         venues: the running venues by name.
         kill_reasons: risk component -> why its kill switch is triggered (none: trading).
         stopping: the component is stopping: no new order is sent.
+        standby: why this process may not trade now (another holds the leader lease);
+            empty while it may.
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class Gateway:
         self.venues: dict[str, RunningVenue] = {}
         self.kill_reasons: dict[str, str] = {}
         self.stopping = False
+        self.standby = ""
         # Cancels asked for while the order was being submitted: sent once it is answered,
         # by ``after_ack`` (the component sets it to its Cancels' method).
         self.cancel_after_ack: dict[str, str] = {}
@@ -123,6 +126,8 @@ class Gateway:
 
     def refusal(self, order: Order, venue: RunningVenue | None) -> tuple[str, str]:
         """Why ``order`` must not be sent now, as (metric cause, reason); ("", "") if it may."""
+        if self.standby:  # before the venue: a standby runs none
+            return "standby", self.standby
         if venue is None:
             return (
                 "unsupported",
@@ -140,6 +145,18 @@ class Gateway:
             )
         unsupported = venue.unsupported(order)
         return ("unsupported", unsupported) if unsupported else ("", "")
+
+    async def refuse_waiting(self, venue: RunningVenue, cause: str, reason: str) -> None:
+        """Refuse every order waiting in ``venue``'s queue (it will not be sent)."""
+        changes: list[OrderStatusChanged] = []
+        outcomes: list[OrderRejected] = []
+        for pending in take_waiting(venue.waiting):
+            state = self.oms.get(pending.order.client_order_id)
+            if state is not None and state.status is OrderStatus.NEW:
+                changes.append(self._refuse(pending.order, cause, reason, outcomes))
+        await self.context.bus.publish_together(
+            ((ORDER_UPDATES, changes), (ORDER_OUTCOMES, outcomes))
+        )
 
     async def submit_worker(self, venue: RunningVenue) -> None:
         """Send what waits in ``venue``'s queue, a batch at a time, until it closes."""

@@ -7,7 +7,7 @@ Names (labels in brackets):
 * ``exec.orders_placed`` counter [venue, side]: orders the venue accepted.
 * ``exec.rejections`` counter [venue, reason]: orders refused, by who refused and why
   (``venue``, ``kill_switch``, ``dry_run``, ``unsupported``, ``rate_limited``,
-  ``never_sent``, ``stopping``).
+  ``never_sent``, ``stopping``, ``standby``).
 * ``exec.fills`` counter [venue, side], ``exec.fill_volume_usd`` counter [venue],
   ``exec.fees_usd`` counter [venue]: distinct fills, their notional and fees.
 * ``exec.cancels`` counter [venue]: orders the venue confirmed cancelled.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 
 import pytest
 
 from agbotkit.exec.oms import OrderManager
+from agbotkit.testing.postgres import POSTGRES_MISSING, ThrowawayPostgres, find_postgres_binaries
 from agbotkit.testing.venue import ScriptedExchange
 
 from .oms_values import Clock
@@ -33,3 +35,24 @@ def clock() -> Clock:
 def oms(clock: Clock) -> OrderManager:
     """An order manager on :func:`clock`."""
     return OrderManager(component="execution", now_ms=clock)
+
+
+@pytest.fixture(scope="session")
+def lease_postgres() -> Iterator[ThrowawayPostgres]:
+    """One PostgreSQL cluster for the leader lease tests (skipped, saying why, without
+    PostgreSQL; failed in CI)."""
+    binaries = find_postgres_binaries()
+    if binaries is None:
+        # As the storage tests do: a CI that skipped these would stay green untested.
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(f"{POSTGRES_MISSING} (CI is set: PostgreSQL is required there)")
+        pytest.skip(POSTGRES_MISSING)
+    with ThrowawayPostgres(binaries) as server:
+        yield server
+
+
+@pytest.fixture
+def lease_db(lease_postgres: ThrowawayPostgres, request: pytest.FixtureRequest) -> str:
+    """The URL of a new, empty database for one test."""
+    name = "lease_" + re.sub(r"\W", "_", request.node.name).lower()[:40]
+    return lease_postgres.create_database(name)

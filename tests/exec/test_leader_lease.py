@@ -1,0 +1,116 @@
+"""Exactly one trader per wallet: two execution components on one wallet and one fake
+CLOB, under a leader lease on the real PostgreSQL; only the holder trades, a standby
+rejects, and a takeover (the holder's session killed, or a clean stop) neither sends an
+order twice nor loses one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import trio
+
+from agbotkit.model.execution import OrderStatus
+
+from .lease_stack import ENV, STANDBY, fake_clob, lease_row, node, stack, terminate_holder
+
+ADOPTED = "adopted from the venue"
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+async def test_only_the_holder_trades_and_a_standby_rejects_with_the_reason(
+    lease_db: str, tmp_path: Path
+) -> None:
+    async with fake_clob() as fake, node(stack(fake, lease_db, "exec_a"), tmp_path) as a:
+        await a.until_leader(1)
+        async with node(stack(fake, lease_db, "exec_b"), tmp_path) as b:
+            await b.until_leader(0)
+            await b.approve("b1")
+            refused = await b.status("b1", OrderStatus.REJECTED)
+            await a.approve("a1")
+            await a.status("a1", OrderStatus.ACCEPTED)
+            assert b.leader == 0
+    assert refused.reason == STANDBY
+    assert len(fake.orders) == 1  # a1 only: b1 never reached the venue
+    assert [o.status for o in b.seen if o.client_order_id == "b1"] == [
+        OrderStatus.NEW,
+        OrderStatus.REJECTED,
+    ]
+
+
+async def test_killing_the_holders_session_hands_over_without_loss_or_resend(
+    lease_db: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with fake_clob() as fake, node(stack(fake, lease_db, "exec_a"), tmp_path) as a:
+        await a.until_leader(1)
+        async with node(stack(fake, lease_db, "exec_b"), tmp_path) as b:
+            await b.until_leader(0)
+            await a.approve("rests")
+            placed = await a.status("rests", OrderStatus.ACCEPTED)
+            fake.faults.hang_orders = 1  # placed on the book, the answer never comes
+            await a.approve("lost")
+            await a.status("lost", OrderStatus.SUBMITTING)
+            assert terminate_holder(lease_db) == 1
+            await a.until_leader(0)  # fenced: a send in flight abandoned
+            await b.until_leader(1)
+            adopted = await b.until(lambda c: c.venue_order_id == placed.venue_order_id)
+            in_doubt = await b.until(lambda c: c.reason == ADOPTED and c != adopted)
+            await a.approve("late")
+            late = await a.status("late", OrderStatus.REJECTED)
+            await b.approve("next")
+            await b.status("next", OrderStatus.ACCEPTED)
+    assert adopted.reason == ADOPTED
+    assert adopted.status is OrderStatus.ACCEPTED
+    assert in_doubt.status is OrderStatus.ACCEPTED  # the lost answer: found, not resent
+    assert late.reason == STANDBY
+    # rests, lost, next: each reached the venue once.
+    assert len(fake.orders) == 3
+    assert len(fake.exchange.orders) == 3
+    messages = [r.getMessage() for r in caplog.records]
+    fenced = next(i for i, m in enumerate(messages) if "lost (" in m)
+    trading = [i for i, m in enumerate(messages) if m.endswith("reconciled; trading")]
+    assert len(trading) == 2 and trading[0] < fenced < trading[1]
+    assert "not released: waiting 1 s" in caplog.text
+
+
+async def test_a_clean_stop_releases_the_lease_and_the_standby_adopts_the_orders(
+    lease_db: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with fake_clob() as fake, node(stack(fake, lease_db, "exec_b"), tmp_path) as b:
+        async with node(stack(fake, lease_db, "exec_a"), tmp_path) as a:
+            await b.until_leader(1)
+            await a.until_leader(0)
+            await b.approve("kept")
+            placed = await b.status("kept", OrderStatus.ACCEPTED)
+            b.supervisor.request_stop()  # a deploy: SIGTERM
+            await a.until_leader(1)
+            adopted = await a.until(lambda c: c.venue_order_id == placed.venue_order_id)
+    assert adopted.reason == ADOPTED
+    assert "released cleanly" in caplog.text
+    assert "not released" not in caplog.text
+    assert len(fake.orders) == 1
+    assert lease_row(lease_db) is not None
+
+
+async def test_a_holder_cut_off_from_the_database_stops_trading_by_itself(
+    lease_db: str, tmp_path: Path, lease_postgres: object
+) -> None:
+    """The server goes away: no check can succeed, and the holder fences itself within
+    ``lease_s`` (nothing else could tell it)."""
+    async with fake_clob() as fake, node(stack(fake, lease_db, "exec_a"), tmp_path) as a:
+        await a.until_leader(1)
+        await trio.to_thread.run_sync(lease_postgres.stop)  # type: ignore[attr-defined]
+        try:
+            await a.until_leader(0)
+            await a.approve("after")
+            refused = await a.status("after", OrderStatus.REJECTED)
+        finally:
+            await trio.to_thread.run_sync(lease_postgres.start)  # type: ignore[attr-defined]
+        await a.until_leader(1)  # the database is back: it leads again
+    assert refused.reason == STANDBY
+    assert fake.orders == []
