@@ -8,7 +8,9 @@
   asks for beyond the ring buffers comes from storage (:mod:`agbotkit.dashboard.history`);
   ``"history_error"`` says why when the database could not be read.
 * ``GET /healthz``: 200 while the process serves. ``GET /readyz``: 200 when every component
-  the supervisor announced is ``ready``, else 503 naming the others.
+  the supervisor announced is ``ready``, else 503 naming the others; with an execution
+  component under a leader lease, ``"leader_leases": {name: "leader" | "standby"}`` too
+  (a standby is ready: it stays 200).
 * ``GET /metrics``: Prometheus text exposition of the latest values.
 * ``GET /api/markets``: ``{"markets": {condition_id: {"question", "slug", "outcomes",
   "token_ids"}}}``, the markets seen on ``MARKETS`` (the page names markets with it).
@@ -87,7 +89,10 @@ def register_api(
     async def readyz() -> Response:
         ready, waiting = hub.readiness()
         components = {name: event.state.value for name, event in hub.components.items()}
-        body = {"ready": ready, "not_ready": waiting, "components": components}
+        body: dict[str, Any] = {"ready": ready, "not_ready": waiting, "components": components}
+        leases = hub.leader_leases()
+        if leases:  # a standby is ready too (200): it waits for the lease, as it should
+            body["leader_leases"] = leases
         return _json(body, 200 if ready else 503)
 
     @app.get("/metrics")

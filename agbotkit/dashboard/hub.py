@@ -253,6 +253,15 @@ class DashboardHub:
         }
         return not waiting, waiting
 
+    def leader_leases(self) -> dict[str, str]:
+        """Each leader lease of this process (gauge ``exec.leader``): ``leader`` or
+        ``standby``. A standby is ready (it is doing its job: waiting), and says so here."""
+        return {
+            dict(sample.labels).get("lease", ""): "leader" if sample.value else "standby"
+            for sample in self.store.latest()
+            if sample.name == "exec.leader"
+        }
+
     def hello_frame(self) -> str:
         """The first frame a browser gets."""
         frame = {

@@ -8,7 +8,6 @@ CLOB), which is all two processes share.
 from __future__ import annotations
 
 import base64
-import textwrap
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -48,8 +47,10 @@ MARKET = "0x" + "11" * 32
 #: The lease: the wallet's address.
 LEASE = ADDRESS.lower()
 STANDBY = f"standby: another process holds the leader lease {LEASE}"
-#: Short times, so that the tests are quick (real time: the database runs in threads).
-TIMES = {"check_interval_s": 0.2, "lease_s": 1.0, "acquire_interval_s": 0.1}
+#: Short times, so that the tests are quick (real time: the database runs in threads);
+#: lease_s is not shorter, as a stack starting in the same process (imports, a dashboard)
+#: can hold the event loop for a second, and a holder whose checks are late fences itself.
+TIMES = {"check_interval_s": 0.5, "lease_s": 3.0, "acquire_interval_s": 0.1}
 
 
 @asynccontextmanager
@@ -62,25 +63,38 @@ async def fake_clob() -> AsyncIterator[FakeClob]:
 
 
 def stack(
-    fake: FakeClob, db_url: str, component: str, *, cancel_on_stop: bool = False, **times: float
+    fake: FakeClob,
+    db_url: str,
+    component: str,
+    *,
+    cancel_on_stop: bool = False,
+    dashboard_port: int = 0,
+    **times: float,
 ) -> str:
-    """A stack of one ``execution`` component under the lease, trading on ``fake``."""
+    """A stack of one ``execution`` component under the lease, trading on ``fake`` (and a
+    dashboard on ``dashboard_port``, if given)."""
     lease = {**TIMES, **times}
     options = ", ".join(f"{key}: {value}" for key, value in lease.items())
-    return textwrap.dedent(f"""
-        stack: {{shutdown_grace_s: 10}}
-        components:
-          {component}:
-            kind: execution
-            live_trading: true
-            cancel_on_stop: {str(cancel_on_stop).lower()}
-            submit_timeout_s: 3
-            unknown_grace_s: 5
-            metrics_interval_s: 0.2
-            leader_lease: {{database: {{url: "{db_url}"}}, name: "{LEASE}", {options}}}
-            venues:
-              pm: {{kind: polymarket, dry_run: false, clob_url: "{fake.url}", user_ws_url: "{fake.ws_url}", timeout_s: 2}}
-        """)
+    venue = (
+        f'{{kind: polymarket, dry_run: false, clob_url: "{fake.url}", '
+        f'user_ws_url: "{fake.ws_url}", timeout_s: 2}}'
+    )
+    lines = [
+        "stack: {shutdown_grace_s: 10}",
+        "components:",
+        f"  {component}:",
+        "    kind: execution",
+        "    live_trading: true",
+        f"    cancel_on_stop: {str(cancel_on_stop).lower()}",
+        "    submit_timeout_s: 3",
+        "    unknown_grace_s: 5",
+        "    metrics_interval_s: 0.2",
+        f'    leader_lease: {{database: {{url: "{db_url}"}}, name: "{LEASE}", {options}}}',
+        f"    venues: {{pm: {venue}}}",
+    ]
+    if dashboard_port:
+        lines.append(f"  dashboard: {{kind: dashboard, port: {dashboard_port}}}")
+    return "\n".join(lines) + "\n"
 
 
 class Node:
@@ -117,12 +131,14 @@ class Node:
         for change in self.seen:
             if matches(change):
                 return change
-        with trio.fail_after(timeout_s):
+        with trio.move_on_after(timeout_s):
             while True:
                 change = await self._updates.receive()
                 self.seen.append(change)
                 if matches(change):
                     return change
+        seen = [(c.client_order_id, str(c.status), c.reason) for c in self.seen]
+        raise AssertionError(f"no such change within {timeout_s:g} s; seen: {seen}")
 
     async def status(self, cid: str, status: OrderStatus) -> OrderStatusChanged:
         """The first change of order ``cid`` to ``status``."""
