@@ -13,6 +13,7 @@ A submit whose answer is lost (a timeout, an error after sending) leaves the ord
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 
 import trio
@@ -45,6 +46,8 @@ class Gateway:
         stopping: the component is stopping: no new order is sent.
         standby: why this process may not trade now (another holds the leader lease);
             empty while it may.
+        lease_until: when the leader lease runs out unless renewed (trio clock); no order
+            is sent from then on, whether or not the loss was noticed yet.
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class Gateway:
         self.kill_reasons: dict[str, str] = {}
         self.stopping = False
         self.standby = ""
+        self.lease_until = math.inf
         # Cancels asked for while the order was being submitted: sent once it is answered,
         # by ``after_ack`` (the component sets it to its Cancels' method).
         self.cancel_after_ack: dict[str, str] = {}
@@ -128,6 +132,8 @@ class Gateway:
         """Why ``order`` must not be sent now, as (metric cause, reason); ("", "") if it may."""
         if self.standby:  # before the venue: a standby runs none
             return "standby", self.standby
+        if trio.current_time() >= self.lease_until:
+            return "standby", "the leader lease ran out"
         if venue is None:
             return (
                 "unsupported",
@@ -189,13 +195,7 @@ class Gateway:
                     changes.append(self._refuse(pending.order, "rate_limited", str(exc), outcomes))
                 ready = []
             else:  # the wait for the budget may have seen the kill switch trigger
-                waited, ready = ready, []
-                for pending in waited:
-                    cause, reason = self.refusal(pending.order, venue)
-                    if reason:
-                        changes.append(self._refuse(pending.order, cause, reason, outcomes))
-                    else:
-                        ready.append(pending)
+                ready = self._still_allowed(venue, ready, changes, outcomes)
         if ready:
             try:
                 await venue.adapter.prepare([p.order for p in ready])
@@ -203,6 +203,8 @@ class Gateway:
                 for pending in ready:
                     changes.append(self._refuse(pending.order, "venue", exc.reason, outcomes))
                 ready = []
+            else:  # preparing took time: the lease may have run out meanwhile
+                ready = self._still_allowed(venue, ready, changes, outcomes)
         for p in ready:
             venue_id = venue.adapter.order_id_for(p.order)
             changes.append(self.oms.submitting(p.order.client_order_id, venue_id))
@@ -214,6 +216,23 @@ class Gateway:
             return
         acks = await self._send(venue, [p.order for p in ready])
         await self.answered(venue, ready, acks, trio.current_time())
+
+    def _still_allowed(
+        self,
+        venue: RunningVenue,
+        batch: list[Pending],
+        changes: list[OrderStatusChanged],
+        outcomes: list[OrderRejected],
+    ) -> list[Pending]:
+        """The orders of ``batch`` that may still be sent; the others refused."""
+        allowed: list[Pending] = []
+        for pending in batch:
+            cause, reason = self.refusal(pending.order, venue)
+            if reason:
+                changes.append(self._refuse(pending.order, cause, reason, outcomes))
+            else:
+                allowed.append(pending)
+        return allowed
 
     async def _send(
         self, venue: RunningVenue, orders: list[Order]

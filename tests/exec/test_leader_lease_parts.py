@@ -125,7 +125,7 @@ async def test_a_holder_whose_checks_hang_fences_before_anyone_can_take_the_lock
     pid = int((await trio.to_thread.run_sync(_session_facts, first))["pid"])
     os.kill(pid, signal.SIGSTOP)  # the holder's backend freezes: checks cannot answer
     try:
-        reason = await first.keep(since)
+        reason = await first.keep(since, lambda _: None)
         # Fenced; the frozen session still holds the lock: nobody else has it yet.
         with trio.move_on_after(1.0) as waited:
             await second.acquire()

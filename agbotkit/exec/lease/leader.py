@@ -7,8 +7,10 @@
   then); start the venues, cancel everything if a kill switch is triggered, reconcile
   (adopting the open orders the previous leader placed, looking up the ones of ours in
   doubt), and only then take orders.
-* **Loss**: the moment a check fails, new orders are refused and the trading tasks are
-  cancelled (a request being sent is abandoned); orders caught mid-submit become
+* **Loss**: the moment a check fails, or the lease runs out unrenewed (a deadline on the
+  trading tasks' cancel scope, so even a process that was paused stops at its next
+  checkpoint), new orders are refused and the trading tasks are cancelled (a request
+  being sent is abandoned); orders caught mid-submit become
   ``UNKNOWN``, orders waiting for a submit worker are rejected; the venues stop. Nothing is
   cancelled on the venue: the orders now belong to the next leader. It tries for the lease
   again only after ``lease_s``, so that a standby goes first.
@@ -34,8 +36,9 @@ from agbotkit.exec.upkeep import Upkeep
 from agbotkit.model.execution import OrderStatus
 from agbotkit.model.metrics import MetricType
 
-if TYPE_CHECKING:  # psycopg, under it, is optional: imported only with a lease
+if TYPE_CHECKING:  # psycopg, under them, is optional: imported only with a lease
     from agbotkit.exec.lease.lease import LeaderLease
+    from agbotkit.exec.lease.session import Taken
 
 __all__ = ["METRIC_LEADER", "METRIC_LEADER_CHANGES", "Leader"]
 
@@ -87,13 +90,10 @@ class Leader:
             self.publish()
             taken, since = await lease.acquire()
             self.log.warning(
-                "leader lease %s taken (term %d; previous holder %s, %s)",
+                "leader lease %s taken (term %d; %s)",
                 lease.name,
                 taken.term,
-                taken.previous or "none",
-                "released cleanly"
-                if taken.clean
-                else f"not released: waiting {lease.config.lease_s:g} s",
+                _previous(taken, lease.config.lease_s),
             )
             reason = await self._lead(taken.clean, since)
             await self._after_loss(reason)
@@ -103,22 +103,31 @@ class Leader:
     async def _lead(self, clean: bool, since: float) -> str:
         """Trade until the lease is lost; why it was."""
         reason = ""
+        lease_s = self.lease.config.lease_s
         async with trio.open_nursery() as nursery:
+
+            def renewed(sent: float) -> None:
+                # The trading tasks are cancelled by trio itself at the lease's end, even
+                # if this process was paused and the watch below has not run yet.
+                nursery.cancel_scope.deadline = sent + lease_s
+                self.gateway.lease_until = sent + lease_s
 
             async def watch() -> None:
                 nonlocal reason
-                reason = await self.lease.keep(since)
+                reason = await self.lease.keep(since, renewed)
                 # Fence first, before any other task runs: refuse, then stop sending.
                 self.gateway.standby = self.standby_reason
                 nursery.cancel_scope.cancel()
 
+            renewed(since)
             nursery.start_soon(watch)
             if not clean:
                 # The previous holder may not know yet that its session ended: it stops
                 # within lease_s of its last good check, which was before we got the lock.
-                await trio.sleep(self.lease.config.lease_s)
+                await trio.sleep(lease_s)
             await self._take_over(nursery)
-        return reason
+        self.gateway.standby = self.standby_reason
+        return reason or f"no check of the lock succeeded within lease_s ({lease_s:g} s)"
 
     async def _take_over(self, nursery: trio.Nursery) -> None:
         gateway = self.gateway
@@ -181,3 +190,11 @@ class Leader:
             metric(
                 METRIC_LEADER_CHANGES, count, MetricType.COUNTER, {"lease": name, "change": change}
             )
+
+
+def _previous(taken: Taken, lease_s: float) -> str:
+    if not taken.previous:
+        return "the first holder"
+    if taken.clean:
+        return f"previous holder {taken.previous} released cleanly"
+    return f"previous holder {taken.previous} not released: waiting {lease_s:g} s"

@@ -112,12 +112,13 @@ class LeaderLease:
                     return taken, sent
             await trio.sleep_until(sent + config.acquire_interval_s)
 
-    async def keep(self, since: float) -> str:
+    async def keep(self, since: float, renewed: Callable[[float], None]) -> str:
         """Check the lock every ``check_interval_s`` until it is lost; why it was lost.
 
         ``since``: when the last query that proved the lock ours was sent. Returns as soon
         as a check fails, says the lock is gone, or none succeeded by ``lease_s`` after
-        the last good one was sent."""
+        the last good one was sent. After each good check, ``renewed(sent)`` is called
+        with the time that check was sent (the lease holds until ``sent + lease_s``)."""
         config = self.config
         last_good = since
         while True:
@@ -135,6 +136,7 @@ class LeaderLease:
                 self._in_doubt = True  # the session lives without the lock: start anew
                 return "the lock's session no longer holds it"
             last_good = sent
+            renewed(sent)
 
     async def release(self, timeout_s: float) -> bool:
         """Record a clean release and unlock, within ``timeout_s``; whether it was done."""
