@@ -42,6 +42,14 @@ class LeaderProcess:
                 if text in line:
                     return
 
+    def pause(self) -> None:
+        """SIGSTOP: frozen, its sockets still open (a stalled VM, a debugger)."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT."""
+        self.process.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         """SIGKILL: no clean-up of any kind, as a crash or an evicted pod."""
         self.process.send_signal(signal.SIGKILL)

@@ -172,3 +172,29 @@ async def test_a_standby_takes_over_from_a_leader_process_killed_outright(
     assert row[1].endswith(f":{leader.process.pid}:execution")
     assert f"not released: waiting {TIMES['lease_s']:g} s" in caplog.text
     assert len(fake.orders) == 1
+
+
+async def test_a_leader_paused_past_its_lease_fences_when_it_resumes(
+    lease_db: str, tmp_path: Path
+) -> None:
+    """While frozen, its session lives and keeps the lock: nobody else trades. Once it
+    resumes past its lease it stops trading and lets go; the standby then takes over."""
+    async with fake_clob() as fake:
+        stack_file = tmp_path / "leader.yaml"
+        stack_file.write_text(stack(fake, lease_db, "execution"), encoding="utf-8")
+        with leader_process(stack_file) as leader:
+            await leader.until_output(TRADING)
+            async with node(stack(fake, lease_db, "execution"), tmp_path) as b:
+                await b.until_leader(0)
+                leader.pause()
+                try:
+                    await trio.sleep(TIMES["lease_s"] + 1)  # the lease runs out, frozen
+                    row_while_paused = lease_row(lease_db)  # b took nothing
+                finally:
+                    leader.resume()
+                await leader.until_output("lost (no check of the lock succeeded")
+                await b.until_leader(1)
+    assert row_while_paused is not None
+    assert row_while_paused[1].endswith(f":{leader.process.pid}:execution")
+    assert row_while_paused[2] == 1  # the first term still
+    assert fake.orders == []
