@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -13,6 +14,8 @@ from agbotkit.testing.postgres import POSTGRES_MISSING, ThrowawayPostgres, find_
 from agbotkit.testing.venue import ScriptedExchange
 
 from .oms_values import Clock
+
+_DATABASES = itertools.count(1)
 
 
 @pytest.fixture
@@ -54,5 +57,5 @@ def lease_postgres() -> Iterator[ThrowawayPostgres]:
 @pytest.fixture
 def lease_db(lease_postgres: ThrowawayPostgres, request: pytest.FixtureRequest) -> str:
     """The URL of a new, empty database for one test."""
-    name = "lease_" + re.sub(r"\W", "_", request.node.name).lower()[:40]
+    name = f"lease_{next(_DATABASES)}_" + re.sub(r"\W", "_", request.node.name).lower()[:40]
     return lease_postgres.create_database(name)
