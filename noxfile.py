@@ -87,6 +87,8 @@ def monitoring_tools(session: nox.Session) -> None:
         shutil.which("amtool") is not None,
         "the Alertmanager config test skips",
     )
+
+
 #: The policy scanner of tests/deploy, in a virtual environment of its own: its dependency
 #: pins (packaging, python-dateutil...) clash with agbotkit's test dependencies.
 CHECKOV = "checkov==3.3.30"
