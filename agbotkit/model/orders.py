@@ -38,6 +38,7 @@ __all__ = [
     "OrderType",
     "Side",
     "TradeStatus",
+    "as_order_type",
     "new_client_order_id",
 ]
 
@@ -58,7 +59,16 @@ class OrderType(enum.StrEnum):
     @property
     def rests(self) -> bool:
         """Whether what does not fill at once stays on the book (GTC, GTD)."""
-        return self in (OrderType.GTC, OrderType.GTD)
+        return self in _RESTING_TYPES
+
+
+_RESTING_TYPES = frozenset({OrderType.GTC, OrderType.GTD})
+
+
+def as_order_type(value: OrderType | str) -> OrderType:
+    """``value`` as an :class:`OrderType` (an attrs converter: a member passes as is, without
+    the enum's lookup, which every order would otherwise pay)."""
+    return value if value.__class__ is OrderType else OrderType(value)
 
 
 class TradeStatus(enum.StrEnum):
@@ -120,7 +130,7 @@ class OrderIntent:
     size: Decimal = attrs.field(converter=to_decimal, validator=positive)
     client_order_id: str = ""
     strategy: str = ""
-    order_type: OrderType = attrs.field(default=OrderType.GTC, converter=OrderType)
+    order_type: OrderType = attrs.field(default=OrderType.GTC, converter=as_order_type)
     expires_at_ms: int | None = None
     post_only: bool = False
     venue: str = ""
@@ -166,7 +176,7 @@ class Order:
     side: Side
     price: Decimal = attrs.field(converter=to_decimal, validator=probability)
     size: Decimal = attrs.field(converter=to_decimal, validator=positive)
-    order_type: OrderType = attrs.field(default=OrderType.GTC, converter=OrderType)
+    order_type: OrderType = attrs.field(default=OrderType.GTC, converter=as_order_type)
     expires_at_ms: int | None = None
     post_only: bool = False
     strategy: str = ""
