@@ -171,7 +171,8 @@ class YamlDocument:
                         else ConfigIssue(self.file, line, format_path(path), message)
                     )
                     continue
-                out[key] = self._to_plain(value, (*path, key))
+                # str(): a quoted key is a ruamel subclass of str (quotes are preserved)
+                out[str(key)] = self._to_plain(value, (*path, key))
             return out
         if isinstance(node, list):
             return [self._to_plain(item, (*path, i)) for i, item in enumerate(node)]

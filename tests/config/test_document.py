@@ -302,3 +302,19 @@ def test_environ_defaults_to_the_process_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("AGBOTKIT_TEST_DOC_UNSET", raising=False)
     document = YamlDocument("a: ${AGBOTKIT_TEST_DOC}\nb: ${AGBOTKIT_TEST_DOC_UNSET:-no}\n")
     assert document.data == {"a": 42, "b": "no"}
+
+
+def test_quoted_keys_and_values_come_out_as_plain_strings() -> None:
+    # JSON is YAML with every string quoted: nothing of ruamel's string subclasses may leak
+    # (they would reach encoders such as msgspec, which refuse them).
+    document = YamlDocument('{"a": {"b": ["c", "${A}"]}}', environ=ENV)
+    assert document.data == {"a": {"b": ["c", "1"]}}
+
+    def types(value: Any) -> set[type]:
+        if isinstance(value, dict):
+            return {type(k) for k in value} | {t for v in value.values() for t in types(v)}
+        if isinstance(value, list):
+            return {t for v in value for t in types(v)}
+        return {type(value)}
+
+    assert types(document.data) == {str}
