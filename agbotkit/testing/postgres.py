@@ -1,11 +1,8 @@
 """A throwaway PostgreSQL server for tests and benchmarks: ``initdb`` + ``pg_ctl`` on a free port.
 
-Example::
+Example (in a pytest fixture)::
 
-    server = find_postgres_binaries()
-    if server is None:
-        pytest.skip(POSTGRES_MISSING)
-    with ThrowawayPostgres(server) as pg:
+    with ThrowawayPostgres(require_postgres(find_postgres_binaries())) as pg:
         url = pg.create_database("test_1")
 
 The cluster lives in a temporary folder, listens on 127.0.0.1 only (no Unix socket), trusts
@@ -26,6 +23,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -36,6 +34,8 @@ __all__ = [
     "PostgresBinaries",
     "ThrowawayPostgres",
     "find_postgres_binaries",
+    "in_ci",
+    "require_postgres",
     "timescaledb_library",
 ]
 
@@ -44,6 +44,27 @@ POSTGRES_MISSING = (
     "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in "
     "/usr/lib/postgresql/*/bin: install Debian's postgresql package (nox -s tests does)"
 )
+
+
+def in_ci(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this is a CI run (``CI`` set, and not to false or 0)."""
+    value = (os.environ if environ is None else environ).get("CI", "")
+    return value.strip().lower() not in ("", "0", "false", "no")
+
+
+def require_postgres(
+    binaries: PostgresBinaries | None, environ: Mapping[str, str] | None = None
+) -> PostgresBinaries:
+    """``binaries``, or skip the pytest test saying why; in CI a missing PostgreSQL fails it
+    instead (a CI that skips the PostgreSQL tests would stay green without running them)."""
+    if binaries is not None:
+        return binaries
+    import pytest  # only tests call this; agbotkit itself does not depend on pytest
+
+    if in_ci(environ):
+        raise pytest.fail.Exception(f"{POSTGRES_MISSING} (CI is set: PostgreSQL is required there)")
+    raise pytest.skip.Exception(POSTGRES_MISSING)
+
 
 #: Settings for a server whose data may be lost if the machine crashes (tests): no fsync,
 #: small footprint. ``synchronous_commit`` stays on, so a commit survives the server being

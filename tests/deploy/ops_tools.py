@@ -3,15 +3,11 @@ saying why (in CI, where noxfile.py installs them, a missing one fails instead).
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
 
-
-def in_ci() -> bool:
-    """Whether this is a CI run (``CI`` set, and not to false or 0)."""
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+from agbotkit.testing.postgres import in_ci
 
 
 def require_tool(name: str, where: str) -> str:

@@ -28,10 +28,10 @@ from agbotkit.db.records import (
 from agbotkit.db.url import parse_storage_url
 from agbotkit.model.feeds import RawFrame
 from agbotkit.model.metrics import Metric, MetricType
-from agbotkit.testing.postgres import POSTGRES_MISSING, ThrowawayPostgres, find_postgres_binaries
+from agbotkit.testing.postgres import ThrowawayPostgres, find_postgres_binaries, require_postgres
 
 from .catalogue import ROOT
-from .ops_tools import in_ci, require_tool
+from .ops_tools import require_tool
 
 SCRIPT = ROOT / "infra" / "ops" / "backup-restore.sh"
 T0 = 1_750_000_000_000
@@ -69,12 +69,7 @@ METRICS = [Metric(T0 + n, MetricType.COUNTER, "exec.fills", float(n), (("venue",
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ThrowawayPostgres]:
-    binaries = find_postgres_binaries()
-    if binaries is None:
-        if in_ci():
-            pytest.fail(f"{POSTGRES_MISSING} (CI is set: PostgreSQL is required there)")
-        pytest.skip(POSTGRES_MISSING)
-    with ThrowawayPostgres(binaries) as started:
+    with ThrowawayPostgres(require_postgres(find_postgres_binaries())) as started:
         yield started
 
 

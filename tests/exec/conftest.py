@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import os
 import re
 from collections.abc import Iterator
 
 import pytest
 
 from agbotkit.exec.oms import OrderManager
-from agbotkit.testing.postgres import POSTGRES_MISSING, ThrowawayPostgres, find_postgres_binaries
+from agbotkit.testing.postgres import ThrowawayPostgres, find_postgres_binaries, require_postgres
 from agbotkit.testing.venue import ScriptedExchange
 
 from .oms_values import Clock
@@ -44,13 +43,8 @@ def oms(clock: Clock) -> OrderManager:
 def lease_postgres() -> Iterator[ThrowawayPostgres]:
     """One PostgreSQL cluster for the leader lease tests (skipped, saying why, without
     PostgreSQL; failed in CI)."""
-    binaries = find_postgres_binaries()
-    if binaries is None:
-        # As the storage tests do: a CI that skipped these would stay green untested.
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(f"{POSTGRES_MISSING} (CI is set: PostgreSQL is required there)")
-        pytest.skip(POSTGRES_MISSING)
-    with ThrowawayPostgres(binaries) as server:
+    # Its own cluster: a test stops and restarts it under the leader.
+    with ThrowawayPostgres(require_postgres(find_postgres_binaries())) as server:
         yield server
 
 

@@ -7,7 +7,7 @@ import contextlib
 import itertools
 import os
 import subprocess
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +16,7 @@ import pytest
 from agbotkit.db.backend import StorageBackend
 from agbotkit.db.connect import TimescaleMode, open_backend
 from agbotkit.db.url import parse_storage_url
-from agbotkit.testing.postgres import (
-    POSTGRES_MISSING,
-    PostgresBinaries,
-    ThrowawayPostgres,
-    find_postgres_binaries,
-)
+from agbotkit.testing.postgres import ThrowawayPostgres, find_postgres_binaries, require_postgres
 
 _DATABASE_NUMBERS = itertools.count(1)
 
@@ -34,23 +29,6 @@ TIMESCALE_MISSING = (
     "the TimescaleDB extension is not available on this PostgreSQL server "
     "(not in Debian's packages): hypertable paths untested here"
 )
-
-
-def in_ci(environ: Mapping[str, str]) -> bool:
-    """Whether ``environ`` says this is a CI run (``CI`` set, and not to false or 0)."""
-    return environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def require_postgres(
-    binaries: PostgresBinaries | None, environ: Mapping[str, str] = os.environ
-) -> PostgresBinaries:
-    """``binaries``, or skip the test saying why; in CI a missing PostgreSQL fails it
-    instead (a CI that skips the PostgreSQL tests would stay green without running them)."""
-    if binaries is not None:
-        return binaries
-    if in_ci(environ):
-        pytest.fail(f"{POSTGRES_MISSING} (CI is set: PostgreSQL is required there)")
-    pytest.skip(POSTGRES_MISSING)
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agbotkit.testing.postgres import POSTGRES_MISSING, PostgresBinaries
-
-from .conftest import require_postgres
+from agbotkit.testing.postgres import POSTGRES_MISSING, PostgresBinaries, require_postgres
 
 
 @pytest.mark.parametrize("environ", [{}, {"CI": ""}, {"CI": "false"}, {"CI": "0"}])

@@ -97,8 +97,8 @@ class BacktestContext(StrategyContext):
                 market_id=market_id,
                 token_id=token_id,
                 side=side,
-                price=price if isinstance(price, Decimal) else self._decimal(price),
-                size=size if isinstance(size, Decimal) else self._decimal(size),
+                price=self._decimal(price),
+                size=self._decimal(size),
                 order_type=order_type,
                 expires_at_ms=expires_at_ms,
                 post_only=post_only,
@@ -115,6 +115,8 @@ class BacktestContext(StrategyContext):
     def _decimal(self, value: Number) -> Decimal:
         """``to_decimal(value)``, remembered: strategies quote the same few prices over and
         over, and the conversion (through ``str``) is a good part of an order's cost."""
+        if isinstance(value, Decimal):
+            return value
         key = (value.__class__, value)
         exact = self._decimals.get(key)
         if exact is None:

@@ -17,7 +17,7 @@ from agbotkit.marketdata.replay.recording import read_recording
 from agbotkit.model.feeds import RawFrame
 from agbotkit.strategies.backtest.config import BacktestConfig
 from agbotkit.strategies.backtest.engine import run_backtest
-from agbotkit.testing.postgres import ThrowawayPostgres, find_postgres_binaries
+from agbotkit.testing.postgres import ThrowawayPostgres, find_postgres_binaries, require_postgres
 
 from .frames import T0, YES, book, change, scripted
 
@@ -44,10 +44,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StorageB
         finally:
             db.close()
         return
-    binaries = find_postgres_binaries()
-    if binaries is None:
-        pytest.skip("PostgreSQL server binaries are not installed")
-    with ThrowawayPostgres(binaries) as server:
+    with ThrowawayPostgres(require_postgres(find_postgres_binaries())) as server:
         db = open_backend(parse_storage_url(server.create_database("frames")))
         try:
             yield db
