@@ -194,6 +194,8 @@ class FillSimulator:
     def expire(self, now_ms: int) -> list[VenueEvent]:
         """Expire the GTD orders due at ``now_ms`` (each: an ``EXPIRED`` update)."""
         events: list[VenueEvent] = []
+        if not self._resting.any_due(now_ms):
+            return events  # the common case, on every book change and trade
         for sim in self._resting.due(now_ms):
             self._finish(sim, OrderStatus.EXPIRED)
             events.append(self._update(sim, "GTD order expired", now_ms))

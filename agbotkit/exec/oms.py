@@ -30,10 +30,11 @@ from agbotkit.exec.reconcile import reconcile
 from agbotkit.exec.state import FillResult, FillVerdict, OmsCounters, OrderState, Reconciliation
 from agbotkit.exec.transitions import TERMINAL, allowed, never_accepted, progress
 from agbotkit.model.execution import OrderStatus, OrderStatusChanged
-from agbotkit.model.orders import Fill, Order, TradeStatus
+from agbotkit.model.orders import Fill, Order, Side, TradeStatus
 from agbotkit.model.venues import CancelResult, OrderAck, VenueOrder, VenueOrderUpdate
 
 __all__ = [
+    "UNPUBLISHED",
     "FillResult",
     "FillVerdict",
     "OmsCounters",
@@ -53,6 +54,22 @@ _CANCELED_FROM = frozenset(status for status in _S if allowed(status, _S.CANCELE
 _DUPLICATE = FillResult(FillVerdict.DUPLICATE, None)
 _NEVER_ARRIVED = "never reached the venue"
 
+#: The one change a :attr:`OrderManager.quiet` order manager returns for every change:
+#: a placeholder about no real order, never to be published.
+UNPUBLISHED = OrderStatusChanged(
+    order=Order(
+        client_order_id="(unpublished)",
+        venue="",
+        market_id="",
+        token_id="",
+        side=Side.BUY,
+        price=0,
+        size=1,
+    ),
+    status=_S.NEW,
+    reason="a quiet order manager publishes no change",
+)
+
 
 class OrderManager:
     """Every order of one execution component; see the module docstring.
@@ -65,6 +82,11 @@ class OrderManager:
     def __init__(self, *, component: str = "", now_ms: Callable[[], int] = lambda: 0) -> None:
         self.component = component
         self.now_ms = now_ms
+        #: Set by a caller that publishes no status change (a backtest whose strategy
+        #: hears none): every change returned is then :data:`UNPUBLISHED`, one shared
+        #: placeholder, instead of an event built for nobody. The orders' states are
+        #: tracked exactly the same.
+        self.quiet = False
         self.counters = OmsCounters()
         self._index = OrderIndex()
         self._fills = FillLedger(self.counters)
@@ -77,7 +99,7 @@ class OrderManager:
             raise ValueError(f"client order id {order.client_order_id!r} is taken")
         state = OrderState(order=order, status=_S.NEW, updated_ms=self.now_ms())
         self._index.add(state)
-        return state.change(None, self.component)
+        return self._event(state, None)
 
     def submitting(self, client_order_id: str, venue_order_id: str = "") -> OrderStatusChanged:
         """``NEW -> SUBMITTING``, just before sending; ``venue_order_id`` when the adapter
@@ -252,9 +274,7 @@ class OrderManager:
                 state.status_before_cancel = None
             self._index.set_status(state, status)
         state.updated_ms = self.now_ms()
-        return FillResult(
-            verdict, published(fill, order), (state.change(previous, self.component),)
-        )
+        return FillResult(verdict, published(fill, order), (self._event(state, previous),))
 
     def reconcile(
         self, venue: str, open_on_venue: Sequence[VenueOrder], *, adopt: bool
@@ -332,7 +352,7 @@ class OrderManager:
             state.status_before_cancel = previous  # where a refused cancel goes back to
         self._index.set_status(state, status)
         state.updated_ms = self.now_ms() if now is None else now
-        return state.change(previous, self.component)
+        return UNPUBLISHED if self.quiet else state.change(previous, self.component)
 
     def _move(
         self, state: OrderState, status: OrderStatus, reason: str
@@ -369,7 +389,7 @@ class OrderManager:
             if not news:
                 return []
             state.updated_ms = self.now_ms()
-            return [state.change(current, self.component)]
+            return [self._event(state, current)]
         change = self._move(state, status, reason)
         return [change] if change is not None else []
 
@@ -378,6 +398,10 @@ class OrderManager:
         if state.filled_size and status is not _S.PARTIALLY_FILLED:
             status = _S.PARTIALLY_FILLED  # it traded while the cancel was out
         return self._set(state, status, reason)
+
+    def _event(self, state: OrderState, previous: OrderStatus | None) -> OrderStatusChanged:
+        """The change that publishes ``state`` (the placeholder when :attr:`quiet`)."""
+        return UNPUBLISHED if self.quiet else state.change(previous, self.component)
 
     def _learn(self, state: OrderState, venue_order_id: str) -> bool:
         """Record the venue's id of an order the venue reported on; whether it was news.

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import attrs
 
-from agbotkit.exec.liquidity import BookView, crosses, opposite
+from agbotkit.exec.liquidity import BookView
 from agbotkit.model.execution import OrderStatus
 from agbotkit.model.orders import Order, Side
 from agbotkit.model.venues import VenueOrder
@@ -143,20 +143,29 @@ class RestingOrders:
         mine = self._levels.get(token_id)
         if not mine:
             return []
-        found: set[Side] = set()
+        buys = mine.get(Side.BUY)
+        sells = mine.get(Side.SELL)
+        # Our best prices: a change at a price crosses one of ours iff it crosses the best.
+        top_buy = max(buys) if buys else None
+        low_sell = min(sells) if sells else None
+        buy_reached = sell_reached = False
         for side, price in levels:
-            ours = mine.get(side)
-            if ours is not None and price in ours:
-                bound_queue_places(book, ours[price].values())
-            other = opposite(side)
-            theirs = mine.get(other)
-            if (
-                theirs is not None
-                and other not in found
-                and any(crosses(other, ours_at, price) for ours_at in theirs)
-            ):
-                found.add(other)
-        return [side for side in (Side.BUY, Side.SELL) if side in found]
+            if side is Side.BUY:
+                if buys is not None and price in buys:
+                    bound_queue_places(book, buys[price].values())
+                if low_sell is not None and price >= low_sell:
+                    sell_reached = True  # a bid at or above our lowest offer
+            else:
+                if sells is not None and price in sells:
+                    bound_queue_places(book, sells[price].values())
+                if top_buy is not None and price <= top_buy:
+                    buy_reached = True  # an ask at or below our highest bid
+        found = []
+        if buy_reached:
+            found.append(Side.BUY)
+        if sell_reached:
+            found.append(Side.SELL)
+        return found
 
     def of_token(self, token_id: str) -> Iterator[SimOrder]:
         """Every resting order of ``token_id``."""
@@ -169,6 +178,10 @@ class RestingOrders:
         orders = [o for o in self._by_id.values() if market_id in (None, o.order.market_id)]
         orders.sort(key=lambda o: o.seq)
         return orders
+
+    def any_due(self, now_ms: int) -> bool:
+        """Whether an expiry is at or before ``now_ms`` (maybe of an order gone since)."""
+        return bool(self._expiries) and self._expiries[0][0] <= now_ms
 
     def due(self, now_ms: int) -> list[SimOrder]:
         """Take off and return the orders whose expiry is at or before ``now_ms``."""

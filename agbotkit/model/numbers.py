@@ -10,7 +10,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["non_negative", "optional_decimal", "positive", "probability", "to_decimal"]
+__all__ = [
+    "non_empty",
+    "non_negative",
+    "optional_decimal",
+    "positive",
+    "probability",
+    "to_decimal",
+]
 
 
 def to_decimal(value: Decimal | int | float | str) -> Decimal:
@@ -51,3 +58,9 @@ def non_negative(_: object, attribute: Any, value: Decimal | None) -> None:
     """attrs validator: ``value >= 0`` (``None`` passes)."""
     if value is not None and value < 0:
         raise ValueError(f"{attribute.name} must be >= 0, got {value}")
+
+
+def non_empty(_: object, attribute: Any, value: str) -> None:
+    """attrs validator: a non-empty string (an id)."""
+    if not value:
+        raise ValueError(f"{attribute.name} must not be empty")

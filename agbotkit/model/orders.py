@@ -21,6 +21,7 @@ import attrs
 # One Side for books, trades and orders: re-exported so order code imports it from here.
 from agbotkit.model.books import Side as Side
 from agbotkit.model.numbers import (
+    non_empty,
     non_negative,
     optional_decimal,
     positive,
@@ -169,7 +170,7 @@ class Order:
         created_ms: when the execution layer made it, Unix epoch milliseconds.
     """
 
-    client_order_id: str = attrs.field(validator=attrs.validators.min_len(1))
+    client_order_id: str = attrs.field(validator=non_empty)
     venue: str
     market_id: str
     token_id: str

@@ -328,6 +328,8 @@ class Broker:
             kind.on_order_update is not Strategy.on_order_update
             or kind.on_cancel is not Strategy.on_cancel
         )
+        # Nobody reads the changes then: the order manager need not build them.
+        self.oms.quiet = not self._hears_changes
 
     def _tell(self, change: OrderStatusChanged) -> None:
         strategy = self.strategy

@@ -97,8 +97,8 @@ class BacktestContext(StrategyContext):
                 market_id=market_id,
                 token_id=token_id,
                 side=side,
-                price=self._decimal(price),
-                size=self._decimal(size),
+                price=price if price.__class__ is Decimal else self._decimal(price),
+                size=size if size.__class__ is Decimal else self._decimal(size),
                 order_type=order_type,
                 expires_at_ms=expires_at_ms,
                 post_only=post_only,
@@ -117,7 +117,7 @@ class BacktestContext(StrategyContext):
         over, and the conversion (through ``str``) is a good part of an order's cost."""
         if isinstance(value, Decimal):
             return value
-        key = (value.__class__, value)
+        key = (value.__class__, value)  # 1 and 1.0 and True hash alike: the type tells them apart
         exact = self._decimals.get(key)
         if exact is None:
             exact = to_decimal(value)

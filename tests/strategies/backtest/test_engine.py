@@ -13,7 +13,7 @@ import pytest
 from agbotkit.marketdata.replay.synthetic import generate
 from agbotkit.model.books import Side
 from agbotkit.model.orders import Fill
-from agbotkit.strategies.api import BookView, OrderRejection
+from agbotkit.strategies.api import BookView, OrderRejection, Strategy
 from agbotkit.strategies.backtest.config import BacktestConfig
 from agbotkit.strategies.backtest.data import load_data
 from agbotkit.strategies.backtest.engine import Backtest, run_backtest
@@ -229,3 +229,26 @@ def test_timers_fire_on_the_simulated_clock(tmp_path: Path) -> None:
     _, strategy = backtest(path, Timed)
     assert [item for kind, item in strategy.log if kind == "timer"] == [T0 + 1000, T0 + 2000]
     assert NO in strategy.context.tokens("0xmarket")
+
+
+def test_a_strategy_that_hears_no_status_change_gets_the_same_run(synthetic: Path) -> None:
+    """A strategy that leaves ``on_order_update`` and ``on_cancel`` alone makes the order
+    manager quiet (no change events built); its orders and fills are the same."""
+    data = load_data([str(synthetic)])
+
+    class Silent(Strategy[Any]):
+        books = 0
+
+        def on_book(self, book: BookView) -> None:
+            self.books += 1
+            quoter(self, book)  # type: ignore[arg-type]
+
+    listening = scripted(quoter)
+    results = []
+    for cls in (listening, Silent):
+        config = BacktestConfig(strategy=cls, data=(str(synthetic),), latency_ms=25)
+        engine = Backtest(config, data, cls, cls.Config())
+        results.append(engine.run().to_json())
+        assert engine.broker.oms.quiet is (cls is Silent)
+    assert results[0] == results[1]
+    assert results[0]["orders_submitted"] > 100
