@@ -54,8 +54,8 @@ _CANCELED_FROM = frozenset(status for status in _S if allowed(status, _S.CANCELE
 _DUPLICATE = FillResult(FillVerdict.DUPLICATE, None)
 _NEVER_ARRIVED = "never reached the venue"
 
-#: The one change a :attr:`OrderManager.quiet` order manager returns for every change:
-#: a placeholder about no real order, never to be published.
+#: The change an order manager returns for a status its :attr:`OrderManager.publish`
+#: leaves out: one placeholder about no real order, never to be published.
 UNPUBLISHED = OrderStatusChanged(
     order=Order(
         client_order_id="(unpublished)",
@@ -67,7 +67,7 @@ UNPUBLISHED = OrderStatusChanged(
         size=1,
     ),
     status=_S.NEW,
-    reason="a quiet order manager publishes no change",
+    reason="a change nobody publishes",
 )
 
 
@@ -82,11 +82,11 @@ class OrderManager:
     def __init__(self, *, component: str = "", now_ms: Callable[[], int] = lambda: 0) -> None:
         self.component = component
         self.now_ms = now_ms
-        #: Set by a caller that publishes no status change (a backtest whose strategy
-        #: hears none): every change returned is then :data:`UNPUBLISHED`, one shared
-        #: placeholder, instead of an event built for nobody. The orders' states are
-        #: tracked exactly the same.
-        self.quiet = False
+        #: The statuses whose changes are built and returned (``None``, the default: all).
+        #: A caller that publishes only some (a backtest whose strategy hears only
+        #: cancels, or none) gets :data:`UNPUBLISHED`, one shared placeholder, for every
+        #: other change instead of an event built for nobody. Orders are tracked the same.
+        self.publish: frozenset[OrderStatus] | None = None
         self.counters = OmsCounters()
         self._index = OrderIndex()
         self._fills = FillLedger(self.counters)
@@ -352,7 +352,10 @@ class OrderManager:
             state.status_before_cancel = previous  # where a refused cancel goes back to
         self._index.set_status(state, status)
         state.updated_ms = self.now_ms() if now is None else now
-        return UNPUBLISHED if self.quiet else state.change(previous, self.component)
+        publish = self.publish
+        if publish is None or status in publish:
+            return state.change(previous, self.component)
+        return UNPUBLISHED
 
     def _move(
         self, state: OrderState, status: OrderStatus, reason: str
@@ -400,8 +403,12 @@ class OrderManager:
         return self._set(state, status, reason)
 
     def _event(self, state: OrderState, previous: OrderStatus | None) -> OrderStatusChanged:
-        """The change that publishes ``state`` (the placeholder when :attr:`quiet`)."""
-        return UNPUBLISHED if self.quiet else state.change(previous, self.component)
+        """The change that publishes ``state`` (the placeholder unless :attr:`publish`
+        lets its status through)."""
+        publish = self.publish
+        if publish is None or state.status in publish:
+            return state.change(previous, self.component)
+        return UNPUBLISHED
 
     def _learn(self, state: OrderState, venue_order_id: str) -> bool:
         """Record the venue's id of an order the venue reported on; whether it was news.

@@ -142,3 +142,31 @@ def test_quotes_only_the_yes_token_and_pulls_quotes_on_stop() -> None:
     harness.stop()
     assert harness.cancels == ["test-1", "test-2"]
     assert harness.context.open_orders() == []
+
+
+def test_a_filled_quote_leaves_its_slot_and_is_placed_again() -> None:
+    harness = make()
+    harness.book("yes", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    bid, no_bid = harness.take_orders()
+    harness.fill(bid.client_order_id, 4)  # partly: the quote still rests
+    harness.book("yes", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    assert harness.take() == []
+    harness.fill(bid.client_order_id)  # the rest: the bid is gone, nothing to cancel
+    harness.book("yes", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    requests = harness.take()
+    # 10 YES held now: a new bid; the ask sells the YES held instead of bidding NO
+    assert ("cancel", bid.client_order_id) not in quotes(requests)
+    assert [(o.token_id, o.side) for o in requests if isinstance(o, Order)] == [
+        ("yes", Side.BUY),
+        ("yes", Side.SELL),
+    ]
+    assert ("cancel", no_bid.client_order_id) in quotes(requests)
+
+
+def test_a_quote_cancelled_by_the_venue_is_placed_again() -> None:
+    harness = make()
+    harness.book("yes", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    _, no_bid = harness.take_orders()
+    harness.cancelled(no_bid.client_order_id, "market closed")
+    harness.book("yes", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    assert quotes(harness.take()) == [("no", Side.BUY, D("0.48"), D(10))]

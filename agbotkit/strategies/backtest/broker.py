@@ -328,8 +328,13 @@ class Broker:
             kind.on_order_update is not Strategy.on_order_update
             or kind.on_cancel is not Strategy.on_cancel
         )
-        # Nobody reads the changes then: the order manager need not build them.
-        self.oms.quiet = not self._hears_changes
+        # The order manager builds only the changes the strategy hears.
+        if kind.on_order_update is not Strategy.on_order_update:
+            self.oms.publish = None
+        elif kind.on_cancel is not Strategy.on_cancel:
+            self.oms.publish = _ENDED
+        else:
+            self.oms.publish = frozenset()
 
     def _tell(self, change: OrderStatusChanged) -> None:
         strategy = self.strategy

@@ -157,13 +157,19 @@ class MarketMaker(Strategy[MarketMakerConfig]):
             state.ask.forget(client_order_id)
 
     def on_fill(self, fill: Fill) -> None:
-        """A quote traded: the inventory moved; the next book requotes."""
+        """A quote traded: the inventory moved, a filled quote leaves its slot; the next
+        book requotes."""
+        for state in self._state.values():
+            state.bid.filled(fill.client_order_id, fill.size)
+            state.ask.filled(fill.client_order_id, fill.size)
         self.context.signal("fill")
 
-    def on_order_update(self, change: OrderStatusChanged) -> None:
-        """A filled quote leaves its slot."""
-        if change.status.terminal:
-            self._forget(change.client_order_id)
+    def on_cancel(self, change: OrderStatusChanged) -> None:
+        """A quote cancelled or expired by someone else (a market closing) leaves its slot.
+
+        Only fills, cancels and rejections end a quote: the market maker hears no other
+        status change, so the order manager need not publish them to it."""
+        self._forget(change.client_order_id)
 
     def on_rejected(self, rejection: OrderRejection) -> None:
         """A refused quote leaves its slot (the next book tries again)."""

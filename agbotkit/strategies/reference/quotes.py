@@ -8,6 +8,7 @@ order is placed.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -32,7 +33,13 @@ class Quote(NamedTuple):
     @property
     def price(self) -> Decimal:
         """The exact price."""
-        return Decimal(self.ticks) / Decimal(self.per_unit)
+        return _price(self.ticks, self.per_unit)
+
+
+@functools.lru_cache(maxsize=4096)
+def _price(ticks: int, per_unit: int) -> Decimal:
+    # A quoter asks for the same few prices again and again.
+    return Decimal(ticks) / Decimal(per_unit)
 
 
 @attrs.define
@@ -41,6 +48,8 @@ class QuoteSlot:
 
     client_order_id: str | None = None
     quote: Quote | None = None
+    #: shares of the resting order not filled yet
+    remaining: Decimal = Decimal(0)
 
     def needs_requote(self, wanted: Quote | None, threshold: float) -> bool:
         """Whether the resting quote must go: another token or side, a size change, or a
@@ -63,10 +72,19 @@ class QuoteSlot:
             context.cancel_order(self.client_order_id)
         self.client_order_id = self.quote = None
         if wanted is not None:
+            size = shares(wanted.size)
             self.client_order_id = context.submit_order(
-                wanted.token_id, wanted.side, wanted.price, shares(wanted.size), post_only=True
+                wanted.token_id, wanted.side, wanted.price, size, post_only=True
             )
             self.quote = wanted
+            self.remaining = size
+
+    def filled(self, client_order_id: str, size: Decimal) -> None:
+        """``size`` shares of an order traded: the slot empties once its order is done."""
+        if self.client_order_id == client_order_id:
+            self.remaining -= size
+            if self.remaining <= 0:
+                self.client_order_id = self.quote = None
 
     def forget(self, client_order_id: str) -> None:
         """The order is gone (filled, cancelled, rejected): the slot is empty."""

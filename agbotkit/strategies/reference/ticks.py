@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 __all__ = ["clamp_price", "shares", "tick_decimal"]
@@ -18,6 +19,7 @@ def clamp_price(price: Decimal, tick: float) -> Decimal:
     return min(max(price, step), 1 - step)
 
 
+@functools.lru_cache(maxsize=4096)
 def shares(size: float) -> Decimal:
     """A float size as a Decimal of at most 6 decimals, without an exponent (10.0 -> 10)."""
     value = Decimal(f"{size:.6f}").normalize()
