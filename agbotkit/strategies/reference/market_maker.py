@@ -60,6 +60,8 @@ class _Market:
     vol: Bollinger | None = None
     tokens: tuple[str, ...] = ()
     last_micro: float = math.nan
+    tick: float = math.nan  # the tick size last seen, and the ticks per unit of price it makes
+    per_unit: int = 100
     bid: QuoteSlot = attrs.Factory(QuoteSlot)
     ask: QuoteSlot = attrs.Factory(QuoteSlot)
 
@@ -72,6 +74,7 @@ class MarketMaker(Strategy[MarketMakerConfig]):
     def __init__(self, config: MarketMakerConfig, context: Any) -> None:
         super().__init__(config, context)
         self._state: dict[str, _Market] = {}
+        self._not_quoted: set[str] = set()
 
     @classmethod
     def metadata(cls) -> StrategyMetadata:
@@ -86,9 +89,14 @@ class MarketMaker(Strategy[MarketMakerConfig]):
         """Recompute the quotes of a quoted token; replace those that moved."""
         state = self._state.get(book.token_id)
         if state is None:
+            if book.token_id in self._not_quoted:
+                return
             tokens = tuple(self.context.tokens(book.market_id))
-            if (tokens and tokens[0] != book.token_id) or not book.valid:
-                return  # not quoted (the NO token), or no snapshot yet
+            if tokens and tokens[0] != book.token_id:
+                self._not_quoted.add(book.token_id)  # the NO token: never quoted
+                return
+            if not book.valid:
+                return  # no snapshot yet
             state = self._state[book.token_id] = _Market(
                 vol=Bollinger(self.config.vol_window), tokens=tokens
             )
@@ -117,39 +125,44 @@ class MarketMaker(Strategy[MarketMakerConfig]):
         if len(state.tokens) < 2:  # tokens learned late: ask again
             state.tokens = tuple(context.tokens(book.market_id))
         tokens = state.tokens
+        token = book.token_id
         no_token = tokens[1] if len(tokens) > 1 else None
-        yes_held = float(context.get_position(book.token_id))
+        yes_held = float(context.get_position(token))
         net = yes_held - (float(context.get_position(no_token)) if no_token else 0.0)
-        vol = state.vol
-        assert vol is not None
-        half = config.half_spread + (config.vol_multiplier * vol.std if vol.ready else 0.0)
+        half = config.half_spread
+        if config.vol_multiplier:
+            vol = state.vol
+            assert vol is not None
+            if vol.ready:
+                half += config.vol_multiplier * vol.std
         centre = micro - config.inventory_skew * net / config.max_position
-        n = round(1 / book.tick_size)  # ticks per unit of price
+        tick = book.tick_size
+        if tick != state.tick:
+            state.tick, state.per_unit = tick, round(1 / tick)
+        n = state.per_unit  # ticks per unit of price
         # Post-only: a bid stays a tick under the best ask, an ask a tick over the best bid;
         # both inside [tick, 1 - tick]. The 1e-9 keeps a float a hair off a tick on it.
         bid_t = min(math.floor((centre - half) * n + 1e-9), math.ceil(best_ask * n - 1e-9) - 1)
         ask_t = max(math.ceil((centre + half) * n - 1e-9), math.floor(best_bid * n + 1e-9) + 1)
         bid_t, ask_t = min(max(bid_t, 1), n - 1), min(max(ask_t, 1), n - 1)
-        bid = self._quote(
-            book.token_id, Side.BUY, bid_t, n, min(config.size, config.max_position - net)
-        )
+        smallest = max(config.min_size, 1e-9)
+        size = min(config.size, config.max_position - net)
+        bid = Quote(token, Side.BUY, bid_t, n, round(size, 6)) if size >= smallest else None
         ask_size = min(config.size, config.max_position + net)
-        if yes_held >= max(config.min_size, 1e-9):
-            ask = self._quote(book.token_id, Side.SELL, ask_t, n, min(ask_size, yes_held))
-        elif no_token is not None:
+        ask: Quote | None = None
+        if yes_held >= smallest:
+            size = min(ask_size, yes_held)
+            if size >= smallest:
+                ask = Quote(token, Side.SELL, ask_t, n, round(size, 6))
+        elif no_token is not None and ask_size >= smallest:
             no_t = n - ask_t
             no_book = context.book(no_token)
-            if no_book is not None and no_book.best_ask is not None:
-                no_t = min(no_t, math.ceil(no_book.best_ask * n - 1e-9) - 1)
-            ask = self._quote(no_token, Side.BUY, min(max(no_t, 1), n - 1), n, ask_size)
-        else:
-            ask = None
+            if no_book is not None:
+                no_ask = no_book.best_ask
+                if no_ask is not None:
+                    no_t = min(no_t, math.ceil(no_ask * n - 1e-9) - 1)
+            ask = Quote(no_token, Side.BUY, min(max(no_t, 1), n - 1), n, round(ask_size, 6))
         return bid, ask
-
-    def _quote(self, token_id: str, side: Side, ticks: int, n: int, size: float) -> Quote | None:
-        if size < max(self.config.min_size, 1e-9):
-            return None
-        return Quote(token_id, side, ticks, n, round(size, 6))
 
     def _forget(self, client_order_id: str) -> None:
         for state in self._state.values():
