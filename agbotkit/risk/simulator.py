@@ -34,6 +34,10 @@ from agbotkit.model.numbers import to_decimal
 from agbotkit.model.orders import Fill, Side
 from agbotkit.model.positions import Position
 
+# Enum members as module constants: reading one off its class costs ~6x a global.
+_BUY = Side.BUY
+_SELL = Side.SELL
+
 __all__ = [
     "PolymarketSimulator",
 ]
@@ -125,12 +129,12 @@ class PolymarketSimulator:
             book = self._books[fill.token_id] = _Book()
         if book.settled:
             raise SettledTokenError(fill.token_id)
-        if fill.side is Side.SELL and fill.size > book.size:
+        if fill.side is _SELL and fill.size > book.size:
             raise InsufficientPositionError(fill.token_id, book.size, fill.size)
         if fill.market_id:
             book.market_id = fill.market_id
         fee = self.fee_for(fill)
-        if fill.side is Side.BUY:
+        if fill.side is _BUY:
             book.size += fill.size
             book.cost += fill.size * fill.price
         else:
@@ -153,7 +157,7 @@ class PolymarketSimulator:
         fee_usd: Decimal | float | str | None = None,
     ) -> Position:
         """Book a buy fill (a shortcut for :meth:`apply_fill`)."""
-        return self._trade(Side.BUY, token_id, size, price, market_id, fee_usd)
+        return self._trade(_BUY, token_id, size, price, market_id, fee_usd)
 
     def sell(
         self,
@@ -165,7 +169,7 @@ class PolymarketSimulator:
         fee_usd: Decimal | float | str | None = None,
     ) -> Position:
         """Book a sell fill (a shortcut for :meth:`apply_fill`)."""
-        return self._trade(Side.SELL, token_id, size, price, market_id, fee_usd)
+        return self._trade(_SELL, token_id, size, price, market_id, fee_usd)
 
     def _trade(
         self,

@@ -22,6 +22,9 @@ from decimal import Decimal
 
 from agbotkit.model.books import PriceLevel, Side
 
+# Enum members as module constants: reading one off its class costs ~6x a global.
+_BUY = Side.BUY
+
 __all__ = ["TokenBook", "TokenView"]
 
 _ZERO = Decimal(0)
@@ -138,7 +141,7 @@ class TokenBook:
 
     def size_at(self, side: Side, price: Decimal) -> Decimal:
         """The size displayed at ``price`` on ``side`` (``BUY``: bids), 0 when none."""
-        return (self.bids if side is Side.BUY else self.asks).get(price, _ZERO)
+        return (self.bids if side is _BUY else self.asks).get(price, _ZERO)
 
     @property
     def mid(self) -> Decimal | None:

@@ -32,14 +32,25 @@ from agbotkit.risk.simulator import PolymarketSimulator
 from agbotkit.strategies.api import OrderRejection, Strategy
 from agbotkit.strategies.backtest.book import TokenBook
 
+# Enum members as module constants: reading one off its class costs ~6x a global.
+_ACCEPTED = OrderStatus.ACCEPTED
+_BUY = Side.BUY
+_CANCELED = OrderStatus.CANCELED
+_EXPIRED = OrderStatus.EXPIRED
+_FILLED = OrderStatus.FILLED
+_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
+_REJECTED = OrderStatus.REJECTED
+_SELL = Side.SELL
+
 __all__ = ["VENUE", "Broker"]
 
 #: The venue name on the backtest's orders and fills.
 VENUE = "backtest"
 _ZERO = Decimal(0)
 _S = OrderStatus
-_RESTING = frozenset({_S.ACCEPTED, _S.PARTIALLY_FILLED})
-_ENDED = frozenset({_S.CANCELED, _S.EXPIRED})
+_RESTING = frozenset({_ACCEPTED, _PARTIALLY_FILLED})
+_ENDED = frozenset({_CANCELED, _EXPIRED})
+_TERMINAL = frozenset(status for status in _S if status.terminal)
 _SUBMIT = 0
 _CANCEL = 1
 
@@ -131,23 +142,25 @@ class Broker:
     def submit(self, order: Order, now_ms: int) -> None:
         """Judge ``order`` and send it on its way (or reject it to the strategy)."""
         token = order.token_id
-        held = self._held(token)
         book = self.books.get(token)
         mid = None
         if book is not None and book.bid_prices and book.ask_prices:
             mid = float(book.bid_prices[-1] + book.ask_prices[0]) / 2
         size = float(order.size)
+        market = order.market_id
         decision = self.risk.evaluate(
             RiskContext(
-                market_id=order.market_id,
-                current_position=float(held),
-                proposed_size=size if order.side is Side.BUY else -size,
+                market_id=market,
+                current_position=float(self.positions.size(token))
+                if token in self._touched
+                else 0.0,
+                proposed_size=size if order.side is _BUY else -size,
                 inventory_value_usd=self._inventory,
                 token_id=token,
                 price=float(order.price),
                 mid=mid,
                 now_ms=now_ms,
-                market_end_ms=self.market_ends.get(order.market_id),
+                market_end_ms=self.market_ends.get(market),
             )
         )
         if not decision.allowed:
@@ -155,9 +168,13 @@ class Broker:
             self._reject(order, "risk", reason)
             return
         oms = self.oms
-        self._tell(oms.add(order))
-        venue_order_id = self.venue.order_id_for(order.client_order_id)
-        self._tell(oms.submitting(order.client_order_id, venue_order_id))
+        client_order_id = order.client_order_id
+        added = oms.add(order)
+        if self._hears_changes:
+            self._tell(added)
+        sending = oms.submitting(client_order_id, self.venue.order_id_for(client_order_id))
+        if self._hears_changes:
+            self._tell(sending)
         self.orders_submitted += 1
         self._seq += 1
         self._pending.append((now_ms + self.latency_ms, self._seq, _SUBMIT, order))
@@ -174,7 +191,7 @@ class Broker:
         reason = None
         if order.market_id in self.resolved:
             reason = f"market {order.market_id} is resolved"
-        elif order.side is Side.SELL:
+        elif order.side is _SELL:
             free = self._held(token) - self._selling.get(token, _ZERO)
             if order.size > free:
                 reason = f"not enough shares to sell: {free} free of {token}"
@@ -183,7 +200,7 @@ class Broker:
             ack = OrderAck(
                 client_order_id=order.client_order_id,
                 venue_order_id="",
-                status=_S.REJECTED,
+                status=_REJECTED,
                 reason=reason,
                 timestamp_ms=now_ms,
             )
@@ -192,7 +209,7 @@ class Broker:
         result = self.venue.submit(
             order, book.sim if book is not None and book.valid else None, now_ms
         )
-        if order.side is Side.SELL and result.ack.status in _RESTING:
+        if order.side is _SELL and result.ack.status in _RESTING:
             self._promise(order.client_order_id, token, order.size)
         self._acked(order, result.ack, result.fills)
 
@@ -213,18 +230,23 @@ class Broker:
             if book is not None:
                 book.watched = True  # it took liquidity: the simulator follows those levels
         self._tell_all(changes)
-        if status is _S.REJECTED:
+        if status is _REJECTED:
             self._reject(order, "venue", ack.reason)
 
     def _cancel_arrives(self, client_order_id: str, now_ms: int) -> None:
-        state = self.oms.get(client_order_id)
-        if state is None or state.status.terminal:
+        oms = self.oms
+        state = oms.get(client_order_id)
+        if state is None or state.status in _TERMINAL:
             return  # filled or cancelled meanwhile, or never ours: nothing to cancel
-        self._tell_all(self.oms.cancel_requested(client_order_id, "strategy"))
-        result = self.venue.cancel([state.venue_order_id], now_ms)
+        pending = oms.cancel_requested(client_order_id, "strategy")
+        if self._hears_changes:
+            self._tell_all(pending)
+        result = self.venue.cancel((state.venue_order_id,), now_ms)
         if result.canceled:
             self._gone(state.order)
-        self._tell_all(self.oms.cancel_result(VENUE, result))
+        done = oms.cancel_result(VENUE, result)
+        if self._hears_changes:
+            self._tell_all(done)
 
     def on_book(self, book: TokenBook, changes: object, now_ms: int) -> None:
         """A watched book changed (``changes``: the level changes, ``None``: a snapshot)."""
@@ -251,7 +273,7 @@ class Broker:
                 self._fill(event)
             else:
                 changes = oms.on_update(VENUE, event)
-                if event.status in _ENDED or event.status is _S.FILLED:
+                if event.status in _ENDED or event.status is _FILLED:
                     state = oms.get(event.client_order_id)
                     if state is not None:
                         self._gone(state.order)
@@ -264,14 +286,14 @@ class Broker:
             return
         self.positions.apply_fill(booked)
         self._touched.add(booked.token_id)
-        if booked.side is Side.SELL:
+        if booked.side is _SELL:
             self._promise(booked.client_order_id, booked.token_id, -booked.size)
         self.fills.append(booked)
         strategy = self.strategy
         if strategy is not None:
             strategy.on_fill(booked)
         state = self.oms.get(booked.client_order_id)
-        if state is not None and state.status is _S.FILLED:
+        if state is not None and state.status is _FILLED:
             self._gone(state.order)
         self._tell_all(result.changes)
 

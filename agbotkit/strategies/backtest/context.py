@@ -22,6 +22,9 @@ from agbotkit.strategies.api import BookView, Number, OrderRejection, StrategyCo
 from agbotkit.strategies.backtest.book import TokenBook
 from agbotkit.strategies.backtest.broker import VENUE, Broker
 
+# Enum members as module constants: reading one off its class costs ~6x a global.
+_GTC = OrderType.GTC
+
 __all__ = ["BacktestContext"]
 
 #: how many distinct prices and sizes the context remembers as Decimals
@@ -80,7 +83,7 @@ class BacktestContext(StrategyContext):
         price: Number,
         size: Number,
         *,
-        order_type: OrderType = OrderType.GTC,
+        order_type: OrderType = _GTC,
         post_only: bool = False,
         expires_at_ms: int | None = None,
         market_id: str | None = None,
