@@ -24,6 +24,7 @@ from agbotkit.exec.oms import OrderManager
 from agbotkit.exec.rules import FillRules
 from agbotkit.model.execution import OrderStatus, OrderStatusChanged
 from agbotkit.model.markets import MarketResolved, Trade
+from agbotkit.model.numbers import as_float
 from agbotkit.model.orders import Fill, Order, Side
 from agbotkit.model.risk import RiskContext
 from agbotkit.model.venues import OrderAck, VenueEvent
@@ -145,19 +146,19 @@ class Broker:
         book = self.books.get(token)
         mid = None
         if book is not None and book.bid_prices and book.ask_prices:
-            mid = float(book.bid_prices[-1] + book.ask_prices[0]) / 2
-        size = float(order.size)
+            mid = as_float(book.bid_prices[-1] + book.ask_prices[0]) / 2
+        size = as_float(order.size)
         market = order.market_id
         decision = self.risk.evaluate(
             RiskContext(
                 market_id=market,
-                current_position=float(self.positions.size(token))
+                current_position=as_float(self.positions.size(token))
                 if token in self._touched
                 else 0.0,
                 proposed_size=size if order.side is _BUY else -size,
                 inventory_value_usd=self._inventory,
                 token_id=token,
-                price=float(order.price),
+                price=as_float(order.price),
                 mid=mid,
                 now_ms=now_ms,
                 market_end_ms=self.market_ends.get(market),

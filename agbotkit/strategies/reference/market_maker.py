@@ -19,6 +19,7 @@ import attrs
 from agbotkit.config.checks import at_least, between, greater_than
 from agbotkit.model.books import Side
 from agbotkit.model.execution import OrderStatusChanged
+from agbotkit.model.numbers import as_float
 from agbotkit.model.orders import Fill
 from agbotkit.strategies.api import BookView, OrderRejection, Strategy, StrategyMetadata
 from agbotkit.strategies.reference.quotes import Quote, QuoteSlot
@@ -131,8 +132,8 @@ class MarketMaker(Strategy[MarketMakerConfig]):
         tokens = state.tokens
         token = book.token_id
         no_token = tokens[1] if len(tokens) > 1 else None
-        yes_held = float(context.get_position(token))
-        net = yes_held - (float(context.get_position(no_token)) if no_token else 0.0)
+        yes_held = as_float(context.get_position(token))
+        net = yes_held - (as_float(context.get_position(no_token)) if no_token else 0.0)
         half = config.half_spread
         if config.vol_multiplier:
             vol = state.vol
