@@ -59,8 +59,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-
-import attrs
+from typing import NamedTuple
 
 from agbotkit.exec.liquidity import BookView, Slice, TakenLiquidity, crosses, opposite, walk
 from agbotkit.exec.queue import RestingOrders, SimOrder, bound_queue_places, trade_walk
@@ -90,9 +89,8 @@ _ONE = Decimal(1)
 _RESTS = frozenset(kind for kind in OrderType if kind.rests)  # GTC, GTD
 
 
-@attrs.frozen
-class SubmitResult:
-    """What a submit did.
+class SubmitResult(NamedTuple):
+    """What a submit did (a named tuple: one is made per order).
 
     Attributes:
         ack: the venue's answer.

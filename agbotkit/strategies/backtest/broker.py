@@ -146,7 +146,7 @@ class Broker:
         book = self.books.get(token)
         mid = None
         if book is not None and book.bid_prices and book.ask_prices:
-            mid = as_float(book.bid_prices[-1] + book.ask_prices[0]) / 2
+            mid = (as_float(book.bid_prices[-1]) + as_float(book.ask_prices[0])) / 2
         size = as_float(order.size)
         market = order.market_id
         decision = self.risk.evaluate(
