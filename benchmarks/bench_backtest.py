@@ -76,6 +76,32 @@ class Quoter(Strategy[Any]):
         )
 
 
+def machine_reference() -> float:
+    """Millions of simple Python operations per second (calls, attribute and dict reads,
+    float arithmetic): the figures above scale with it, so it tells a slow moment of a
+    shared machine from a slower engine. Best of 5 short runs."""
+
+    class Point:
+        __slots__ = ("x",)
+
+        def __init__(self, x: float) -> None:
+            self.x = x
+
+    def step(point: Point, table: dict[int, float], i: int) -> float:
+        return point.x * 1.000001 + table.get(i & 255, 0.0)
+
+    table = {i: float(i) for i in range(256)}
+    rounds = 200_000
+    best = float("inf")
+    for _ in range(5):
+        point = Point(1.0)
+        started = time.perf_counter()
+        for i in range(rounds):
+            point.x = step(point, table, i)
+        best = min(best, time.perf_counter() - started)
+    return rounds * 4 / best / 1e6
+
+
 def recording(events: int) -> Path:
     """A cached synthetic recording of about ``events`` book events."""
     path = Path(tempfile.gettempdir()) / f"agbotkit-bench-backtest-{events}.jsonl.gz"
@@ -118,6 +144,10 @@ def main() -> None:
     print(
         f"loaded {data.book_events:,} book events ({len(data.events):,} events, "
         f"{data.frames:,} frames) in {time.perf_counter() - started:.1f} s (decoded once)"
+    )
+    print(
+        f"machine reference: {machine_reference():.1f} M simple Python operations/s "
+        "(this shared machine varies by 2-3x over a day; the figures below scale with it)"
     )
     market = next(iter(sorted(data.markets)))
     cases: list[tuple[str, Any, int]] = [("no-op", NoOp, 400_000), ("quoter", Quoter, 100_000)]
