@@ -22,17 +22,17 @@ import attrs
 
 from agbotkit.exec.state import FillResult, FillVerdict, OmsCounters, OrderState
 from agbotkit.model.execution import OrderStatus
+from agbotkit.model.members import (
+    ACCEPTED,
+    CANCEL_PENDING,
+    FILLED,
+    NEW,
+    PARTIALLY_FILLED,
+    REJECTED,
+    SUBMITTING,
+    UNKNOWN,
+)
 from agbotkit.model.orders import Fill, Order
-
-# Enum members as module constants: reading one off its class costs ~6x a global.
-_ACCEPTED = OrderStatus.ACCEPTED
-_CANCEL_PENDING = OrderStatus.CANCEL_PENDING
-_FILLED = OrderStatus.FILLED
-_NEW = OrderStatus.NEW
-_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
-_REJECTED = OrderStatus.REJECTED
-_SUBMITTING = OrderStatus.SUBMITTING
-_UNKNOWN = OrderStatus.UNKNOWN
 
 _ZERO = Decimal(0)
 _NOTHING = FillResult(FillVerdict.DUPLICATE, None)
@@ -44,7 +44,7 @@ LOGGER = logging.getLogger(__name__)
 _new = object.__new__
 _setattr = object.__setattr__
 # Statuses a fill moves by the transition table (to PARTIALLY_FILLED or FILLED).
-_FILLABLE = frozenset({_SUBMITTING, _UNKNOWN, _ACCEPTED, _PARTIALLY_FILLED})
+_FILLABLE = frozenset({SUBMITTING, UNKNOWN, ACCEPTED, PARTIALLY_FILLED})
 
 
 class FillLedger:
@@ -181,21 +181,21 @@ class FillLedger:
         status = state.status
         client_order_id = state.order.client_order_id
         if status in _FILLABLE:
-            return _FILLED if complete else _PARTIALLY_FILLED
-        if status is _NEW:
+            return FILLED if complete else PARTIALLY_FILLED
+        if status is NEW:
             # Only a venue's mistake (or a foreign sender using our id) gets here: the order
             # stays NEW for the caller to see, and its fill is counted all the same.
             self._counters.illegal_transitions += 1
             LOGGER.error("order %s filled before it was sent", client_order_id)
             return status
         if complete:
-            if status is not _FILLED:
+            if status is not FILLED:
                 LOGGER.info("order %s: a late fill completes it (was %s)", client_order_id, status)
-            return _FILLED
-        if status is _CANCEL_PENDING:
+            return FILLED
+        if status is CANCEL_PENDING:
             # Still pending; a refused cancel goes back to PARTIALLY_FILLED now.
-            state.status_before_cancel = _PARTIALLY_FILLED
-        elif status is _REJECTED:
+            state.status_before_cancel = PARTIALLY_FILLED
+        elif status is REJECTED:
             LOGGER.error("order %s was rejected, yet it filled", client_order_id)
         return status
 

@@ -67,20 +67,20 @@ from agbotkit.exec.rules import FillRules, book_refusal, order_refusal, taker_fe
 from agbotkit.model.books import LevelChange
 from agbotkit.model.execution import OrderStatus
 from agbotkit.model.markets import Trade
-from agbotkit.model.orders import Fill, Order, OrderType, Side, TradeStatus
+from agbotkit.model.members import (
+    ACCEPTED,
+    BUY,
+    CANCELED,
+    CONFIRMED,
+    EXPIRED,
+    FILLED,
+    FOK,
+    PARTIALLY_FILLED,
+    REJECTED,
+    SELL,
+)
+from agbotkit.model.orders import Fill, Order, OrderType, Side
 from agbotkit.model.venues import CancelResult, OrderAck, VenueEvent, VenueOrder, VenueOrderUpdate
-
-# Enum members as module constants: reading one off its class costs ~6x a global.
-_ACCEPTED = OrderStatus.ACCEPTED
-_BUY = Side.BUY
-_CANCELED = OrderStatus.CANCELED
-_CONFIRMED = TradeStatus.CONFIRMED
-_EXPIRED = OrderStatus.EXPIRED
-_FILLED = OrderStatus.FILLED
-_FOK = OrderType.FOK
-_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
-_REJECTED = OrderStatus.REJECTED
-_SELL = Side.SELL
 
 __all__ = ["FillRules", "FillSimulator", "SubmitResult"]  # FillRules lives in exec.rules
 
@@ -141,9 +141,9 @@ class FillSimulator:
         if reason is None and book is None:
             reason = f"no order book for token {order.token_id} yet (waiting for market data)"
         if reason is not None or book is None:
-            return SubmitResult(self._ack(order, "", _REJECTED, reason or "", now_ms))
+            return SubmitResult(self._ack(order, "", REJECTED, reason or "", now_ms))
         side = order.side
-        if side is _BUY:
+        if side is BUY:
             best = book.asks(1)
             crossing = bool(best) and best[0].price <= order.price
         else:
@@ -153,28 +153,26 @@ class FillSimulator:
             best_price = best[0].price if best else None
             reason = book_refusal(order, crossing, best_price, self.rules.min_notional_usd)
             if reason is not None:
-                return SubmitResult(self._ack(order, "", _REJECTED, reason, now_ms))
+                return SubmitResult(self._ack(order, "", REJECTED, reason, now_ms))
         token = order.token_id
         slices = walk(book, token, side, order.price, order.size, self._taken) if crossing else []
         self._seq += 1
         sim = SimOrder(order, venue_order_id, self._seq, now_ms)
-        if order.order_type is _FOK and sum((s.size for s in slices), _ZERO) < order.size:
-            return SubmitResult(
-                self._close(sim, _CANCELED, "FOK could not be fully filled", now_ms)
-            )
+        if order.order_type is FOK and sum((s.size for s in slices), _ZERO) < order.size:
+            return SubmitResult(self._close(sim, CANCELED, "FOK could not be fully filled", now_ms))
         fills = tuple(self._take(sim, s, now_ms) for s in slices) if slices else ()
         if sim.remaining <= 0:
-            ack = self._close(sim, _FILLED, "", now_ms)
+            ack = self._close(sim, FILLED, "", now_ms)
         elif order.order_type not in _RESTS:
             reason = (
                 f"FAK remainder canceled: filled {sim.filled} of {order.size}"
                 if fills
                 else "FAK found nothing to fill at or better than its limit"
             )
-            ack = self._close(sim, _CANCELED, reason, now_ms)
+            ack = self._close(sim, CANCELED, reason, now_ms)
         else:
             sim.queue_ahead = book.size_at(side, order.price)
-            sim.status = _PARTIALLY_FILLED if fills else _ACCEPTED
+            sim.status = PARTIALLY_FILLED if fills else ACCEPTED
             self._resting.add(sim)
             ack = self._ack(order, venue_order_id, sim.status, "", now_ms)
         return SubmitResult(ack, fills)
@@ -186,7 +184,7 @@ class FillSimulator:
         for venue_order_id in venue_order_ids:
             sim = self._resting.get(venue_order_id)
             if sim is not None:
-                self._finish(sim, _CANCELED)
+                self._finish(sim, CANCELED)
                 canceled.append(venue_order_id)
             elif (closed := self._closed.get(venue_order_id)) is not None:
                 not_canceled[venue_order_id] = f"already {closed.status.value.lower()}"
@@ -203,7 +201,7 @@ class FillSimulator:
         """The market resolved: its resting orders are cancelled (with update events)."""
         events: list[VenueEvent] = []
         for sim in self._resting.all(market_id):
-            self._finish(sim, _CANCELED)
+            self._finish(sim, CANCELED)
             events.append(self._update(sim, "market resolved", now_ms))
         return events
 
@@ -213,7 +211,7 @@ class FillSimulator:
         if not self._resting.any_due(now_ms):
             return events  # the common case, on every book change and trade
         for sim in self._resting.due(now_ms):
-            self._finish(sim, _EXPIRED)
+            self._finish(sim, EXPIRED)
             events.append(self._update(sim, "GTD order expired", now_ms))
         return events
 
@@ -232,7 +230,7 @@ class FillSimulator:
         if changes is None:
             self._taken.follow(token_id, book, None)
             bound_queue_places(book, self._resting.of_token(token_id))
-            sides: Iterable[Side] = (_BUY, _SELL)
+            sides: Iterable[Side] = (BUY, SELL)
         else:
             levels = [(c.side, c.price) for c in changes]
             self._taken.follow(token_id, book, levels)
@@ -254,7 +252,7 @@ class FillSimulator:
             return events
         price = trade.price
         # Best price for the taker first: a taker buy meets our lowest offer first.
-        if maker_side is _SELL:
+        if maker_side is SELL:
             prices = sorted(p for p in levels if p <= price)
         else:
             prices = sorted((p for p in levels if p >= price), reverse=True)
@@ -308,12 +306,12 @@ class FillSimulator:
         levels = self._resting.levels(token_id, side)
         if not levels:
             return []
-        best = book.asks(1) if side is _BUY else book.bids(1)
+        best = book.asks(1) if side is BUY else book.bids(1)
         if not best:
             return []
         best_price = best[0].price
         # Highest buy (lowest sell) first: price priority among our own orders.
-        prices = sorted((p for p in levels if crosses(side, p, best_price)), reverse=side is _BUY)
+        prices = sorted((p for p in levels if crosses(side, p, best_price)), reverse=side is BUY)
         events: list[VenueEvent] = []
         book_side = opposite(side)
         for price in prices:
@@ -333,9 +331,9 @@ class FillSimulator:
         """Fill resting ``sim`` at its own price, as maker (no fee)."""
         fill = self._fill(sim, sim.order.price, size, _ZERO, False, now_ms)
         if sim.remaining <= 0:
-            self._finish(sim, _FILLED)
+            self._finish(sim, FILLED)
         else:
-            sim.status = _PARTIALLY_FILLED
+            sim.status = PARTIALLY_FILLED
         return fill
 
     def _fill(
@@ -355,7 +353,7 @@ class FillSimulator:
             timestamp_ms=now_ms,
             order_id=sim.venue_order_id,
             trade_id=f"{self.rules.trade_id_prefix}{self._trades}",
-            trade_status=_CONFIRMED,
+            trade_status=CONFIRMED,
             client_order_id=order.client_order_id,
             venue=self.rules.venue,
         )

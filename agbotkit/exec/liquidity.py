@@ -21,10 +21,7 @@ from decimal import Decimal
 from typing import NamedTuple, Protocol
 
 from agbotkit.model.books import PriceLevel, Side
-
-# Enum members as module constants: reading one off its class costs ~6x a global.
-_BUY = Side.BUY
-_SELL = Side.SELL
+from agbotkit.model.members import BUY, SELL
 
 __all__ = ["BookView", "Slice", "TakenLiquidity", "crosses", "opposite", "walk"]
 
@@ -67,17 +64,17 @@ class Slice(NamedTuple):
 
 def opposite(side: Side) -> Side:
     """The other side: a buy takes from the asks (``SELL`` side), a sell from the bids."""
-    return _SELL if side is _BUY else _BUY
+    return SELL if side is BUY else BUY
 
 
 def crosses(side: Side, limit: Decimal, level_price: Decimal) -> bool:
     """Whether an order of ``side`` at ``limit`` reaches an opposite level at ``level_price``."""
-    return level_price <= limit if side is _BUY else level_price >= limit
+    return level_price <= limit if side is BUY else level_price >= limit
 
 
 def _levels(book: BookView, side: Side) -> Iterator[PriceLevel]:
     """The levels an order of ``side`` meets, best first (a buy: asks ascending)."""
-    fetch = book.asks if side is _BUY else book.bids
+    fetch = book.asks if side is BUY else book.bids
     first = fetch(_FIRST_DEPTH)
     yield from first
     if len(first) == _FIRST_DEPTH:

@@ -26,27 +26,31 @@ from collections.abc import Callable, Sequence
 
 from agbotkit.exec.fills import FillLedger, published
 from agbotkit.exec.index import OrderIndex
-from agbotkit.exec.reconcile import reconcile
-from agbotkit.exec.state import FillResult, FillVerdict, OmsCounters, OrderState, Reconciliation
-from agbotkit.exec.transitions import TERMINAL, allowed, never_accepted, progress
+from agbotkit.exec.reconcile import found_status, missing_outcome, reconcile
+from agbotkit.exec.state import (
+    FillResult,
+    FillVerdict,
+    OmsCounters,
+    OrderState,
+    Reconciliation,
+)
+from agbotkit.exec.transitions import TERMINAL, allowed, progress
 from agbotkit.model.execution import OrderStatus, OrderStatusChanged
-from agbotkit.model.orders import Fill, Order, Side, TradeStatus
+from agbotkit.model.members import (
+    ACCEPTED,
+    CANCEL_PENDING,
+    CANCELED,
+    FAILED,
+    NEW,
+    PARTIALLY_FILLED,
+    REJECTED,
+    SUBMITTING,
+    UNKNOWN,
+)
+from agbotkit.model.orders import Fill, Order
 from agbotkit.model.venues import CancelResult, OrderAck, VenueOrder, VenueOrderUpdate
 
-# Enum members as module constants: reading one off its class costs ~6x a global.
-_ACCEPTED = OrderStatus.ACCEPTED
-_BUY = Side.BUY
-_CANCELED = OrderStatus.CANCELED
-_CANCEL_PENDING = OrderStatus.CANCEL_PENDING
-_FAILED = TradeStatus.FAILED
-_NEW = OrderStatus.NEW
-_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
-_REJECTED = OrderStatus.REJECTED
-_SUBMITTING = OrderStatus.SUBMITTING
-_UNKNOWN = OrderStatus.UNKNOWN
-
 __all__ = [
-    "UNPUBLISHED",
     "FillResult",
     "FillVerdict",
     "OmsCounters",
@@ -57,30 +61,11 @@ __all__ = [
 
 LOGGER = logging.getLogger(__name__)
 
-
-_S = OrderStatus
 # The statuses a venue reports for an order that rests (as opposed to one that ended).
-_RESTING = frozenset({_ACCEPTED, _PARTIALLY_FILLED})
-_CANCELABLE = frozenset({_ACCEPTED, _PARTIALLY_FILLED, _UNKNOWN})
-_CANCELED_FROM = frozenset(status for status in _S if allowed(status, _CANCELED))
+_RESTING = frozenset({ACCEPTED, PARTIALLY_FILLED})
+_CANCELABLE = frozenset({ACCEPTED, PARTIALLY_FILLED, UNKNOWN})
+_CANCELED_FROM = frozenset(status for status in OrderStatus if allowed(status, CANCELED))
 _DUPLICATE = FillResult(FillVerdict.DUPLICATE, None)
-_NEVER_ARRIVED = "never reached the venue"
-
-#: The change an order manager returns for a status its :attr:`OrderManager.publish`
-#: leaves out: one placeholder about no real order, never to be published.
-UNPUBLISHED = OrderStatusChanged(
-    order=Order(
-        client_order_id="(unpublished)",
-        venue="",
-        market_id="",
-        token_id="",
-        side=_BUY,
-        price=0,
-        size=1,
-    ),
-    status=_NEW,
-    reason="a change nobody publishes",
-)
 
 
 class OrderManager:
@@ -96,8 +81,8 @@ class OrderManager:
         self.now_ms = now_ms
         #: The statuses whose changes are built and returned (``None``, the default: all).
         #: A caller that publishes only some (a backtest whose strategy hears only
-        #: cancels, or none) gets :data:`UNPUBLISHED`, one shared placeholder, for every
-        #: other change instead of an event built for nobody. Orders are tracked the same.
+        #: cancels, or none) gets :data:`~agbotkit.exec.state.UNPUBLISHED` for every other
+        #: change instead of an event built for nobody. Orders are tracked the same.
         self.publish: frozenset[OrderStatus] | None = None
         self.counters = OmsCounters()
         self._index = OrderIndex()
@@ -109,22 +94,22 @@ class OrderManager:
         """Track a new order (``NEW``). Raises ValueError if its client order id is taken."""
         if self._index.get(order.client_order_id) is not None:
             raise ValueError(f"client order id {order.client_order_id!r} is taken")
-        state = OrderState(order=order, status=_NEW, updated_ms=self.now_ms())
+        state = OrderState(order=order, status=NEW, updated_ms=self.now_ms())
         self._index.add(state)
-        return self._event(state, None)
+        return state.change_for(self.publish, None, self.component)
 
     def submitting(self, client_order_id: str, venue_order_id: str = "") -> OrderStatusChanged:
         """``NEW -> SUBMITTING``, just before sending; ``venue_order_id`` when the adapter
         computes it before sending. Raises KeyError for an unknown id and ValueError when
         the order is not NEW (it must never be sent twice)."""
-        state = self._require(client_order_id, _NEW, "sent")
+        state = self._require(client_order_id, NEW, "sent")
         self._index.set_venue_id(state, venue_order_id)
-        return self._set(state, _SUBMITTING, "")
+        return self._set(state, SUBMITTING, "")
 
     def refuse(self, client_order_id: str, reason: str) -> OrderStatusChanged:
         """``NEW -> REJECTED`` without sending (kill switch, dry run, unsupported type).
         Raises KeyError for an unknown id and ValueError when the order is not NEW."""
-        return self._set(self._require(client_order_id, _NEW, "refused"), _REJECTED, reason)
+        return self._set(self._require(client_order_id, NEW, "refused"), REJECTED, reason)
 
     def acknowledged(self, ack: OrderAck) -> list[OrderStatusChanged]:
         """The venue answered a submit (``SUBMITTING`` or ``UNKNOWN`` -> the ack's status).
@@ -147,12 +132,12 @@ class OrderManager:
         state = self._index.get(client_order_id)
         if state is None:
             raise KeyError(client_order_id)
-        if state.status is _NEW:
+        if state.status is NEW:
             raise ValueError(f"order {client_order_id!r} was never sent")
-        if state.status is not _SUBMITTING:
+        if state.status is not SUBMITTING:
             return []
         self._index.set_venue_id(state, venue_order_id)
-        return [self._set(state, _UNKNOWN, reason)]
+        return [self._set(state, UNKNOWN, reason)]
 
     def cancel_requested(self, client_order_id: str, reason: str) -> list[OrderStatusChanged]:
         """An open order is being cancelled (-> ``CANCEL_PENDING``); nothing for an order
@@ -168,10 +153,10 @@ class OrderManager:
             return []
         status = state.status
         if status in _CANCELABLE:
-            return [self._set(state, _CANCEL_PENDING, reason)]
-        if status is _NEW:
+            return [self._set(state, CANCEL_PENDING, reason)]
+        if status is NEW:
             why = f"cancelled before sending: {reason}" if reason else "cancelled before sending"
-            return [self._set(state, _REJECTED, why)]
+            return [self._set(state, REJECTED, why)]
         return []
 
     def cancel_result(self, venue: str, result: CancelResult) -> list[OrderStatusChanged]:
@@ -192,14 +177,14 @@ class OrderManager:
             if state is None:
                 strangers.append(venue_order_id)
             elif state.status in _CANCELED_FROM:
-                changes.append(self._set(state, _CANCELED, "", now))
-            elif state.status is not _CANCELED:
-                self._move(state, _CANCELED, "")  # not allowed: logged and counted
+                changes.append(self._set(state, CANCELED, "", now))
+            elif state.status is not CANCELED:
+                self._move(state, CANCELED, "")  # not allowed: logged and counted
         for venue_order_id, why in result.not_canceled.items():
             state = find(venue, venue_order_id, "")
             if state is None:
                 strangers.append(venue_order_id)
-            elif state.status is _CANCEL_PENDING:
+            elif state.status is CANCEL_PENDING:
                 LOGGER.info("order %s: the venue refused to cancel it: %s", venue_order_id, why)
                 changes.append(self._cancel_refused(state, f"cancel refused: {why}"))
         if strangers:
@@ -228,25 +213,12 @@ class OrderManager:
         if found is None:
             if state.status in TERMINAL:
                 return []
-            if never_accepted(state.status, state.status_before_cancel):
-                why = f"{_NEVER_ARRIVED}: {reason}" if reason else _NEVER_ARRIVED
-                status = _REJECTED
-            else:
-                why = (
-                    f"the venue no longer knows it: {reason}"
-                    if reason
-                    else "the venue no longer knows it"
-                )
-                status = _CANCELED
-            change = self._move(state, status, why)
+            change = self._move(state, *missing_outcome(state, reason))
             return [change] if change is not None else []
         news = self._learn(state, found.venue_order_id)
-        status = found.status
-        if status not in _RESTING and status not in TERMINAL:
-            status = _ACCEPTED  # the venue has it, in a status we do not take from it
-        if status is _ACCEPTED and (found.filled_size or state.filled_size):
-            status = _PARTIALLY_FILLED
-        return self._venue_says(state, status, reason or "found on the venue", news)
+        return self._venue_says(
+            state, found_status(found, state), reason or "found on the venue", news
+        )
 
     # -- the venue's events ------------------------------------------------------------
 
@@ -268,7 +240,7 @@ class OrderManager:
         A trade already counted for the same order is a duplicate. A fill with no trade id
         cannot be recognised again and is always counted (see :mod:`agbotkit.exec.fills`).
         A ``FAILED`` trade counted before is taken back (verdict ``REVERSED``)."""
-        if fill.trade_status is _FAILED:
+        if fill.trade_status is FAILED:
             found = self._index.find(venue, fill.order_id, fill.client_order_id)
             return self._fills.take_back(venue, fill, found, self.now_ms(), self.component)
         if self._fills.is_duplicate(venue, fill):
@@ -282,11 +254,15 @@ class OrderManager:
         previous = state.status
         verdict, status = self._fills.apply(state, fill, venue)
         if status is not previous:
-            if status is not _CANCEL_PENDING:
+            if status is not CANCEL_PENDING:
                 state.status_before_cancel = None
             self._index.set_status(state, status)
         state.updated_ms = self.now_ms()
-        return FillResult(verdict, published(fill, order), (self._event(state, previous),))
+        return FillResult(
+            verdict,
+            published(fill, order),
+            (state.change_for(self.publish, previous, self.component),),
+        )
 
     def reconcile(
         self, venue: str, open_on_venue: Sequence[VenueOrder], *, adopt: bool
@@ -358,16 +334,13 @@ class OrderManager:
         previous = state.status
         if reason:
             state.reason = reason
-        if status is not _CANCEL_PENDING:
+        if status is not CANCEL_PENDING:
             state.status_before_cancel = None
         elif state.status_before_cancel is None:
             state.status_before_cancel = previous  # where a refused cancel goes back to
         self._index.set_status(state, status)
         state.updated_ms = self.now_ms() if now is None else now
-        publish = self.publish
-        if publish is None or status in publish:
-            return state.change(previous, self.component)
-        return UNPUBLISHED
+        return state.change_for(self.publish, previous, self.component)
 
     def _move(
         self, state: OrderState, status: OrderStatus, reason: str
@@ -392,7 +365,7 @@ class OrderManager:
         change is published for it even when the status stays)."""
         current = state.status
         if status in _RESTING and status is not current:
-            if current is _CANCEL_PENDING:
+            if current is CANCEL_PENDING:
                 # The cancel is still out: remember the better status to go back to.
                 before = state.status_before_cancel
                 if before is None or progress(status) > progress(before):
@@ -404,28 +377,20 @@ class OrderManager:
             if not news:
                 return []
             state.updated_ms = self.now_ms()
-            return [self._event(state, current)]
+            return [state.change_for(self.publish, current, self.component)]
         change = self._move(state, status, reason)
         return [change] if change is not None else []
 
     def _cancel_refused(self, state: OrderState, reason: str) -> OrderStatusChanged:
-        status = state.status_before_cancel or _ACCEPTED
-        if state.filled_size and status is not _PARTIALLY_FILLED:
-            status = _PARTIALLY_FILLED  # it traded while the cancel was out
+        status = state.status_before_cancel or ACCEPTED
+        if state.filled_size and status is not PARTIALLY_FILLED:
+            status = PARTIALLY_FILLED  # it traded while the cancel was out
         return self._set(state, status, reason)
-
-    def _event(self, state: OrderState, previous: OrderStatus | None) -> OrderStatusChanged:
-        """The change that publishes ``state`` (the placeholder unless :attr:`publish`
-        lets its status through)."""
-        publish = self.publish
-        if publish is None or state.status in publish:
-            return state.change(previous, self.component)
-        return UNPUBLISHED
 
     def _learn(self, state: OrderState, venue_order_id: str) -> bool:
         """Record the venue's id of an order the venue reported on; whether it was news.
         Never for an order not sent yet: whatever the venue says about it is not about it."""
-        return state.status is not _NEW and self._index.set_venue_id(state, venue_order_id)
+        return state.status is not NEW and self._index.set_venue_id(state, venue_order_id)
 
     def _not_ours(self, what: str, order_id: str) -> list[OrderStatusChanged]:
         self.counters.unknown_order_updates += 1

@@ -20,13 +20,9 @@ import attrs
 
 from agbotkit.exec.liquidity import BookView
 from agbotkit.model.execution import OrderStatus
+from agbotkit.model.members import ACCEPTED, BUY, SELL
 from agbotkit.model.orders import Order, Side
 from agbotkit.model.venues import VenueOrder
-
-# Enum members as module constants: reading one off its class costs ~6x a global.
-_ACCEPTED = OrderStatus.ACCEPTED
-_BUY = Side.BUY
-_SELL = Side.SELL
 
 __all__ = ["RestingOrders", "SimOrder", "bound_queue_places", "trade_walk"]
 
@@ -52,7 +48,7 @@ class SimOrder:
     seq: int
     created_ms: int
     filled: Decimal = _ZERO
-    status: OrderStatus = _ACCEPTED
+    status: OrderStatus = ACCEPTED
     queue_ahead: Decimal = _ZERO
 
     @property
@@ -148,14 +144,14 @@ class RestingOrders:
         mine = self._levels.get(token_id)
         if not mine:
             return []
-        buys = mine.get(_BUY)
-        sells = mine.get(_SELL)
+        buys = mine.get(BUY)
+        sells = mine.get(SELL)
         # Our best prices: a change at a price crosses one of ours iff it crosses the best.
         top_buy = max(buys) if buys else None
         low_sell = min(sells) if sells else None
         buy_reached = sell_reached = False
         for side, price in levels:
-            if side is _BUY:
+            if side is BUY:
                 if buys is not None and price in buys:
                     bound_queue_places(book, buys[price].values())
                 if low_sell is not None and price >= low_sell:
@@ -167,9 +163,9 @@ class RestingOrders:
                     buy_reached = True  # an ask at or below our highest bid
         found = []
         if buy_reached:
-            found.append(_BUY)
+            found.append(BUY)
         if sell_reached:
-            found.append(_SELL)
+            found.append(SELL)
         return found
 
     def of_token(self, token_id: str) -> Iterator[SimOrder]:

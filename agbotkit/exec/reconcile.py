@@ -13,18 +13,21 @@ from collections.abc import Sequence
 
 from agbotkit.exec.index import OrderIndex
 from agbotkit.exec.state import OrderState, Reconciliation
-from agbotkit.exec.transitions import TERMINAL
+from agbotkit.exec.transitions import TERMINAL, never_accepted
 from agbotkit.model.execution import OrderStatus, OrderStatusChanged
+from agbotkit.model.members import ACCEPTED, CANCELED, PARTIALLY_FILLED, REJECTED
 from agbotkit.model.orders import Order, OrderType
 from agbotkit.model.venues import VenueOrder
 
-__all__ = ["ADOPTED", "reconcile"]
+__all__ = ["ADOPTED", "found_status", "missing_outcome", "reconcile"]
 
 LOGGER = logging.getLogger(__name__)
 
 _S = OrderStatus
 #: The reason on an adopted order's first change.
 ADOPTED = "adopted from the venue"
+_NEVER_ARRIVED = "never reached the venue"
+_RESTING = frozenset({ACCEPTED, PARTIALLY_FILLED})
 
 
 def reconcile(
@@ -117,3 +120,24 @@ def _adopt(
     )
     index.add(state)
     return state.change(None, component)
+
+
+def missing_outcome(state: OrderState, reason: str) -> tuple[OrderStatus, str]:
+    """What an open order the venue does not know became, and why: ``REJECTED`` when
+    nothing ever showed it on the venue, else ``CANCELED`` (it was there, and is gone)."""
+    if never_accepted(state.status, state.status_before_cancel):
+        return REJECTED, f"{_NEVER_ARRIVED}: {reason}" if reason else _NEVER_ARRIVED
+    gone = "the venue no longer knows it"
+    return CANCELED, f"{gone}: {reason}" if reason else gone
+
+
+def found_status(found: VenueOrder, state: OrderState) -> OrderStatus:
+    """The status a lookup's answer gives an order: the venue's when it rests or ended,
+    else ``ACCEPTED`` (it has it); ``PARTIALLY_FILLED`` instead of ``ACCEPTED`` once
+    either side counted fills (the venue's ``filled_size`` never changes ours)."""
+    status = found.status
+    if status not in _RESTING and status not in TERMINAL:
+        status = ACCEPTED
+    if status is ACCEPTED and (found.filled_size or state.filled_size):
+        status = PARTIALLY_FILLED
+    return status

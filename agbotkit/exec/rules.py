@@ -9,11 +9,9 @@ from decimal import Decimal
 
 import attrs
 
+from agbotkit.model.members import BUY
 from agbotkit.model.numbers import to_decimal
-from agbotkit.model.orders import Order, OrderType, Side
-
-# Enum members as module constants: reading one off its class costs ~6x a global.
-_BUY = Side.BUY
+from agbotkit.model.orders import Order, OrderType
 
 __all__ = ["FillRules", "book_refusal", "order_refusal", "taker_fee"]
 
@@ -72,7 +70,7 @@ def book_refusal(
     """Why ``order`` is refused given whether it crosses the book (best opposite price
     ``best``), or None: a post-only order that would cross, a marketable one too small."""
     if crossing and order.post_only:
-        what = "ask" if order.side is _BUY else "bid"
+        what = "ask" if order.side is BUY else "bid"
         return f"post-only order would cross (best {what} {best})"
     if (crossing or order.order_type not in _RESTS) and order.notional_usd < min_notional_usd:
         return (

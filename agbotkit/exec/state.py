@@ -13,13 +13,37 @@ from decimal import Decimal
 import attrs
 
 from agbotkit.model.execution import OrderStatus, OrderStatusChanged
+from agbotkit.model.members import BUY, NEW
 from agbotkit.model.orders import Fill, Order
 from agbotkit.model.venues import VenueOrder
 
-__all__ = ["FillResult", "FillVerdict", "OmsCounters", "OrderState", "Reconciliation"]
+__all__ = [
+    "UNPUBLISHED",
+    "FillResult",
+    "FillVerdict",
+    "OmsCounters",
+    "OrderState",
+    "Reconciliation",
+]
 
 _new = object.__new__
 _setattr = object.__setattr__
+
+#: The change an order manager returns for a status its ``publish`` leaves out: one
+#: placeholder about no real order, never to be published.
+UNPUBLISHED = OrderStatusChanged(
+    order=Order(
+        client_order_id="(unpublished)",
+        venue="",
+        market_id="",
+        token_id="",
+        side=BUY,
+        price=0,
+        size=1,
+    ),
+    status=NEW,
+    reason="a change nobody publishes",
+)
 
 
 @attrs.define(slots=True)
@@ -50,6 +74,18 @@ class OrderState:
     def average_price(self) -> Decimal | None:
         """Average fill price (``None`` while nothing filled)."""
         return self.filled_notional / self.filled_size if self.filled_size else None
+
+    def change_for(
+        self,
+        publish: frozenset[OrderStatus] | None,
+        previous: OrderStatus | None,
+        component: str,
+    ) -> OrderStatusChanged:
+        """:meth:`change`, or :data:`UNPUBLISHED` when ``publish`` (``None``: every status)
+        leaves this order's status out."""
+        if publish is None or self.status in publish:
+            return self.change(previous, component)
+        return UNPUBLISHED
 
     def change(self, previous: OrderStatus | None, component: str) -> OrderStatusChanged:
         """This order's state now, as the event that publishes it."""

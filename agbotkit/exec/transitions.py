@@ -15,71 +15,52 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from agbotkit.model.execution import OrderStatus
-
-# Enum members as module constants: reading one off its class costs ~6x a global.
-_ACCEPTED = OrderStatus.ACCEPTED
-_CANCELED = OrderStatus.CANCELED
-_CANCEL_PENDING = OrderStatus.CANCEL_PENDING
-_EXPIRED = OrderStatus.EXPIRED
-_FILLED = OrderStatus.FILLED
-_NEW = OrderStatus.NEW
-_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
-_REJECTED = OrderStatus.REJECTED
-_SUBMITTING = OrderStatus.SUBMITTING
-_UNKNOWN = OrderStatus.UNKNOWN
+from agbotkit.model.members import (
+    ACCEPTED,
+    CANCEL_PENDING,
+    CANCELED,
+    EXPIRED,
+    FILLED,
+    NEW,
+    PARTIALLY_FILLED,
+    REJECTED,
+    SUBMITTING,
+    UNKNOWN,
+)
 
 __all__ = ["ALLOWED", "OPEN", "TERMINAL", "allowed", "never_accepted", "progress"]
 
 
+# What a venue may answer about an order it was sent (or one whose answer was lost).
+_ANSWERS = frozenset({ACCEPTED, PARTIALLY_FILLED, FILLED, CANCELED, REJECTED, EXPIRED})
+
 #: The statuses an order may move to from each status (a same-status "move" is listed
 #: where it means something: more fills on a partly filled order).
 ALLOWED: Mapping[OrderStatus, frozenset[OrderStatus]] = {
-    _NEW: frozenset({_SUBMITTING, _REJECTED}),
-    _SUBMITTING: frozenset(
-        {
-            _ACCEPTED,
-            _PARTIALLY_FILLED,
-            _FILLED,
-            _CANCELED,
-            _REJECTED,
-            _EXPIRED,
-            _UNKNOWN,
-        }
-    ),
-    _UNKNOWN: frozenset(
-        {
-            _ACCEPTED,
-            _PARTIALLY_FILLED,
-            _FILLED,
-            _CANCELED,
-            _REJECTED,
-            _EXPIRED,
-            _CANCEL_PENDING,
-        }
-    ),
-    _ACCEPTED: frozenset({_PARTIALLY_FILLED, _FILLED, _CANCEL_PENDING, _CANCELED, _EXPIRED}),
-    _PARTIALLY_FILLED: frozenset(
-        {_PARTIALLY_FILLED, _FILLED, _CANCEL_PENDING, _CANCELED, _EXPIRED}
-    ),
+    NEW: frozenset({SUBMITTING, REJECTED}),
+    SUBMITTING: _ANSWERS | {UNKNOWN},
+    UNKNOWN: _ANSWERS | {CANCEL_PENDING},
+    ACCEPTED: frozenset({PARTIALLY_FILLED, FILLED, CANCEL_PENDING, CANCELED, EXPIRED}),
+    PARTIALLY_FILLED: frozenset({PARTIALLY_FILLED, FILLED, CANCEL_PENDING, CANCELED, EXPIRED}),
     # Back to ACCEPTED, PARTIALLY_FILLED or UNKNOWN when the venue refuses the cancel (the
     # status the order had before it); REJECTED because a cancel may be asked for an
     # UNKNOWN order that then turns out never to have reached the venue (only then: see
     # allowed()).
-    _CANCEL_PENDING: frozenset(
+    CANCEL_PENDING: frozenset(
         {
-            _CANCELED,
-            _FILLED,
-            _EXPIRED,
-            _REJECTED,
-            _ACCEPTED,
-            _PARTIALLY_FILLED,
-            _UNKNOWN,
+            CANCELED,
+            FILLED,
+            EXPIRED,
+            REJECTED,
+            ACCEPTED,
+            PARTIALLY_FILLED,
+            UNKNOWN,
         }
     ),
-    _FILLED: frozenset(),
-    _CANCELED: frozenset(),
-    _REJECTED: frozenset(),
-    _EXPIRED: frozenset(),
+    FILLED: frozenset(),
+    CANCELED: frozenset(),
+    REJECTED: frozenset(),
+    EXPIRED: frozenset(),
 }
 
 #: Statuses after which nothing more happens to the order's status.
@@ -90,12 +71,12 @@ OPEN = frozenset(status for status in OrderStatus if status.open)
 # How far along a live order is, for telling a late report from news: the venue saying
 # ACCEPTED about an order that has already traded is an old report, not a step back.
 _PROGRESS = {
-    _NEW: 0,
-    _SUBMITTING: 1,
-    _UNKNOWN: 1,
-    _ACCEPTED: 2,
-    _PARTIALLY_FILLED: 3,
-    _CANCEL_PENDING: 3,
+    NEW: 0,
+    SUBMITTING: 1,
+    UNKNOWN: 1,
+    ACCEPTED: 2,
+    PARTIALLY_FILLED: 3,
+    CANCEL_PENDING: 3,
 }
 
 
@@ -105,8 +86,8 @@ def allowed(
     """Whether an order in ``current`` may move to ``new`` (``status_before_cancel``: what
     a ``CANCEL_PENDING`` order was before, since only one cancelled while ``UNKNOWN`` may
     turn out ``REJECTED``)."""
-    if new is _REJECTED and current is _CANCEL_PENDING:
-        return status_before_cancel is _UNKNOWN
+    if new is REJECTED and current is CANCEL_PENDING:
+        return status_before_cancel is UNKNOWN
     return new in ALLOWED[current]
 
 
@@ -118,6 +99,6 @@ def progress(status: OrderStatus) -> int:
 def never_accepted(status: OrderStatus, status_before_cancel: OrderStatus | None) -> bool:
     """Whether nothing the venue said ever showed the order on the venue (an order in
     ``CANCEL_PENDING`` counts as it was before the cancel)."""
-    if status is _CANCEL_PENDING:
-        status = status_before_cancel or _ACCEPTED
-    return status in (_NEW, _SUBMITTING, _UNKNOWN)
+    if status is CANCEL_PENDING:
+        status = status_before_cancel or ACCEPTED
+    return status in (NEW, SUBMITTING, UNKNOWN)

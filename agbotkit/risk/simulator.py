@@ -30,13 +30,10 @@ from decimal import ROUND_DOWN, Decimal
 import attrs
 
 from agbotkit.errors import InsufficientPositionError, SettledTokenError
+from agbotkit.model.members import BUY, SELL
 from agbotkit.model.numbers import to_decimal
 from agbotkit.model.orders import Fill, Side
 from agbotkit.model.positions import Position
-
-# Enum members as module constants: reading one off its class costs ~6x a global.
-_BUY = Side.BUY
-_SELL = Side.SELL
 
 __all__ = [
     "PolymarketSimulator",
@@ -129,12 +126,12 @@ class PolymarketSimulator:
             book = self._books[fill.token_id] = _Book()
         if book.settled:
             raise SettledTokenError(fill.token_id)
-        if fill.side is _SELL and fill.size > book.size:
+        if fill.side is SELL and fill.size > book.size:
             raise InsufficientPositionError(fill.token_id, book.size, fill.size)
         if fill.market_id:
             book.market_id = fill.market_id
         fee = self.fee_for(fill)
-        if fill.side is _BUY:
+        if fill.side is BUY:
             book.size += fill.size
             book.cost += fill.size * fill.price
         else:
@@ -157,7 +154,7 @@ class PolymarketSimulator:
         fee_usd: Decimal | float | str | None = None,
     ) -> Position:
         """Book a buy fill (a shortcut for :meth:`apply_fill`)."""
-        return self._trade(_BUY, token_id, size, price, market_id, fee_usd)
+        return self._trade(BUY, token_id, size, price, market_id, fee_usd)
 
     def sell(
         self,
@@ -169,7 +166,7 @@ class PolymarketSimulator:
         fee_usd: Decimal | float | str | None = None,
     ) -> Position:
         """Book a sell fill (a shortcut for :meth:`apply_fill`)."""
-        return self._trade(_SELL, token_id, size, price, market_id, fee_usd)
+        return self._trade(SELL, token_id, size, price, market_id, fee_usd)
 
     def _trade(
         self,

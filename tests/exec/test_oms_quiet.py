@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from agbotkit.exec.oms import UNPUBLISHED, OrderManager
+from agbotkit.exec.oms import OrderManager
+from agbotkit.exec.state import UNPUBLISHED
 from agbotkit.model.execution import OrderStatus as S
 from agbotkit.model.execution import OrderStatusChanged
 from agbotkit.model.venues import CancelResult, OrderAck, VenueOrderUpdate

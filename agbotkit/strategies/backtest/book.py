@@ -21,10 +21,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from agbotkit.model.books import PriceLevel, Side
+from agbotkit.model.members import BUY
 from agbotkit.model.numbers import as_float
-
-# Enum members as module constants: reading one off its class costs ~6x a global.
-_BUY = Side.BUY
 
 __all__ = ["TokenBook", "TokenView"]
 
@@ -150,7 +148,7 @@ class TokenBook:
 
     def size_at(self, side: Side, price: Decimal) -> Decimal:
         """The size displayed at ``price`` on ``side`` (``BUY``: bids), 0 when none."""
-        return (self.bids if side is _BUY else self.asks).get(price, _ZERO)
+        return (self.bids if side is BUY else self.asks).get(price, _ZERO)
 
     @property
     def mid(self) -> Decimal | None:

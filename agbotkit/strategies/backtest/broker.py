@@ -24,8 +24,18 @@ from agbotkit.exec.oms import OrderManager
 from agbotkit.exec.rules import FillRules
 from agbotkit.model.execution import OrderStatus, OrderStatusChanged
 from agbotkit.model.markets import MarketResolved, Trade
+from agbotkit.model.members import (
+    ACCEPTED,
+    BUY,
+    CANCELED,
+    EXPIRED,
+    FILLED,
+    PARTIALLY_FILLED,
+    REJECTED,
+    SELL,
+)
 from agbotkit.model.numbers import as_float
-from agbotkit.model.orders import Fill, Order, Side
+from agbotkit.model.orders import Fill, Order
 from agbotkit.model.risk import RiskContext
 from agbotkit.model.venues import OrderAck, VenueEvent
 from agbotkit.risk.engine import RiskEngine
@@ -33,24 +43,14 @@ from agbotkit.risk.simulator import PolymarketSimulator
 from agbotkit.strategies.api import OrderRejection, Strategy
 from agbotkit.strategies.backtest.book import TokenBook
 
-# Enum members as module constants: reading one off its class costs ~6x a global.
-_ACCEPTED = OrderStatus.ACCEPTED
-_BUY = Side.BUY
-_CANCELED = OrderStatus.CANCELED
-_EXPIRED = OrderStatus.EXPIRED
-_FILLED = OrderStatus.FILLED
-_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
-_REJECTED = OrderStatus.REJECTED
-_SELL = Side.SELL
-
 __all__ = ["VENUE", "Broker"]
 
 #: The venue name on the backtest's orders and fills.
 VENUE = "backtest"
 _ZERO = Decimal(0)
 _S = OrderStatus
-_RESTING = frozenset({_ACCEPTED, _PARTIALLY_FILLED})
-_ENDED = frozenset({_CANCELED, _EXPIRED})
+_RESTING = frozenset({ACCEPTED, PARTIALLY_FILLED})
+_ENDED = frozenset({CANCELED, EXPIRED})
 _TERMINAL = frozenset(status for status in _S if status.terminal)
 _SUBMIT = 0
 _CANCEL = 1
@@ -155,7 +155,7 @@ class Broker:
                 current_position=as_float(self.positions.size(token))
                 if token in self._touched
                 else 0.0,
-                proposed_size=size if order.side is _BUY else -size,
+                proposed_size=size if order.side is BUY else -size,
                 inventory_value_usd=self._inventory,
                 token_id=token,
                 price=as_float(order.price),
@@ -192,7 +192,7 @@ class Broker:
         reason = None
         if order.market_id in self.resolved:
             reason = f"market {order.market_id} is resolved"
-        elif order.side is _SELL:
+        elif order.side is SELL:
             free = self._held(token) - self._selling.get(token, _ZERO)
             if order.size > free:
                 reason = f"not enough shares to sell: {free} free of {token}"
@@ -201,7 +201,7 @@ class Broker:
             ack = OrderAck(
                 client_order_id=order.client_order_id,
                 venue_order_id="",
-                status=_REJECTED,
+                status=REJECTED,
                 reason=reason,
                 timestamp_ms=now_ms,
             )
@@ -210,7 +210,7 @@ class Broker:
         result = self.venue.submit(
             order, book.sim if book is not None and book.valid else None, now_ms
         )
-        if order.side is _SELL and result.ack.status in _RESTING:
+        if order.side is SELL and result.ack.status in _RESTING:
             self._promise(order.client_order_id, token, order.size)
         self._acked(order, result.ack, result.fills)
 
@@ -231,7 +231,7 @@ class Broker:
             if book is not None:
                 book.watched = True  # it took liquidity: the simulator follows those levels
         self._tell_all(changes)
-        if status is _REJECTED:
+        if status is REJECTED:
             self._reject(order, "venue", ack.reason)
 
     def _cancel_arrives(self, client_order_id: str, now_ms: int) -> None:
@@ -239,15 +239,11 @@ class Broker:
         state = oms.get(client_order_id)
         if state is None or state.status in _TERMINAL:
             return  # filled or cancelled meanwhile, or never ours: nothing to cancel
-        pending = oms.cancel_requested(client_order_id, "strategy")
-        if self._hears_changes:
-            self._tell_all(pending)
+        self._tell_all(oms.cancel_requested(client_order_id, "strategy"))
         result = self.venue.cancel((state.venue_order_id,), now_ms)
         if result.canceled:
             self._gone(state.order)
-        done = oms.cancel_result(VENUE, result)
-        if self._hears_changes:
-            self._tell_all(done)
+        self._tell_all(oms.cancel_result(VENUE, result))
 
     def on_book(self, book: TokenBook, changes: object, now_ms: int) -> None:
         """A watched book changed (``changes``: the level changes, ``None``: a snapshot)."""
@@ -274,7 +270,7 @@ class Broker:
                 self._fill(event)
             else:
                 changes = oms.on_update(VENUE, event)
-                if event.status in _ENDED or event.status is _FILLED:
+                if event.status in _ENDED or event.status is FILLED:
                     state = oms.get(event.client_order_id)
                     if state is not None:
                         self._gone(state.order)
@@ -287,14 +283,14 @@ class Broker:
             return
         self.positions.apply_fill(booked)
         self._touched.add(booked.token_id)
-        if booked.side is _SELL:
+        if booked.side is SELL:
             self._promise(booked.client_order_id, booked.token_id, -booked.size)
         self.fills.append(booked)
         strategy = self.strategy
         if strategy is not None:
             strategy.on_fill(booked)
         state = self.oms.get(booked.client_order_id)
-        if state is not None and state.status is _FILLED:
+        if state is not None and state.status is FILLED:
             self._gone(state.order)
         self._tell_all(result.changes)
 
@@ -360,8 +356,9 @@ class Broker:
             self.oms.publish = frozenset()
 
     def _tell(self, change: OrderStatusChanged) -> None:
+        """Pass one change to the strategy (callers check ``_hears_changes`` first)."""
         strategy = self.strategy
-        if strategy is not None and self._hears_changes:
+        if strategy is not None:
             strategy.on_order_update(change)
             if change.status in _ENDED:
                 strategy.on_cancel(change)

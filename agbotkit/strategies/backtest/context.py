@@ -15,15 +15,13 @@ from typing import Any
 
 from agbotkit.model.books import Side
 from agbotkit.model.markets import MarketInfo
+from agbotkit.model.members import GTC
 from agbotkit.model.numbers import to_decimal
 from agbotkit.model.orders import Order, OrderType
 from agbotkit.model.positions import Position
 from agbotkit.strategies.api import BookView, Number, OrderRejection, StrategyContext
 from agbotkit.strategies.backtest.book import TokenBook
 from agbotkit.strategies.backtest.broker import VENUE, Broker
-
-# Enum members as module constants: reading one off its class costs ~6x a global.
-_GTC = OrderType.GTC
 
 __all__ = ["BacktestContext"]
 
@@ -83,7 +81,7 @@ class BacktestContext(StrategyContext):
         price: Number,
         size: Number,
         *,
-        order_type: OrderType = _GTC,
+        order_type: OrderType = GTC,
         post_only: bool = False,
         expires_at_ms: int | None = None,
         market_id: str | None = None,
